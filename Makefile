@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MEMBERS := pyproject.toml shared/pyproject.toml $(wildcard packages/*/pyproject.toml)
+
+.PHONY: install debs lint typecheck test demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(MEMBERS)
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	uv sync --all-packages --group dev
+	@touch $@
+
+# Debian packages the system tests and benchmarks use (one per line in tests/system/debian-packages.txt).
+# Installed only when missing and we are root; otherwise the system tests skip and say what to install.
+debs:
+	@bash tests/system/ensure-debs.sh
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy shared/src $(wildcard packages/*/src)
+
+test: install debs lint typecheck
+	$(BIN)/pytest
+
+demo: install
+	@bash examples/demo.sh
+
+bench: install debs
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every tool that exists on the inputs in examples/ and shows what it prints.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+show() { printf '\n$ %s\n' "$*"; "$@"; }
+for script in examples/demo.d/*.sh; do
+    [[ -e "$script" ]] || continue
+    tool=$(basename "$script" .sh)
+    [[ -x "$bin/$tool" ]] || continue
+    printf '\n=== %s ===\n' "$tool"
+    # shellcheck source=/dev/null
+    PATH="$PWD/$bin:$PATH" source "$script"
+done

@@ -1,0 +1,6 @@
+"""Fixtures for every test: the real-components harness lives in tests/system/ and is shared by all tools."""
+
+pytest_plugins = [
+    "tests.system.docker_fixtures",  # dockerd, registry, busybox_image, buildah, image archives
+    "tests.system.http_fixtures",  # nginx, busybox_path
+]

@@ -1,0 +1,1 @@
+"""Session fixtures for the private Docker daemon, registry, buildah and the image-archive fixtures."""
