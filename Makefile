@@ -33,7 +33,7 @@ demo: install
 	@bash examples/demo.sh
 
 bench: install debs
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(TOOLS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
