@@ -1,0 +1,568 @@
+"""The one model of a Dockerfile every tool uses, on top of BuildKit's own parser (the ``dockerfile`` package).
+
+The parser gives instructions with exact line spans; this module adds what it lacks: parser directives, verbatim
+text (so ``str(parse(text)) == text``), leading comments, ONBUILD's inner flags, line numbers in errors, guards
+against inputs that crash or silently truncate it, stages and their dependencies by BuildKit's rules.
+
+>>> df = parse("ARG V=3\\nFROM alpine:${V} AS base\\nFROM base\\nCOPY --from=base /a /b\\n")
+>>> [s.name for s in df.closure(None)], df.stages[1].deps()
+(['base', None], [0])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dockit.errors import DockerfileError
+from dockit.expand import expand
+
+DEFAULT_PLATFORM = "linux/amd64"
+MAX_LINE = 64 * 1024  # the parser's bufio.Scanner limit: a longer physical line is an error there
+
+KEYWORDS = frozenset(
+    {
+        *("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL"),
+        *("MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"),
+    }
+)
+PLATFORM_ARGS = (
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+)
+KNOWN_DIRECTIVES = ("syntax", "escape", "check")
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+_HEREDOC_MARK = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_\-.]+)\2")
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A parser directive such as ``# syntax=docker/dockerfile:1`` (name lower-cased)."""
+
+    name: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """A heredoc body. ``expand`` is False for a quoted marker (``<<'EOF'``), ``chomp`` True for ``<<-``."""
+
+    name: str
+    content: str
+    expand: bool = True
+    chomp: bool = False
+
+
+@dataclass
+class Instruction:
+    """One instruction with its verbatim source.
+
+    ``flags`` maps a flag name (no dashes) to its values in order: ``COPY --from=build`` -> ``{"from": ["build"]}``;
+    a bare flag (``--link``) has the value ``""``. ``args`` are the arguments as BuildKit split them (JSON form
+    decoded; shell form RUN/CMD/ENTRYPOINT is one string). ``text`` is the exact source of lines
+    ``start_line..end_line`` (continuations, inner comments and heredoc bodies included) and ``lead`` the comment and
+    blank lines just above it, which belong with it.
+    """
+
+    keyword: str
+    flag_list: tuple[str, ...]
+    args: list[str]
+    json: bool
+    heredocs: list[Heredoc]
+    start_line: int
+    end_line: int
+    text: str
+    lead: str = ""
+    lead_start: int = 0
+    original: str = ""
+    inner: Instruction | None = None  # the instruction an ONBUILD wraps, re-read with its flags and heredocs
+
+    @property
+    def line(self) -> int:
+        return self.start_line
+
+    @cached_property
+    def flags(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for flag in self.flag_list:
+            name, _, value = flag.lstrip("-").partition("=")
+            out.setdefault(name.lower(), []).append(value)
+        return out
+
+    def flag(self, name: str) -> str | None:
+        """The last value of flag ``name`` (as BuildKit takes it), or None when absent."""
+        values = self.flags.get(name)
+        return values[-1] if values else None
+
+    def mounts(self) -> list[dict[str, str]]:
+        """The ``--mount`` flags of a RUN, each parsed with :func:`parse_mount`."""
+        return [parse_mount(v) for v in self.flags.get("mount", [])]
+
+    def __str__(self) -> str:
+        return self.lead + self.text
+
+
+@dataclass(frozen=True)
+class StageRef:
+    """A reference from an instruction to another stage or to an external image.
+
+    ``kind`` is ``from`` (FROM base), ``copy`` (COPY/ADD --from) or ``mount`` (RUN --mount from=); ``stage`` is the
+    index of the stage referred to, or None for an external image named ``ref``.
+    """
+
+    kind: str
+    ref: str
+    stage: int | None
+    instruction: Instruction
+
+
+@dataclass
+class Stage:
+    """One build stage: its FROM instruction and the instructions up to the next FROM."""
+
+    index: int
+    name: str | None
+    base_raw: str
+    base: str
+    platform: str | None
+    from_instruction: Instruction
+    instructions: list[Instruction]
+    refs: list[StageRef] = field(default_factory=list)
+    assumed_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def line(self) -> int:
+        return self.from_instruction.start_line
+
+    @property
+    def label(self) -> str:
+        """The name, or the index for an unnamed stage (how users refer to it)."""
+        return self.name if self.name is not None else str(self.index)
+
+    def deps(self) -> list[int]:
+        """Indexes of the stages this stage needs (FROM, COPY --from, RUN --mount from=), sorted, no repeats."""
+        return sorted({r.stage for r in self.refs if r.stage is not None})
+
+    def all_instructions(self) -> list[Instruction]:
+        """The FROM instruction followed by the others."""
+        return [self.from_instruction, *self.instructions]
+
+    def __str__(self) -> str:
+        return "".join(str(i) for i in self.all_instructions())
+
+
+@dataclass
+class Dockerfile:
+    """A parsed Dockerfile. ``str(df)`` gives back the source text byte for byte."""
+
+    source: str
+    path: str
+    directives: list[Directive]
+    preamble: str  # the directive lines (verbatim) that open the file
+    global_args: list[Instruction]  # ARGs before the first FROM
+    stages: list[Stage]
+    trailer: str  # comment / blank lines after the last instruction
+    build_args: dict[str, str]
+    platform: str
+
+    @property
+    def escape(self) -> str:
+        for d in self.directives:
+            if d.name == "escape":
+                return d.value
+        return "\\"
+
+    def instructions(self) -> Iterator[Instruction]:
+        """Every instruction in file order."""
+        yield from self.global_args
+        for stage in self.stages:
+            yield from stage.all_instructions()
+
+    def stage(self, ref: str | int) -> Stage:
+        """A stage by index (int or digits) or by name (case-insensitive); DockerfileError when there is none."""
+        found = self.find_stage(ref)
+        if found is None:
+            available = ", ".join(
+                f"{s.index} ({s.name})" if s.name is not None else f"{s.index} (unnamed)" for s in self.stages
+            )
+            raise DockerfileError(f"no stage {str(ref)!r}; stages: {available}", path=self.path)
+        return found
+
+    def find_stage(self, ref: str | int) -> Stage | None:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            i = int(ref)
+            return self.stages[i] if 0 <= i < len(self.stages) else None
+        wanted = ref.lower()
+        return next((s for s in self.stages if s.name == wanted), None)
+
+    def closure(self, target: str | int | None = None) -> list[Stage]:
+        """The stages ``target`` needs, itself included, in file order; ``None`` means the last stage.
+
+        >>> df = parse("FROM a AS x\\nFROM b AS y\\nFROM c\\nCOPY --from=x / /\\n")
+        >>> [s.index for s in df.closure(None)]
+        [0, 2]
+        """
+        start = self.stages[-1] if target is None else self.stage(target)
+        seen: set[int] = set()
+        todo = [start.index]
+        while todo:
+            i = todo.pop()
+            if i not in seen:
+                seen.add(i)
+                todo.extend(self.stages[i].deps())
+        return [s for s in self.stages if s.index in seen]
+
+    def base_env(self) -> dict[str, str]:
+        """The variables FROM lines see: built-in platform ARGs, then global ARGs (defaults or --build-arg)."""
+        return _global_env(self.global_args, self.build_args, self.platform, self.escape)[0]
+
+    def __str__(self) -> str:
+        return self.preamble + "".join(str(i) for i in self.instructions()) + self.trailer
+
+
+def parse_mount(value: str) -> dict[str, str]:
+    """Parse a ``--mount`` value the way BuildKit does (CSV, ``key=value``; a bare key maps to ``""``).
+
+    >>> parse_mount("type=bind,from=build,source=/out,target=/in,readonly")
+    {'type': 'bind', 'from': 'build', 'source': '/out', 'target': '/in', 'readonly': ''}
+    """
+    import csv
+
+    fields = next(csv.reader([value]), [])
+    out: dict[str, str] = {}
+    for item in fields:
+        key, _, val = item.partition("=")
+        out[key.strip().lower()] = val
+    if "src" in out and "source" not in out:
+        out["source"] = out["src"]
+    for alias in ("dst", "destination"):
+        if alias in out and "target" not in out:
+            out["target"] = out[alias]
+    return out
+
+
+def decode(data: bytes | str, path: str = "Dockerfile") -> str:
+    """The Dockerfile's text: BOM stripped, strict UTF-8, and no input the parser would crash or truncate on."""
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            raise DockerfileError(f"not valid UTF-8 (byte 0x{data[e.start]:02x})", path, line) from None
+    else:
+        text = data.removeprefix("\ufeff")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            # A lone surrogate would reach Go as invalid data and kill the whole process.
+            raise DockerfileError("lone surrogate character", path, text.count("\n", 0, e.start) + 1) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise DockerfileError("NUL byte in the file", path, text.count("\n", 0, nul) + 1)
+    if len(text) > MAX_LINE:
+        for number, physical in enumerate(text.split("\n"), 1):
+            if len(physical.encode()) > MAX_LINE:
+                raise DockerfileError(f"line longer than {MAX_LINE} bytes", path, number)
+    return text
+
+
+def parse(
+    data: bytes | str,
+    path: str = "Dockerfile",
+    build_args: Mapping[str, str] | None = None,
+    platform: str = DEFAULT_PLATFORM,
+) -> Dockerfile:
+    """Parse a Dockerfile and resolve its stages.
+
+    ``build_args`` override global ARG defaults and built-in platform ARGs when resolving ``FROM`` lines;
+    ``platform`` (``os/arch[/variant]``) sets the TARGET*/BUILD* built-ins. Raises DockerfileError with the line.
+    """
+    import dockerfile as buildkit
+
+    text = decode(data, path)
+    lines = text.split("\n")
+    directives, n_directive_lines = _read_directives(lines, path)
+    escape = next((d.value for d in directives if d.name == "escape"), "\\")
+    try:
+        commands = buildkit.parse_string(text)
+    except buildkit.GoParseError as e:
+        raise DockerfileError(str(e), path, _error_line(lines, str(e))) from None
+    if not commands:
+        raise DockerfileError("file with no instructions", path)
+
+    instructions: list[Instruction] = []
+    prev_end = n_directive_lines
+    for cmd in commands:
+        inst = _instruction(cmd, lines, prev_end, escape, path)
+        instructions.append(inst)
+        prev_end = cmd.end_line
+    preamble = "".join(line + "\n" for line in lines[:n_directive_lines])
+    trailer = "\n".join(lines[prev_end:])  # the last instruction's text already ends with its newline
+
+    df = Dockerfile(
+        source=text,
+        path=path,
+        directives=directives,
+        preamble=preamble,
+        global_args=[],
+        stages=[],
+        trailer=trailer,
+        build_args=dict(build_args or {}),
+        platform=platform,
+    )
+    _build_stages(df, instructions)
+    return df
+
+
+def _read_directives(lines: list[str], path: str) -> tuple[list[Directive], int]:
+    found: list[Directive] = []
+    count = 0
+    for number, line in enumerate(lines, 1):
+        m = _DIRECTIVE.match(line.rstrip("\r"))
+        if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+            break
+        name, value = m.group(1).lower(), m.group(2)
+        if any(d.name == name for d in found):
+            raise DockerfileError(f"only one {name} parser directive can be used", path, number)
+        if name == "escape" and value not in ("\\", "`"):
+            raise DockerfileError(f"invalid escape token {value!r}: must be ` or \\", path, number)
+        found.append(Directive(name, value, number))
+        count = number
+    return found, count
+
+
+def _error_line(lines: list[str], message: str) -> int | None:
+    """The first line whose prefix of the file makes the parser fail with the same message (binary search)."""
+    import dockerfile as buildkit
+
+    def fails(n: int) -> bool:
+        try:
+            buildkit.parse_string("\n".join(lines[:n]) + "\n")
+        except buildkit.GoParseError as e:
+            return str(e) == message
+        return False
+
+    lo, hi = 1, len(lines)
+    if not fails(hi):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fails(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _heredocs(cmd_heredocs: tuple[object, ...], first_line: str) -> list[Heredoc]:
+    marks = _HEREDOC_MARK.findall(first_line)
+    out = []
+    for i, h in enumerate(cmd_heredocs):
+        name, content = getattr(h, "name"), getattr(h, "content")  # noqa: B009 - untyped extension objects
+        chomp, quote = (marks[i][0] == "-", marks[i][1] != "") if i < len(marks) else (False, False)
+        out.append(Heredoc(name=name, content=content, expand=not quote, chomp=chomp))
+    return out
+
+
+def _instruction(cmd: object, lines: list[str], prev_end: int, escape: str, path: str) -> Instruction:
+    c = cmd  # a dockerfile.Command: the extension module ships no type information
+    start, end = getattr(c, "start_line"), getattr(c, "end_line")  # noqa: B009
+    keyword = str(getattr(c, "cmd")).upper()  # noqa: B009
+    if keyword not in KEYWORDS:
+        raise DockerfileError(f"unknown instruction: {getattr(c, 'cmd')}", path, start)  # noqa: B009
+    lead_start = prev_end + 1
+    inst = Instruction(
+        keyword=keyword,
+        flag_list=tuple(getattr(c, "flags")),  # noqa: B009
+        args=list(getattr(c, "value")),  # noqa: B009
+        json=bool(getattr(c, "json")),  # noqa: B009
+        heredocs=_heredocs(getattr(c, "heredocs"), lines[start - 1]),  # noqa: B009
+        start_line=start,
+        end_line=end,
+        text="\n".join(lines[start - 1 : end]) + ("\n" if end < len(lines) else ""),
+        lead="".join(line + "\n" for line in lines[lead_start - 1 : start - 1]),
+        lead_start=lead_start,
+        original=str(getattr(c, "original")),  # noqa: B009
+    )
+    if keyword == "ONBUILD":
+        inst.inner = _onbuild_inner(inst, escape, path)
+    return inst
+
+
+def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | None:
+    """Re-read ONBUILD's instruction from its text: the parser drops the inner flags and heredoc bodies."""
+    import dockerfile as buildkit
+
+    body = re.sub(r"^\s*\S+\s*", "", inst.text, count=1)
+    if not body.strip():
+        raise DockerfileError("ONBUILD needs an instruction", path, inst.line)
+    prefix = f"# escape={escape}\n" if escape != "\\" else ""
+    try:
+        commands = buildkit.parse_string(prefix + body)
+    except buildkit.GoParseError as e:
+        raise DockerfileError(f"ONBUILD: {e}", path, inst.line) from None
+    if not commands:
+        return None
+    offset = inst.start_line - 1 - prefix.count("\n")
+    inner_lines = (prefix + body).split("\n")
+    inner = _instruction(commands[0], inner_lines, commands[0].start_line - 1, escape, path)
+    if inner.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
+        raise DockerfileError(f"{inner.keyword} is not allowed as an ONBUILD trigger", path, inst.line)
+    inner.start_line += offset
+    inner.end_line += offset
+    inner.lead_start += offset
+    return inner
+
+
+def _arg_items(inst: Instruction) -> list[tuple[str, str | None]]:
+    items = []
+    for item in inst.args:
+        name, eq, default = item.partition("=")
+        items.append((name, default if eq else None))
+    return items
+
+
+def _global_env(
+    global_args: list[Instruction], build_args: Mapping[str, str], platform: str, escape: str
+) -> tuple[dict[str, str], set[str]]:
+    """The FROM-line environment and the names whose value came from the user (--build-arg / --platform)."""
+    parts = platform.split("/")
+    os_, arch, variant = parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    env = {}
+    for prefix in ("TARGET", "BUILD"):
+        env[f"{prefix}PLATFORM"] = platform
+        env[f"{prefix}OS"] = os_
+        env[f"{prefix}ARCH"] = arch
+        env[f"{prefix}VARIANT"] = variant
+    given = {k for k in build_args if k in env}
+    env.update({k: v for k, v in build_args.items() if k in env})
+    for inst in global_args:
+        for name, default in _arg_items(inst):
+            if name in build_args:
+                env[name] = build_args[name]
+                given.add(name)
+            elif default is not None:
+                env[name] = expand(default, env, escape).value
+            elif name not in PLATFORM_ARGS:
+                env.pop(name, None)
+    return env, given
+
+
+def _build_stages(df: Dockerfile, instructions: list[Instruction]) -> None:
+    path, escape = df.path, df.escape
+    i = 0
+    while i < len(instructions) and instructions[i].keyword != "FROM":
+        inst = instructions[i]
+        if inst.keyword != "ARG":
+            raise DockerfileError(f"{inst.keyword} before the first FROM (only ARG may come first)", path, inst.line)
+        df.global_args.append(inst)
+        i += 1
+    if i == len(instructions):
+        raise DockerfileError("no FROM instruction", path, instructions[-1].line)
+    env, given = _global_env(df.global_args, df.build_args, df.platform, escape)
+
+    names: dict[str, Stage] = {}
+    current: Stage | None = None
+    for inst in instructions[i:]:
+        if inst.keyword != "FROM":
+            assert current is not None
+            current.instructions.append(inst)
+            continue
+        current = _new_stage(df, inst, env, given, names)
+        df.stages.append(current)
+        if current.name is not None:
+            names[current.name] = current
+    for stage in df.stages:
+        _resolve_refs(df, stage, names)
+
+
+def _new_stage(
+    df: Dockerfile, inst: Instruction, env: dict[str, str], given: set[str], names: dict[str, Stage]
+) -> Stage:
+    path = df.path
+    args = inst.args
+    if len(args) not in (1, 3) or (len(args) == 3 and args[1].lower() != "as"):
+        raise DockerfileError("FROM needs an image and an optional 'AS name'", path, inst.line)
+    unknown = [f for f in inst.flags if f != "platform"]
+    if unknown:
+        raise DockerfileError(f"unknown flag for FROM: --{unknown[0]}", path, inst.line)
+    name = None
+    if len(args) == 3:
+        name = args[2].lower()
+        if not _STAGE_NAME.match(name):
+            raise DockerfileError(f"invalid stage name {args[2]!r}: must match [a-z][a-z0-9-_.]*", path, inst.line)
+        if name in names:
+            raise DockerfileError(f"duplicate stage name {name!r} (first at line {names[name].line})", path, inst.line)
+    expanded = expand(args[0], env, df.escape)
+    if expanded.unsupported:
+        raise DockerfileError(f"unsupported expansion in FROM: {expanded.unsupported[0]}", path, inst.line)
+    if not expanded.value:
+        raise DockerfileError(f"FROM {args[0]} expands to an empty image name", path, inst.line)
+    assumed = {n: env.get(n, "") for n in expanded.used if n not in given}
+    platform = inst.flag("platform")
+    return Stage(
+        index=len(df.stages),
+        name=name,
+        base_raw=args[0],
+        base=expanded.value,
+        platform=expand(platform, env, df.escape).value if platform is not None else None,
+        from_instruction=inst,
+        instructions=[],
+        assumed_args=assumed,
+    )
+
+
+def _resolve_refs(df: Dockerfile, stage: Stage, names: dict[str, Stage]) -> None:
+    path = df.path
+    base = names.get(stage.base.lower())
+    if base is not None and base.index < stage.index:
+        stage.refs.append(StageRef("from", stage.base, base.index, stage.from_instruction))
+    else:
+        stage.refs.append(StageRef("from", stage.base, None, stage.from_instruction))
+    for inst in stage.instructions:
+        if inst.keyword in ("COPY", "ADD") and "from" in inst.flags:
+            ref = inst.flag("from") or ""
+            if "$" in ref:
+                raise DockerfileError(f"--from={ref}: variables are not expanded in --from", path, inst.line)
+            stage.refs.append(StageRef("copy", ref, _stage_ref(df, stage, ref, inst, allow_index=True), inst))
+        elif inst.keyword == "RUN":
+            for mount in inst.mounts():
+                source = mount.get("from")
+                if source is None:
+                    continue
+                if "$" in source:
+                    raise DockerfileError(f"--mount from={source}: variables are not expanded here", path, inst.line)
+                target = _stage_ref(df, stage, source, inst, allow_index=False)
+                stage.refs.append(StageRef("mount", source, target, inst))
+
+
+def _stage_ref(df: Dockerfile, stage: Stage, ref: str, inst: Instruction, allow_index: bool) -> int | None:
+    if not ref:
+        raise DockerfileError("empty --from", df.path, inst.line)
+    if allow_index and ref.isdigit():
+        i = int(ref)
+        if i >= len(df.stages):
+            raise DockerfileError(f"--from={ref}: there is no stage {i}", df.path, inst.line)
+        if i >= stage.index:
+            raise DockerfileError(f"--from={ref}: refers to this stage or a later one", df.path, inst.line)
+        return i
+    target = df.find_stage(ref) if not ref.isdigit() else None
+    if target is None:
+        return None  # an external image
+    if target.index == stage.index:
+        raise DockerfileError(f"--from={ref}: a stage cannot copy from itself", df.path, inst.line)
+    if target.index > stage.index:
+        raise DockerfileError(f"--from={ref}: stage {ref!r} is defined later (line {target.line})", df.path, inst.line)
+    return target.index
