@@ -1,0 +1,1 @@
+src/rget/rget.sh

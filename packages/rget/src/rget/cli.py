@@ -1,0 +1,159 @@
+"""The rget command line: flags -> one call to :func:`rget.download.download` -> exit code.
+
+rget stands alone (no dockit), so it carries its own small copy of the team's conventions: one line
+``rget: message`` on stderr, exit 2 for usage, 1 for a failed download, 130 on Ctrl-C, never a traceback.
+requests is imported only when a download starts, so ``rget --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from rget import __version__
+from rget.errors import RgetError, UsageError
+
+MIB = 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rget {__version__}")
+        raise typer.Exit()
+
+
+def parse_headers(values: list[str]) -> dict[str, str]:
+    """``-H 'Key: value'`` flags as a dict; a value without a colon is a usage error.
+
+    >>> parse_headers(["Authorization: token abc", "Accept:application/octet-stream"])
+    {'Authorization': 'token abc', 'Accept': 'application/octet-stream'}
+    """
+    headers: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition(":")
+        if not sep or not key.strip() or any(c.isspace() for c in key.strip()):
+            raise UsageError(f"bad header {raw!r}: expected 'Name: value'")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
+@app.command(help="Download one file over many HTTP Range connections: resumable, verified, never a corrupt file.")
+def rget(
+    url_arg: Annotated[
+        str | None, typer.Argument(metavar="[URL]", help="URL to download (or -u)", show_default=False)
+    ] = None,
+    url: Annotated[str | None, typer.Option("-u", "--url", help="URL to download", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="output file", show_default=False)] = None,
+    connections: Annotated[int, typer.Option("-P", "--connections", min=1, max=64, help="connections")] = 4,
+    block_mib: Annotated[
+        float | None,
+        typer.Option("-b", "--block-size", min=0.0625, help="block size in MiB [default: size / connections]"),
+    ] = None,
+    executable: Annotated[bool, typer.Option("-x", "--executable", help="make the output executable")] = False,
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", metavar="HEX", help="verify; on mismatch exit 1, no output file")
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("-H", "--header", metavar="'K: V'", help="extra header, repeatable; never sent to another host"),
+    ] = None,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="retries per range (exponential backoff)")] = 5,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="seconds without data per connection")] = 30.0,
+    resume: Annotated[bool, typer.Option("-c", "--continue", help="resume an interrupted download")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="say what happens")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+    print_sh: Annotated[
+        bool, typer.Option("--print-sh", help="write rget.sh (the busybox-only twin) to stdout, or to -o")
+    ] = False,
+    version: Annotated[
+        bool | None, typer.Option("-V", "--version", callback=_version, is_eager=True, help="print the version")
+    ] = None,
+) -> None:
+    if print_sh:
+        _print_sh(output)
+        return
+    if url and url_arg and url != url_arg:
+        raise UsageError("give the URL once: -u URL or URL")
+    target = url or url_arg
+    if not target:
+        raise UsageError("missing URL (rget -u URL -o PATH, or rget URL -o PATH)")
+    if not re.match(r"^https?://", target, re.IGNORECASE):
+        raise UsageError(f"{target}: only http:// and https:// URLs")
+    if output is None:
+        raise UsageError("missing -o PATH")
+    if sha256 is not None and not _SHA256.match(sha256):
+        raise UsageError("--sha256 wants 64 hex digits")
+
+    from rget.download import Options, download
+    from rget.progress import Reporter
+
+    opts = Options(
+        connections=connections,
+        block_size=int(block_mib * MIB) if block_mib else None,
+        retries=retries,
+        timeout=timeout,
+        headers=parse_headers(header or []),
+        sha256=sha256,
+        executable=executable,
+        resume=resume,
+    )
+    download(target, output, opts, Reporter(verbose=verbose, quiet=quiet))
+
+
+def _print_sh(output: Path | None) -> None:
+    from rget.script import script_text
+
+    text = script_text()
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(text)
+        tmp.chmod(0o755)
+        os.replace(tmp, output)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RgetError(f"{output}: cannot write: {e.strerror or e}") from None
+
+
+def fail(message: object, code: int) -> NoReturn:
+    """Print ``rget: message`` on stderr and exit with ``code``."""
+    print(f"rget: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console script entry point: run the app with rget's exit-code conventions."""
+    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import UsageError as ClickUsageError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="rget", standalone_mode=False)
+    except typer.Exit as e:
+        raise SystemExit(e.exit_code) from None
+    except ClickUsageError as e:
+        fail(f"{e.format_message()} (see 'rget --help')", 2)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("interrupted", 130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
+    except RgetError as e:
+        fail(e, e.exit_code)
+    except ClickException as e:
+        fail(e.format_message(), e.exit_code)
+    raise SystemExit(0)

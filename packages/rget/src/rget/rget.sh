@@ -1,0 +1,149 @@
+#!/bin/sh
+# rget.sh: download one file over parallel HTTP Range requests with busybox tools only (wget, xargs, seq, awk, tail).
+# The busybox-only twin of rget (https://pypi.org/project/rget): `rget --print-sh > rget.sh` writes it out.
+#
+# usage: rget.sh -u URL -o PATH [-P connections (4)] [-b block MiB (size / connections)]
+#
+# Every range must come back 206 with exactly the Content-Range asked for (and If-Range pins the version);
+# otherwise the file is fetched again as one stream. Output appears at PATH only when complete. Exit 0 on success,
+# 1 on failure, 2 on bad usage, 130 on Ctrl-C; the temporary directory is removed in every case.
+set -u
+
+me=rget.sh
+usage() {
+    echo "usage: $me -u URL -o PATH [-P connections] [-b block-MiB]" >&2
+    exit 2
+}
+die() {
+    echo "$me: $*" >&2
+    exit 1
+}
+
+url='' out='' conns=4 bmib=''
+while getopts u:o:P:b:h opt; do
+    case $opt in
+    u) url=$OPTARG ;;
+    o) out=$OPTARG ;;
+    P) conns=$OPTARG ;;
+    b) bmib=$OPTARG ;;
+    *) usage ;;
+    esac
+done
+if [ -z "$url" ] || [ -z "$out" ]; then usage; fi
+case $conns in '' | *[!0-9]* | 0) usage ;; esac
+case $bmib in *[!0-9]* | 0) usage ;; esac
+[ -d "$out" ] && die "$out: is a directory"
+
+tmp=$(mktemp -d "$(dirname -- "$out")/.rget.XXXXXX") || die "$out: cannot create a temporary directory beside it"
+xargs_pid=''
+cleanup() {
+    [ -n "$xargs_pid" ] && kill "$xargs_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# The final response's status, Content-Range, Content-Length, ETag and Last-Modified from `wget -S` output
+# (after redirects, only the last response counts).
+headers() {
+    awk 'BEGIN { st = cr = cl = et = lm = "-" }
+        { sub(/\r$/, "") }
+        $1 ~ /^HTTP\// { st = $2; cr = "-"; cl = "-"; et = "-"; lm = "-"; next }
+        tolower($1) == "content-range:" { cr = $NF }
+        tolower($1) == "content-length:" { cl = $2 }
+        tolower($1) == "etag:" { et = $2 }
+        tolower($1) == "last-modified:" { lm = $0; sub(/^[^:]*:[ \t]*/, "", lm); gsub(/ /, "_", lm) }
+        END { print st, cr, cl, et, lm }' "$1"
+}
+
+# Probe with a one-byte range (HEAD is refused by signed S3 URLs). busybox wget only accepts a 206 when it
+# believes it is continuing a file, hence -c on a one-byte placeholder. A server that ignores Range answers 200
+# and busybox restarts the file from its first byte: that file is then the whole download.
+printf x >"$tmp/probe"
+wget -q -S -c --header 'Range: bytes=0-0' -O "$tmp/probe" "$url" 2>"$tmp/probe.h"
+probe_rc=$?
+# shellcheck disable=SC2046 # word splitting of the five fields is the point
+set -- $(headers "$tmp/probe.h")
+status=$1 crange=$2 clength=$3 etag=$4 modified=$(echo "$5" | tr _ ' ')
+size=${crange#*/}
+case $size in '' | *[!0-9]*) size='' ;; esac
+
+single() {
+    # One plain GET (redirects followed), checked against Content-Length when the server sends one.
+    if [ "$status" = 200 ] && [ "$probe_rc" = 0 ]; then
+        mv "$tmp/probe" "$tmp/out" || die "$url: cannot write in $tmp"
+    else
+        wget -q -S -O "$tmp/out" "$url" 2>"$tmp/single.h" || die "$url: download failed ($(tail -n 1 "$tmp/single.h"))"
+        # shellcheck disable=SC2046
+        set -- $(headers "$tmp/single.h")
+        [ "$1" = 200 ] || die "$url: HTTP $1"
+        clength=$3
+    fi
+    got=$(wc -c <"$tmp/out")
+    case $clength in
+    '' | *[!0-9]*) ;;
+    *) [ "$got" -eq "$clength" ] || die "$url: got $got bytes, expected $clength" ;;
+    esac
+}
+
+if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ]; then
+    if [ -n "$bmib" ]; then
+        bs=$((bmib * 1048576))
+    else
+        bs=$(((size + conns - 1) / conns))
+    fi
+    n=$(((size + bs - 1) / bs))
+    validator=''
+    case $etag in W/* | -) ;; *) validator=$etag ;; esac
+    [ -z "$validator" ] && [ "$modified" != - ] && validator=$modified
+    export url size bs tmp validator
+    # One range per xargs job: placeholder byte + body, kept only when the answer is 206 with exactly our range.
+    # shellcheck disable=SC2016 # expanded by the worker's own sh
+    worker='
+        i=$1 s=$(($1 * bs)) e=$(($1 * bs + bs - 1))
+        [ "$e" -ge "$size" ] && e=$((size - 1))
+        f=$tmp/$i
+        printf x >"$f"
+        if [ -n "$validator" ]; then
+            wget -q -S -c --header "Range: bytes=$s-$e" --header "If-Range: $validator" -O "$f" "$url" 2>"$f.h"
+        else
+            wget -q -S -c --header "Range: bytes=$s-$e" -O "$f" "$url" 2>"$f.h"
+        fi || exit 1
+        got=$(awk "{ sub(/\r\$/, \"\") } \$1 ~ /^HTTP\\// { st = \$2; cr = \"\" }
+            tolower(\$1) == \"content-range:\" { cr = \$NF } END { print st, cr }" "$f.h")
+        [ "$got" = "206 $s-$e/$size" ] || exit 1
+        [ "$(wc -c <"$f")" -eq $((e - s + 2)) ] || exit 1
+        : >"$f.ok"
+    '
+    seq 0 $((n - 1)) | xargs -n 1 -P "$conns" sh -c "$worker" rget-range &
+    xargs_pid=$!
+    wait "$xargs_pid"
+    xargs_pid=''
+    ok=1
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        [ -e "$tmp/$i.ok" ] || ok=''
+        i=$((i + 1))
+    done
+    if [ -n "$ok" ]; then
+        : >"$tmp/out"
+        i=0
+        while [ "$i" -lt "$n" ]; do
+            tail -c +2 "$tmp/$i" >>"$tmp/out" || die "$out: cannot write"
+            rm -f "$tmp/$i"
+            i=$((i + 1))
+        done
+        [ "$(wc -c <"$tmp/out")" -eq "$size" ] || die "$url: assembled the wrong size"
+    else
+        echo "$me: a range did not come back as asked (server ignores ranges or the file changed); one stream" >&2
+        status=''
+        single
+    fi
+elif [ "$status" = 200 ] || [ "$status" = 206 ] || [ "$status" = 416 ]; then
+    single
+else
+    [ "$status" = - ] && die "$url: $(sed -n 's/^wget: //p' "$tmp/probe.h" | tail -n 1)"
+    die "$url: HTTP $status"
+fi
+mv "$tmp/out" "$out" || die "$out: cannot write"
