@@ -1,0 +1,62 @@
+"""Read one layer blob (plain, gzip or zstd tar) into its entries, without holding any file contents."""
+
+from __future__ import annotations
+
+from dockit.archive.compression import Decompressed, sniff
+from dockit.archive.model import Entry
+from dockit.archive.tarstream import BLOCK, ByteSource, clean_name, iter_headers
+from dockit.errors import ArchiveError
+
+
+class Prefixed:
+    """A ByteSource that first returns bytes already read (a sniffed head), then the rest of its source."""
+
+    def __init__(self, head: bytes, src: ByteSource) -> None:
+        self.head = head
+        self.src = src
+
+    def read(self, n: int) -> bytes:
+        if not self.head:
+            return self.src.read(n)
+        if n <= len(self.head):
+            data, self.head = self.head[:n], self.head[n:]
+            return data
+        data, self.head = self.head, b""
+        return data + self.src.read(n - len(data))
+
+    def skip(self, n: int) -> None:
+        if n <= len(self.head):
+            self.head = self.head[n:]
+            return
+        n -= len(self.head)
+        self.head = b""
+        self.src.skip(n)
+
+
+def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
+    """The entries of a layer blob and its compression (``none``, ``gzip``, ``zstd``), told by magic bytes.
+
+    A blob that is not a tar (nor a compressed one) raises ArchiveError naming ``label``.
+    """
+    head = src.read(BLOCK)
+    compression = sniff(head)
+    if compression is None:
+        if not head:
+            return [], "none"  # an empty blob: some writers emit it for a layer with no changes
+        raise ArchiveError("layer is not a tar (nor a gzip or zstd one)", path=label)
+    stream: ByteSource = Prefixed(head, src)
+    if compression != "none":
+        stream = Decompressed(stream, compression, label)
+    entries: list[Entry] = []
+    append = entries.append
+    for h in iter_headers(stream, label):
+        name = h.name
+        if name.startswith(("./", "/")) or "/." in name or "//" in name or name.endswith("/") or name[:1] == ".":
+            name = clean_name(name, label)
+        elif name == "..":
+            clean_name(name, label)
+        path = name.lstrip("/")
+        if not path or path == ".":
+            continue
+        append(Entry(path, h.type, h.size, h.mode, h.uid, h.gid, h.link, name))
+    return entries, compression

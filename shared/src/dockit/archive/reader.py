@@ -1,0 +1,127 @@
+"""Open an image archive of any supported format and read the chosen image into the model."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from dockit.archive import docker_save, oci_layout
+from dockit.archive.candidate import Candidate
+from dockit.archive.model import HistoryEntry, Image, ImageRef, Layer
+from dockit.archive.store import DirStore, Store, StreamStore, TarFileStore
+from dockit.errors import ArchiveError, UsageError
+
+STDIN = "-"
+
+
+def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
+    """A store over a path (tar file or OCI layout directory), ``-`` for stdin, or an open binary stream.
+
+    A regular file is read by seeking; stdin, pipes and streams in one pass.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return StreamStore(source, getattr(source, "name", "<stream>"))
+    path = str(source)
+    if path == STDIN:
+        return StreamStore(sys.stdin.buffer, "<stdin>")
+    p = Path(path)
+    if p.is_dir():
+        return DirStore(path)
+    if p.exists() and not p.is_file():
+        with open(path, "rb") as f:  # a FIFO or a device: stream it
+            return StreamStore(f, path)
+    return TarFileStore(path)
+
+
+def candidates(store: Store) -> list[Candidate]:
+    """The images the archive's metadata lists (``manifest.json`` wins over ``index.json`` when both exist)."""
+    if "manifest.json" in store.docs:
+        return docker_save.candidates(store)
+    if "index.json" in store.docs:
+        return oci_layout.candidates(store)
+    if store.links or store.docs or getattr(store, "blobs", None) or getattr(store, "scanned", None):
+        raise ArchiveError("not an image archive: no manifest.json or index.json", path=store.label)
+    raise ArchiveError("empty archive", path=store.label)
+
+
+def list_images(source: str | os.PathLike[str] | IO[bytes]) -> list[ImageRef]:
+    """The images an archive holds (tags, platform, config digest), without reading layers."""
+    store = open_store(source)
+    try:
+        return [c.ref for c in candidates(store)]
+    finally:
+        _close(store)
+
+
+def choose(found: list[Candidate], tag: str | None, platform: str | None, label: str) -> Candidate:
+    """Pick one image by tag and platform; ambiguity or no match is a UsageError that lists the images."""
+    chosen = found
+    if tag:
+        chosen = [c for c in chosen if any(_tag_matches(t, tag) for t in c.ref.tags)]
+    if platform:
+        chosen = [c for c in chosen if c.ref.platform.matches(platform)]
+    listing = "; ".join(c.ref.describe() for c in found)
+    if not chosen:
+        raise UsageError(f"no image matches {_wanted(tag, platform)}; the archive holds: {listing}", path=label)
+    if len(chosen) > 1:
+        raise UsageError(f"{len(chosen)} images; choose with --tag/--arch: {listing}", path=label)
+    return chosen[0]
+
+
+def _wanted(tag: str | None, platform: str | None) -> str:
+    return " and ".join(x for x in (f"tag {tag}" if tag else "", f"platform {platform}" if platform else "") if x)
+
+
+def _tag_matches(have: str, want: str) -> bool:
+    if have == want:
+        return True
+    # "busybox" means "busybox:latest"; "docker.io/library/x:1" and "localhost/x:1" answer to "x:1"
+    want_full = want if ":" in want.rsplit("/", 1)[-1] else f"{want}:latest"
+    return have == want_full or have.endswith("/" + want_full)
+
+
+def read_image(
+    source: str | os.PathLike[str] | IO[bytes], *, tag: str | None = None, platform: str | None = None
+) -> Image:
+    """Read one image from an archive: config, history, and every layer's entries.
+
+    >>> img = read_image("image.tar")  # doctest: +SKIP
+    >>> [(layer.command, layer.size) for layer in img.layers]  # doctest: +SKIP
+    """
+    store = open_store(source)
+    try:
+        chosen = choose(candidates(store), tag, platform, store.label)
+        for name in chosen.layer_names:
+            if name in store.docs:
+                raise ArchiveError("layer is not a tar (nor a gzip or zstd one)", path=f"{store.label}:{name}")
+        scanned = store.scan(chosen.layer_names)
+    finally:
+        _close(store)
+    config = chosen.config
+    history = [HistoryEntry.from_config(h) for h in config.get("history") or [] if isinstance(h, dict)]
+    with_layer = iter([h for h in history if not h.empty_layer])
+    diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+    layers = []
+    for i, name in enumerate(chosen.layer_names):
+        s = scanned[name]
+        diff_id = str(diff_ids[i]) if i < len(diff_ids) else ""
+        digest = chosen.layer_digests[i] or diff_id
+        source = chosen.layer_sources[i]
+        layers.append(Layer(i, diff_id, digest, s.entries, next(with_layer, None), s.compression, s.blob_size, source))
+    return Image(
+        config=config,
+        history=history,
+        layers=layers,
+        format=chosen.format,
+        tags=list(chosen.ref.tags),
+        config_digest=chosen.ref.config_digest,
+        platform=chosen.ref.platform,
+    )
+
+
+def _close(store: Store) -> None:
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()

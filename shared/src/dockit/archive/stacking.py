@@ -1,0 +1,102 @@
+"""Stacking layers as overlayfs does: whiteouts (``.wh.NAME``) delete, opaque markers (``.wh..wh..opq``) hide a
+directory's lower contents, a later entry at the same path overwrites, a non-directory replaces a whole subtree.
+
+The answer is, for each entry of each layer, whether the final filesystem still shows it, and if not which layer
+hid it and how. Bytes hidden that way are wasted: the image carries them, nobody can see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dockit.archive.model import Entry, Layer
+
+How = Literal["overwritten", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """An entry the final filesystem no longer shows: ``by`` is the index of the layer that hid it."""
+
+    layer: int
+    entry: Entry
+    by: int
+    how: How
+
+
+@dataclass(slots=True)
+class Stack:
+    """The result of stacking an image's layers."""
+
+    hidden: list[Hidden] = field(default_factory=list)
+    final: dict[str, tuple[int, Entry]] = field(default_factory=dict)
+
+    @property
+    def wasted_bytes(self) -> int:
+        """Bytes in layers that the final filesystem does not show (overwritten or deleted later)."""
+        return sum(h.entry.size for h in self.hidden)
+
+    def hidden_in(self, layer: int) -> list[Hidden]:
+        """Entries of ``layer`` that later layers hid."""
+        return [h for h in self.hidden if h.layer == layer]
+
+    def deleted_by(self, layer: int) -> list[Hidden]:
+        """Entries of earlier layers that ``layer``'s whiteouts delete."""
+        return [h for h in self.hidden if h.by == layer and h.how == "deleted"]
+
+    def wasted_paths(self) -> list[tuple[str, int, int]]:
+        """``(path, bytes, copies)`` of hidden regular files, grouped by path, biggest first."""
+        by_path: dict[str, list[int]] = {}
+        for h in self.hidden:
+            if h.entry.size:
+                slot = by_path.setdefault(h.entry.path, [0, 0])
+                slot[0] += h.entry.size
+                slot[1] += 1
+        return sorted(((p, s, n) for p, (s, n) in by_path.items()), key=lambda t: (-t[1], t[0]))
+
+
+def stack(layers: list[Layer]) -> Stack:
+    """Stack ``layers`` (base first) and record what each later layer hides.
+
+    Walks from the top layer down, so each entry needs one lookup for itself and one per ancestor directory.
+    """
+    result = Stack()
+    exact: dict[str, tuple[int, How]] = {}  # path -> the topmost later layer with an entry (or whiteout) there
+    subtree: dict[str, tuple[int, How]] = {}  # dir -> a later layer deleted/replaced/opaqued what lies below it
+    for layer in reversed(layers):
+        entries = layer.entries
+        for entry in entries:
+            if entry.is_whiteout:
+                continue
+            path = entry.path
+            hit = exact.get(path)
+            if hit is None and subtree:
+                cut = path.rfind("/")
+                while cut > 0:
+                    hit = subtree.get(path[:cut])
+                    if hit is not None:
+                        break
+                    cut = path.rfind("/", 0, cut)
+            if hit is not None:
+                result.hidden.append(Hidden(layer.index, entry, hit[0], hit[1]))
+            else:
+                result.final.setdefault(path, (layer.index, entry))
+        mine: dict[str, tuple[int, How]] = {}
+        mine_sub: dict[str, tuple[int, How]] = {}
+        for entry in entries:
+            if entry.is_opaque:
+                mine_sub[entry.deleted_path] = (layer.index, "deleted")
+            elif entry.is_whiteout:
+                gone = entry.deleted_path
+                mine[gone] = mine_sub[gone] = (layer.index, "deleted")
+            else:
+                mine[entry.path] = (layer.index, "overwritten")
+                if not entry.is_dir:
+                    mine_sub[entry.path] = (layer.index, "overwritten")
+        # walking down, the lowest layer that hides a path is the one that hid it first
+        exact.update(mine)
+        subtree.update(mine_sub)
+    final = result.final
+    result.final = {k: final[k] for k in sorted(final)}
+    return result

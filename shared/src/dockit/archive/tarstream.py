@@ -1,0 +1,282 @@
+"""A tar header reader that never holds file contents: it reads headers and seeks (or reads) past the data.
+
+Sources are byte streams with ``read(n)`` and ``skip(n)``: a region of a file read with ``os.pread`` (skipping is
+free), a non-seekable stream such as stdin (skipping reads and discards), or a decompressed stream. Hostile input
+is bounded: headers are checksummed, metadata records (PAX, GNU long names) are capped, names that climb out of the
+root are refused, and the number of members per tar is capped.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from typing import IO, NamedTuple, Protocol
+
+from dockit.errors import ArchiveError
+
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+MAX_META = 1 << 20  # a PAX record set or GNU long name larger than this is hostile, not a real path
+MAX_MEMBERS = 2_000_000  # headers per tar: a header bomb stops here instead of eating memory
+HEADER_ONLY = frozenset("123456")  # Go's isHeaderOnlyType: these carry no data whatever their size field says
+_CHUNK = 1 << 20
+
+
+class ByteSource(Protocol):
+    """What the tar reader reads from."""
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes; fewer only at the end."""
+        ...
+
+    def skip(self, n: int) -> None:
+        """Move ``n`` bytes forward; a source that ends first raises ArchiveError (truncated)."""
+        ...
+
+
+class FileRegion:
+    """``length`` bytes of an open file from ``start``, read with ``os.pread`` through a small buffer."""
+
+    def __init__(self, fd: int, start: int, length: int, label: str) -> None:
+        self.fd = fd
+        self.start = start
+        self.length = length
+        self.label = label
+        self.pos = 0
+        self._buf = b""
+        self._buf_pos = 0  # region offset of _buf[0]
+
+    def read(self, n: int) -> bytes:
+        n = min(n, self.length - self.pos)
+        if n <= 0:
+            return b""
+        lo = self.pos - self._buf_pos
+        if lo >= 0 and lo + n <= len(self._buf):
+            self.pos += n
+            return self._buf[lo : lo + n]
+        if n >= 65536:
+            data = os.pread(self.fd, n, self.start + self.pos)
+        else:
+            want = min(max(n, 65536), self.length - self.pos)
+            self._buf = os.pread(self.fd, want, self.start + self.pos)
+            self._buf_pos = self.pos
+            data = self._buf[:n]
+        self.pos += len(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        if self.pos + n > self.length:
+            raise ArchiveError("truncated (data runs past the end)", path=self.label)
+        self.pos += n
+
+
+class StreamSource:
+    """A non-seekable binary stream (stdin, a pipe); ``skip`` reads and discards."""
+
+    def __init__(self, raw: IO[bytes], label: str) -> None:
+        self.raw = raw
+        self.label = label
+        self.pos = 0
+        self._scratch = bytearray(_CHUNK)
+
+    def read(self, n: int) -> bytes:
+        data = self.raw.read(n)
+        if data is None:
+            data = b""
+        if len(data) < n and data:
+            parts = [data]
+            got = len(data)
+            while got < n:
+                more = self.raw.read(n - got)
+                if not more:
+                    break
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+        self.pos += len(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        view = memoryview(self._scratch)
+        readinto = getattr(self.raw, "readinto", None)
+        while n > 0:
+            want = min(n, _CHUNK)
+            got = readinto(view[:want]) if readinto is not None else len(self.raw.read(want) or b"")
+            if not got:
+                raise ArchiveError("truncated (data runs past the end)", path=self.label)
+            n -= got
+            self.pos += got
+
+
+class Limited:
+    """The next ``length`` bytes of a parent source (a tar member's data)."""
+
+    def __init__(self, parent: ByteSource, length: int, label: str) -> None:
+        self.parent = parent
+        self.remaining = length
+        self.label = label
+
+    def read(self, n: int) -> bytes:
+        n = min(n, self.remaining)
+        if n <= 0:
+            return b""
+        data = self.parent.read(n)
+        if len(data) < n:
+            raise ArchiveError("truncated (member data runs past the end)", path=self.label)
+        self.remaining -= len(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        if n > self.remaining:
+            raise ArchiveError("truncated (data runs past the end of its member)", path=self.label)
+        self.parent.skip(n)
+        self.remaining -= n
+
+    def drain(self) -> None:
+        """Skip whatever the consumer left unread."""
+        if self.remaining:
+            self.parent.skip(self.remaining)
+            self.remaining = 0
+
+
+class Header(NamedTuple):
+    """A tar member header after PAX and GNU long-name records are applied."""
+
+    name: str
+    type: str
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    link: str
+
+
+def _num(field: bytes, label: str) -> int:
+    if field and field[0] & 0x80:
+        if field[0] != 0x80:
+            raise ArchiveError("not a tar: negative number in a header", path=label)
+        return int.from_bytes(field[1:], "big")
+    digits = field.split(b"\0", 1)[0].strip()
+    if not digits:
+        return 0
+    try:
+        return int(digits, 8)
+    except ValueError:
+        raise ArchiveError("not a tar: bad number in a header", path=label) from None
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax(data: bytes, label: str) -> dict[str, str]:
+    records: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            raise ArchiveError("not a tar: bad PAX record", path=label)
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise ArchiveError("not a tar: bad PAX record", path=label) from None
+        if length <= 0 or pos + length > len(data):
+            raise ArchiveError("not a tar: bad PAX record", path=label)
+        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return records
+
+
+def iter_headers(src: ByteSource, label: str) -> Iterator[Header]:
+    """Yield each member's header; the data is skipped unless the consumer reads it with ``member_data``.
+
+    After a header is yielded the source sits at the start of its data; the next iteration skips whatever
+    remains of it (tracked by :func:`member_data`'s Limited) plus the padding.
+    """
+    for header, _data in iter_members(src, label):
+        yield header
+
+
+def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]]:
+    """Yield ``(header, data)`` for each member; ``data`` is drained for you before the next header."""
+    pax: dict[str, str] = {}
+    long_name: str | None = None
+    long_link: str | None = None
+    count = 0
+    while True:
+        block = src.read(BLOCK)
+        if not block:
+            return  # no end-of-archive blocks: accepted, like Go's archive/tar
+        if len(block) < BLOCK:
+            raise ArchiveError("truncated (partial tar header)", path=label)
+        if block == ZERO_BLOCK:
+            return
+        stored = _num(block[148:156], label)
+        if stored != sum(block) - sum(block[148:156]) + 256:
+            raise ArchiveError("not a tar (bad header checksum)", path=label)
+        count += 1
+        if count > MAX_MEMBERS:
+            raise ArchiveError(f"more than {MAX_MEMBERS} tar headers: refusing a header bomb", path=label)
+        flag = chr(block[156]) if block[156] else "0"
+        size = _num(block[124:136], label)
+        if flag in "xgLK":
+            if size > MAX_META:
+                raise ArchiveError(f"tar metadata record of {size} bytes: refusing", path=label)
+            record = src.read(size)
+            if len(record) < size:
+                raise ArchiveError("truncated (partial tar metadata record)", path=label)
+            src.skip(-size % BLOCK)
+            if flag == "x":
+                pax = _pax(record, label)
+            elif flag == "L":
+                long_name = record.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            elif flag == "K":
+                long_link = record.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            continue  # a global PAX header ('g') sets defaults nobody we read relies on
+        name = _text(block[0:100])
+        if block[257:263] == b"ustar\0" and block[345]:
+            name = _text(block[345:500]) + "/" + name
+        link = _text(block[157:257])
+        mode = _num(block[100:108], label)
+        uid = _num(block[108:116], label)
+        gid = _num(block[116:124], label)
+        if pax:
+            name = pax.get("path", name)
+            link = pax.get("linkpath", link)
+            try:
+                size = int(pax.get("size", size))
+                uid = int(pax.get("uid", uid))
+                gid = int(pax.get("gid", gid))
+            except ValueError:
+                raise ArchiveError("not a tar: bad PAX number", path=label) from None
+            pax = {}
+        if long_name is not None:
+            name, long_name = long_name, None
+        if long_link is not None:
+            link, long_link = long_link, None
+        if flag == "0" and name.endswith("/"):
+            flag = "5"
+        elif flag == "7":
+            flag = "0"
+        span = 0 if flag in HEADER_ONLY else size
+        data = Limited(src, span, label)
+        yield Header(name, flag, size, mode, uid, gid, link), data
+        data.drain()
+        src.skip(-span % BLOCK)
+
+
+def clean_name(name: str, label: str) -> str:
+    """Go's ``path.Clean`` of a member name, refusing names that climb above the root.
+
+    >>> clean_name("./usr//bin/", "x")
+    'usr/bin'
+    """
+    cleaned = posixpath.normpath(name) if name else "."
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    stripped = cleaned.lstrip("/")
+    if stripped == ".." or stripped.startswith("../"):
+        raise ArchiveError(f"member name climbs out of the root: {name!r}", path=label)
+    return cleaned
