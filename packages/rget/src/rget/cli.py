@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="rget", standalone_mode=False)
+        result = app(args=args, prog_name="rget", standalone_mode=False)
     except typer.Exit as e:
         raise SystemExit(e.exit_code) from None
     except ClickUsageError as e:
@@ -156,4 +156,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
         fail(e, e.exit_code)
     except ClickException as e:
         fail(e.format_message(), e.exit_code)
-    raise SystemExit(0)
+    if result == 130:  # typer turns KeyboardInterrupt into a returned 130 when not in standalone mode
+        fail("interrupted", 130)
+    raise SystemExit(result if isinstance(result, int) else 0)

@@ -88,6 +88,24 @@ def describe(exc: BaseException, timeout: float) -> str:
     return text or type(exc).__name__
 
 
+def body_chunks(resp: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: ``read1`` hands over whatever came in, so that a cut connection loses nothing
+    already received (the range then resumes from its last byte)."""
+    import urllib3.exceptions
+
+    raw = resp.raw
+    while True:
+        try:
+            chunk = raw.read1(CHUNK)
+        except urllib3.exceptions.ProtocolError as e:
+            raise requests.exceptions.ChunkedEncodingError(e) from None
+        except urllib3.exceptions.HTTPError as e:
+            raise requests.ConnectionError(e) from None
+        if not chunk:
+            return
+        yield chunk
+
+
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while data:
         n = os.pwrite(fd, data, offset)
@@ -233,7 +251,7 @@ class Ranges:
             raise HttpError(where, status, resp.reason or "")
 
     def _stream(self, resp: requests.Response, block: Block) -> None:
-        for chunk in resp.iter_content(CHUNK):
+        for chunk in body_chunks(resp):
             if self.stop.is_set():
                 return
             n = min(len(chunk), block.left)
@@ -304,7 +322,7 @@ def _single(
             expected = int(length) if length and length.isdigit() else None
             reporter.restart(expected)
             done = 0
-            for chunk in body.iter_content(CHUNK):
+            for chunk in body_chunks(body):
                 _pwrite_all(fd, memoryview(chunk), done)
                 done += len(chunk)
                 reporter.update(done)
@@ -374,7 +392,8 @@ def download(url: str, output: Path, opts: Options, reporter: Reporter | None = 
             _single(session, remote, body, part, opts, reporter)
             mode = "single"
             body = None
-    except KeyboardInterrupt:
+    except BaseException:
+        # Only a resumable range download keeps its part file (for -c); anything else leaves nothing behind.
         if not (state_path.exists() and part.exists()):
             _discard(part, state_path)
         raise

@@ -1,0 +1,5 @@
+"""``python -m rget``."""
+
+from rget.cli import main
+
+main()
