@@ -1,0 +1,304 @@
+"""rget's decisions, with HTTP answered by ``responses``: probe, fallback, If-Range, redirects, retries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+import rget.download
+from rget.blocks import plan
+from rget.cli import main, parse_headers
+from rget.download import Options, backoff, download
+from rget.errors import RgetError, UsageError
+from rget.remote import ContentRange, parse_content_range
+from tests.rget.servers import pattern
+
+URL = "https://releases.example/tool.tar.gz"
+CDN = "https://cdn.example/signed/tool.tar.gz"
+Callback = Callable[[requests.PreparedRequest], tuple[int, dict[str, str], bytes]]
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rget.download, "backoff", lambda attempt: 0.0)
+
+
+def serving(data: bytes, etag: str | None = '"e1"', modified: str | None = None, ranges: bool = True) -> Callback:
+    """A callback that serves ``data`` like a correct static server (or one that ignores Range)."""
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        headers = {k: v for k, v in (("ETag", etag), ("Last-Modified", modified)) if v}
+        m = re.match(r"bytes=(\d+)-(\d+)$", request.headers.get("Range", ""))
+        if_range = request.headers.get("If-Range")
+        if ranges and m and (if_range is None or if_range in (etag, modified)):
+            start, end = int(m.group(1)), min(int(m.group(2)), len(data) - 1)
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            return 206, headers, data[start : end + 1]
+        return 200, headers, data
+
+    return answer
+
+
+def ranges_of(calls: responses.CallList, url: str = URL) -> list[str | None]:
+    return [c.request.headers.get("Range") for c in calls if c.request.url == url]
+
+
+@responses.activate
+def test_probe_asks_one_byte_and_ranges_cover_the_file_with_if_range(tmp_path: Path) -> None:
+    data = pattern(10_000)
+    responses.add_callback(responses.GET, URL, callback=serving(data))
+    result = download(URL, tmp_path / "o", Options(connections=3))
+    assert (tmp_path / "o").read_bytes() == data
+    assert result.mode == "ranges" and not result.restarted
+    assert ranges_of(responses.calls)[0] == "bytes=0-0"
+    assert sorted(ranges_of(responses.calls)[1:], key=str) == ["bytes=0-3333", "bytes=3334-6667", "bytes=6668-9999"]
+    assert {c.request.headers.get("If-Range") for c in responses.calls[1:]} == {'"e1"'}
+    assert all(c.request.headers["Accept-Encoding"] == "identity" for c in responses.calls)
+
+
+@pytest.mark.parametrize(
+    ("etag", "modified", "expected"),
+    [
+        ('"strong"', "Sat, 28 Nov 2026 10:00:00 GMT", '"strong"'),
+        ('W/"weak"', "Sat, 28 Nov 2026 10:00:00 GMT", "Sat, 28 Nov 2026 10:00:00 GMT"),
+        (None, None, None),
+    ],
+)
+@responses.activate
+def test_if_range_uses_a_strong_etag_else_last_modified(
+    tmp_path: Path, etag: str | None, modified: str | None, expected: str | None
+) -> None:
+    data = pattern(4096)
+    responses.add_callback(responses.GET, URL, callback=serving(data, etag=etag, modified=modified))
+    download(URL, tmp_path / "o", Options(connections=2))
+    assert (tmp_path / "o").read_bytes() == data
+    assert [c.request.headers.get("If-Range") for c in responses.calls[1:]] == [expected, expected]
+
+
+@responses.activate
+def test_server_ignoring_range_is_one_request_one_stream(tmp_path: Path) -> None:
+    data = pattern(5000)
+    responses.add_callback(responses.GET, URL, callback=serving(data, ranges=False))
+    result = download(URL, tmp_path / "o", Options(connections=8))
+    assert (tmp_path / "o").read_bytes() == data
+    assert result.mode == "single" and len(responses.calls) == 1
+
+
+@responses.activate
+def test_206_without_a_total_falls_back_to_one_stream(tmp_path: Path) -> None:
+    data = pattern(3000)
+    responses.add(responses.GET, URL, status=206, headers={"Content-Range": "bytes 0-0/*"}, body=data[:1])
+    responses.add(responses.GET, URL, status=200, body=data)
+    result = download(URL, tmp_path / "o", Options(connections=4))
+    assert (tmp_path / "o").read_bytes() == data and result.mode == "single"
+    assert ranges_of(responses.calls) == ["bytes=0-0", None]
+
+
+@responses.activate
+def test_200_to_a_range_means_changed_restart_once_as_one_stream(tmp_path: Path) -> None:
+    old, new = pattern(8000, seed=1), pattern(9000, seed=2)
+    seen: list[str] = []
+
+    def switch(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        # the probe sees the old file, every later request the new one (If-Range "old" -> 200 with the new bytes)
+        seen.append(request.headers.get("Range", "-"))
+        return serving(old if len(seen) == 1 else new, etag='"old"' if len(seen) == 1 else '"new"')(request)
+
+    responses.add_callback(responses.GET, URL, callback=switch)
+    result = download(URL, tmp_path / "o", Options(connections=2))
+    assert (tmp_path / "o").read_bytes() == new
+    assert result.restarted and result.mode == "single"
+    assert seen[-1] == "-"  # the restart is a plain GET
+    assert len(seen) <= 4  # probe, at most two ranges, one stream: no second restart
+
+
+@responses.activate
+def test_206_with_another_total_is_a_change_too(tmp_path: Path) -> None:
+    data, longer = pattern(6000), pattern(7000)
+    n = {"calls": 0}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        n["calls"] += 1
+        if "Range" not in request.headers:
+            return 200, {}, longer
+        if n["calls"] == 1:
+            return serving(data)(request)
+        return 206, {"Content-Range": f"bytes 0-2999/{len(longer)}", "ETag": '"e1"'}, longer[:3000]
+
+    responses.add_callback(responses.GET, URL, callback=answer)
+    result = download(URL, tmp_path / "o", Options(connections=2))
+    assert result.restarted and (tmp_path / "o").read_bytes() == longer
+
+
+@responses.activate
+def test_extra_headers_never_follow_a_redirect_to_another_host(tmp_path: Path) -> None:
+    data = pattern(4000)
+    responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=abc"})
+    responses.add_callback(responses.GET, CDN, callback=serving(data))
+    opts = Options(connections=2, headers={"Authorization": "token s3cret", "X-Custom": "1"})
+    download(URL, tmp_path / "o", opts)
+    assert (tmp_path / "o").read_bytes() == data
+    to_origin = [c.request for c in responses.calls if c.request.url == URL]
+    to_cdn = [c.request for c in responses.calls if c.request.url and c.request.url.startswith(CDN)]
+    assert [r.headers.get("Authorization") for r in to_origin] == ["token s3cret"]
+    assert len(to_cdn) == 3  # probe + 2 ranges, straight to the resolved URL
+    assert all("Authorization" not in r.headers and "X-Custom" not in r.headers for r in to_cdn)
+    assert all("Range" in r.headers for r in to_cdn)
+
+
+@responses.activate
+def test_expired_redirect_target_is_re_resolved_from_the_original_url(tmp_path: Path) -> None:
+    data = pattern(4000)
+    responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=1"})
+    responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=2"})
+    good = serving(data)
+
+    def cdn(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        if "sig=1" in (request.url or "") and request.headers.get("Range") != "bytes=0-0":
+            return 403, {}, b"expired"
+        return good(request)
+
+    responses.add_callback(responses.GET, re.compile(re.escape(CDN) + r"\?sig=\d"), callback=cdn)
+    result = download(URL, tmp_path / "o", Options(connections=1))
+    assert (tmp_path / "o").read_bytes() == data and not result.restarted
+    assert [c.request.url for c in responses.calls if c.request.url == URL] == [URL, URL]
+
+
+@responses.activate
+def test_403_from_the_original_url_is_final(tmp_path: Path) -> None:
+    data = pattern(4000)
+    n = {"calls": 0}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        n["calls"] += 1
+        return serving(data)(request) if n["calls"] == 1 else (403, {}, b"")
+
+    responses.add_callback(responses.GET, URL, callback=answer)
+    with pytest.raises(RgetError, match=r"HTTP 403"):
+        download(URL, tmp_path / "o", Options(connections=1))
+    assert n["calls"] == 2
+    assert not (tmp_path / "o").exists()
+
+
+@responses.activate
+def test_5xx_is_retried_then_succeeds(tmp_path: Path) -> None:
+    data = pattern(3000)
+    n = {"calls": 0}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        n["calls"] += 1
+        return (503, {}, b"busy") if n["calls"] in (2, 3) else serving(data)(request)
+
+    responses.add_callback(responses.GET, URL, callback=answer)
+    download(URL, tmp_path / "o", Options(connections=1, retries=2))
+    assert (tmp_path / "o").read_bytes() == data and n["calls"] == 4
+
+
+@responses.activate
+def test_retries_run_out_with_one_line_naming_url_and_status(tmp_path: Path) -> None:
+    n = {"calls": 0}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        n["calls"] += 1
+        return serving(pattern(3000), etag=None)(request) if n["calls"] == 1 else (503, {}, b"")
+
+    responses.add_callback(responses.GET, URL, callback=answer)
+    with pytest.raises(RgetError) as e:
+        download(URL, tmp_path / "o", Options(connections=1, retries=3))
+    assert str(e.value) == f"{URL}: HTTP 503 Service Unavailable (gave up after 4 attempts)"
+    assert n["calls"] == 5
+    assert list(tmp_path.iterdir()) == []  # without a validator nothing is resumable: nothing kept
+
+
+@responses.activate
+def test_dropped_connection_during_probe_is_retried(tmp_path: Path) -> None:
+    data = pattern(2000)
+    responses.add(responses.GET, URL, body=requests.ConnectionError("reset"))
+    responses.add_callback(responses.GET, URL, callback=serving(data))
+    download(URL, tmp_path / "o", Options(connections=1, retries=1))
+    assert (tmp_path / "o").read_bytes() == data
+
+
+@responses.activate
+def test_404_fails_at_once(tmp_path: Path) -> None:
+    responses.add(responses.GET, URL, status=404)
+    with pytest.raises(RgetError, match=re.escape(f"{URL}: HTTP 404 Not Found")):
+        download(URL, tmp_path / "o", Options(retries=5))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_redirect_loop_is_an_error(tmp_path: Path) -> None:
+    responses.add(responses.GET, URL, status=302, headers={"Location": URL})
+    with pytest.raises(RgetError, match="more than 10 redirects"):
+        download(URL, tmp_path / "o", Options())
+
+
+def test_content_range_parsing() -> None:
+    assert parse_content_range("bytes 10-19/100") == ContentRange(10, 19, 100)
+    assert parse_content_range("bytes 0-0/*") == ContentRange(0, 0, None)
+    assert parse_content_range("bytes */42") == ContentRange(None, None, 42)
+    assert parse_content_range("items 0-1/2") is None
+    assert parse_content_range(None) is None
+
+
+def test_plan_covers_every_byte_once() -> None:
+    for size in (1, 2, 7, 1000, 1001):
+        for n in (1, 3, 16):
+            for bs in (None, 1, 64):
+                blocks = plan(size, n, bs)
+                assert blocks[0].start == 0 and blocks[-1].end == size - 1
+                assert all(a.end + 1 == b.start for a, b in pairwise(blocks))
+    assert len(plan(1000, 4)) == 4 and plan(0, 4) == []
+
+
+def test_backoff_grows_with_jitter_and_a_cap() -> None:
+    assert 0.1 <= backoff(1) <= 0.2
+    assert 0.8 <= backoff(4) <= 1.6
+    assert backoff(30) <= 10
+
+
+def test_headers_parse_and_reject_garbage() -> None:
+    assert parse_headers(["A: b: c"]) == {"A": "b: c"}
+    with pytest.raises(UsageError, match="bad header"):
+        parse_headers(["no colon"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-o", "x"], "rget: missing URL"),
+        (["http://a/b"], "rget: missing -o PATH"),
+        (["-u", "http://a/b", "http://a/c", "-o", "x"], "rget: give the URL once"),
+        (["ftp://a/b", "-o", "x"], "rget: ftp://a/b: only http:// and https:// URLs"),
+        (["http://a/b", "-o", "x", "--sha256", "abc"], "rget: --sha256 wants 64 hex digits"),
+        (["http://a/b", "-o", "x", "-H", "nocolon"], "rget: bad header 'nocolon'"),
+        (["http://a/b", "-o", "x", "-P", "0"], "rget: Invalid value for '-P'"),
+        (["--bogus"], "rget: No such option: --bogus"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_version_and_print_sh(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["-V"])
+    assert e.value.code == 0 and capsys.readouterr().out == f"rget {rget.__version__}\n"
+    with pytest.raises(SystemExit):
+        main(["--print-sh"])
+    shipped = Path(__file__).resolve().parents[2] / "packages" / "rget" / "rget.sh"
+    assert capsys.readouterr().out == shipped.read_text()
+    with pytest.raises(SystemExit) as e:
+        main(["--print-sh", "-o", str(tmp_path / "rget.sh")])
+    assert e.value.code == 0 and (tmp_path / "rget.sh").stat().st_mode & 0o777 == 0o755
