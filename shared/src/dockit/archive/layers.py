@@ -7,6 +7,8 @@ from dockit.archive.model import Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, clean_name, iter_headers
 from dockit.errors import ArchiveError
 
+MAX_DEPTH = 256  # path components; deeper is a hostile archive, and tools walk trees recursively
+
 
 class Prefixed:
     """A ByteSource that first returns bytes already read (a sniffed head), then the rest of its source."""
@@ -58,5 +60,7 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
         path = name.lstrip("/")
         if not path or path == ".":
             continue
+        if path.count("/") >= MAX_DEPTH:
+            raise ArchiveError(f"path nested more than {MAX_DEPTH} deep: refusing", path=label)
         append(Entry(path, h.type, h.size, h.mode, h.uid, h.gid, h.link, name))
     return entries, compression

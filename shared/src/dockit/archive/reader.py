@@ -36,14 +36,28 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
 
 
 def candidates(store: Store) -> list[Candidate]:
-    """The images the archive's metadata lists (``manifest.json`` wins over ``index.json`` when both exist)."""
+    """The images the archive's metadata lists (``manifest.json`` wins over ``index.json`` when both exist);
+    the same image listed under several names is one candidate with all its tags."""
     if "manifest.json" in store.docs:
-        return docker_save.candidates(store)
+        return _merge(docker_save.candidates(store))
     if "index.json" in store.docs:
-        return oci_layout.candidates(store)
+        return _merge(oci_layout.candidates(store))
     if store.links or store.docs or getattr(store, "blobs", None) or getattr(store, "scanned", None):
         raise ArchiveError("not an image archive: no manifest.json or index.json", path=store.label)
     raise ArchiveError("empty archive", path=store.label)
+
+
+def _merge(found: list[Candidate]) -> list[Candidate]:
+    merged: dict[tuple[str, tuple[str, ...], str], Candidate] = {}
+    for c in found:
+        key = (c.ref.config_digest, tuple(c.layer_names), str(c.ref.platform))
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = c
+        else:
+            tags = seen.ref.tags + tuple(t for t in c.ref.tags if t not in seen.ref.tags)
+            seen.ref = ImageRef(tags, seen.ref.platform, seen.ref.config_digest)
+    return list(merged.values())
 
 
 def list_images(source: str | os.PathLike[str] | IO[bytes]) -> list[ImageRef]:

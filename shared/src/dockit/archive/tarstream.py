@@ -213,7 +213,10 @@ def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]
             raise ArchiveError("truncated (partial tar header)", path=label)
         if block == ZERO_BLOCK:
             return
-        stored = _num(block[148:156], label)
+        try:
+            stored = _num(block[148:156], label)
+        except ArchiveError:
+            stored = -1
         if stored != sum(block) - sum(block[148:156]) + 256:
             raise ArchiveError("not a tar (bad header checksum)", path=label)
         count += 1

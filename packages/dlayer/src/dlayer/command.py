@@ -1,0 +1,64 @@
+"""What one dlayer run does, given its options: read, report, print; returns the exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+
+from dockit.cli import write_output
+from dockit.errors import UsageError
+
+
+@dataclass(slots=True)
+class Options:
+    """dlayer's command-line options."""
+
+    file: str = "-"
+    max_files: int = 100
+    depth: int = 8
+    attrs: bool = False
+    width: int = 100
+    interactive: bool = False
+    tag: str | None = None
+    arch: str | None = None
+    json_path: str | None = None
+    ci: bool = False
+    ci_rules: dict[str, str] = field(default_factory=dict)
+
+
+def run_dlayer(opts: Options) -> int:
+    """Read the archive, build the report, write what the options ask for; 1 when a CI rule fails."""
+    from dlayer import ci as ci_rules
+    from dlayer.dive import export
+    from dlayer.report import build_report
+    from dlayer.text import render
+    from dockit.archive import read_image
+
+    if opts.file == "-" and sys.stdin.isatty():
+        raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give -f FILE")
+    if opts.interactive and opts.json_path == "-":
+        raise UsageError("-i and -j - both want the terminal")
+    if opts.ci:
+        ci_rules.check(opts.ci_rules)
+    image = read_image(opts.file, tag=opts.tag, platform=opts.arch)
+    report = build_report(image, top=opts.max_files, depth=opts.depth)
+    if opts.json_path is not None:
+        doc = export(image, report.dive, report.wasted_bytes)
+        write_output(opts.json_path, json.dumps(doc, indent=2) + "\n")
+    if opts.interactive:
+        from dlayer.tui import browse
+
+        browse(report)
+        return 0
+    to_stdout = opts.json_path != "-"
+    if not opts.ci and to_stdout:
+        sys.stdout.write(render(report, width=opts.width, attrs=opts.attrs))
+    if opts.ci:
+        results = ci_rules.evaluate(report.dive, opts.ci_rules)
+        out = sys.stdout if to_stdout else sys.stderr
+        out.write(render(report, width=opts.width, attrs=opts.attrs, layers=False))
+        out.write(ci_rules.render(results))
+        out.flush()
+        return 1 if any(r.status == "FAIL" for r in results) else 0
+    return 0

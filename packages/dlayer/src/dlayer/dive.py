@@ -1,0 +1,253 @@
+"""dive's figures, computed exactly as dive 0.13 computes them (``filetree/efficiency.go``, ``image.Analyze``).
+
+dive builds one tree per layer (intermediate directories without a header get an empty payload), visits each
+tree's leaves depth-first in name order, and for every path sums the sizes it sees: a whiteout counts the size of
+the directory subtree it deletes from the layers below (nothing for a file). A path seen in two or more layers is
+an "inefficiency"; ``inefficientBytes`` is the sum of their cumulative sizes (which counts the surviving copy too:
+wagoodman/dive#684), and the efficiency score is sum(smallest size seen per path) / sum(all sizes seen).
+Those quirks are kept on purpose so that the JSON matches dive's; dlayer's own ``wastedBytes`` is the honest figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dockit.archive.model import Entry, Image
+
+_DIR = 1 << 31
+_SYMLINK = 1 << 27
+_DEVICE = 1 << 26
+_PIPE = 1 << 25
+_SOCKET = 1 << 24
+_SETUID = 1 << 23
+_SETGID = 1 << 22
+_CHARDEV = 1 << 21
+_STICKY = 1 << 20
+_TYPE_BITS = {"2": _SYMLINK, "3": _DEVICE | _CHARDEV, "4": _DEVICE, "5": _DIR, "6": _PIPE}
+_MODE_TYPE_BITS = {
+    0o040000: _DIR,
+    0o010000: _PIPE,
+    0o120000: _SYMLINK,
+    0o060000: _DEVICE,
+    0o020000: _DEVICE | _CHARDEV,
+    0o140000: _SOCKET,
+}
+
+
+def go_file_mode(entry: Entry) -> int:
+    """The Go ``os.FileMode`` of a tar header (``header.FileInfo().Mode()``), as dive's JSON shows it."""
+    mode = entry.mode & 0o777
+    if entry.mode & 0o4000:
+        mode |= _SETUID
+    if entry.mode & 0o2000:
+        mode |= _SETGID
+    if entry.mode & 0o1000:
+        mode |= _STICKY
+    mode |= _MODE_TYPE_BITS.get(entry.mode & 0o170000, 0)
+    return mode | _TYPE_BITS.get(entry.type, 0)
+
+
+class _Node:
+    __slots__ = ("children", "info", "name")
+
+    def __init__(self, name: str, info: Entry | None) -> None:
+        self.name = name
+        self.info = info  # None: a directory dive made up because the layer has no header for it
+        self.children: dict[str, _Node] = {}
+
+    def copy(self) -> _Node:
+        twin = _Node(self.name, self.info)
+        twin.children = {k: v.copy() for k, v in self.children.items()}
+        return twin
+
+    def is_dir(self) -> bool:
+        return self.info is not None and bool(go_file_mode(self.info) & _DIR)
+
+
+def _add(root: _Node, parts: list[str], info: Entry | None) -> None:
+    """dive's ``FileTree.AddPath``: create missing parents empty, drop opaque markers, set the payload."""
+    node = root
+    last = len(parts) - 1
+    for i, name in enumerate(parts):
+        if not name:
+            continue
+        child = node.children.get(name)
+        if child is None:
+            if name.startswith(".wh..wh.."):
+                return
+            child = node.children[name] = _Node(name, None)
+        node = child
+        if i == last:
+            node.info = info
+
+
+def _tree(entries: list[Entry]) -> _Node:
+    root = _Node("", None)
+    for e in entries:
+        _add(root, e.path.split("/"), e)
+    return root
+
+
+def _walk(node: _Node, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], _Node]]:
+    """dive's ``VisitDepthChildFirst``: children in name order, each node after its children, root excluded."""
+    for name in sorted(node.children):
+        child = node.children[name]
+        yield from _walk(child, (*parts, name))
+        yield (*parts, name), child
+
+
+def _get(root: _Node, parts: list[str]) -> _Node | None:
+    node = root
+    for name in parts:
+        if not name:
+            continue
+        child = node.children.get(name)
+        if child is None:
+            return None
+        node = child
+    return node
+
+
+def _stack(lower: _Node, upper: _Node) -> None:
+    """dive's ``FileTree.Stack``: whiteouts remove, everything else (made-up parents too) overwrites."""
+    for parts, node in _walk(upper):
+        if node.name.startswith(".wh."):
+            path = [*parts[:-1], node.name.removeprefix(".wh.")]
+            parent = _get(lower, path[:-1])
+            if parent is not None:
+                parent.children.pop(path[-1], None)
+        else:
+            _add(lower, list(parts), node.info)
+
+
+def _subtree_size(node: _Node) -> int:
+    total = node.info.size if node.info is not None else 0
+    for child in node.children.values():
+        total += _subtree_size(child)
+    return total
+
+
+@dataclass(slots=True)
+class Reference:
+    """One ``fileReference`` item: a path seen in ``count`` layers, ``size`` bytes over all of them."""
+
+    file: str
+    count: int
+    size: int
+
+
+@dataclass(slots=True)
+class DiveFigures:
+    """What dive reports for an image."""
+
+    size: int
+    user_size: int
+    inefficient_bytes: int
+    efficiency: float
+    references: list[Reference]
+    trees: list[_Node]
+
+    @property
+    def user_wasted_percent(self) -> float:
+        """dive's ``WastedUserPercent``: inefficient bytes over the bytes of every layer but the first."""
+        if self.user_size:
+            return self.inefficient_bytes / self.user_size
+        return math.inf if self.inefficient_bytes else math.nan
+
+
+def analyze(image: Image) -> DiveFigures:
+    """dive's ``Image.Analyze`` over our model."""
+    trees = [_tree(layer.entries) for layer in image.layers]
+    seen: dict[str, list[int]] = {}  # path -> [cumulative size, smallest size, count]
+    order: list[str] = []  # paths in the order they reached two sightings (dive appends them then)
+    stacked = trees[0].copy() if trees else _Node("", None)
+    for k, tree in enumerate(trees):
+        if k >= 1:
+            _stack(stacked, trees[k - 1])
+        for parts, node in _walk(tree):
+            if node.children:
+                continue
+            name = node.name
+            whiteout = name.startswith(".wh.")
+            if whiteout:
+                parts = (*parts[:-1], name.removeprefix(".wh."))
+            path = "/" + "/".join(parts)
+            if whiteout:
+                before = _get(stacked, list(parts))
+                if before is None:
+                    break  # dive's visitor errors out here and abandons the rest of this layer
+                size = _subtree_size(before) if before.is_dir() else 0
+            else:
+                size = node.info.size if node.info is not None else 0
+            slot = seen.get(path)
+            if slot is None:
+                seen[path] = [size, size, 1]
+            else:
+                slot[0] += size
+                slot[1] = min(slot[1], size)
+                slot[2] += 1
+                if slot[2] == 2:
+                    order.append(path)
+    minimum = sum(s[1] for s in seen.values())
+    discovered = sum(s[0] for s in seen.values())
+    score = minimum / discovered if discovered else 1.0
+    # dive sorts ascending by size (insertion sort, stable, for short lists) and exports the reverse
+    refs = [Reference(p, seen[p][2], seen[p][0]) for p in order]
+    refs.sort(key=lambda r: r.size)
+    refs.reverse()
+    sizes = [layer.size for layer in image.layers]
+    return DiveFigures(
+        size=sum(sizes),
+        user_size=sum(sizes[1:]),
+        inefficient_bytes=sum(r.size for r in refs),
+        efficiency=score,
+        references=refs,
+        trees=trees,
+    )
+
+
+def _file_info(node: _Node) -> dict[str, Any]:
+    e = node.info
+    if e is None:
+        return {"path": "", "typeFlag": 0, "linkName": "", "size": 0, "fileMode": 0, "uid": 0, "gid": 0, "isDir": False}
+    mode = go_file_mode(e)
+    return {
+        "path": e.name,
+        "typeFlag": ord(e.type),
+        "linkName": e.link,
+        "size": e.size,
+        "fileMode": mode,
+        "uid": e.uid,
+        "gid": e.gid,
+        "isDir": bool(mode & _DIR),
+    }
+
+
+def export(image: Image, figures: DiveFigures, wasted_bytes: int) -> dict[str, Any]:
+    """dive's ``--json`` document, plus ``image.wastedBytes`` (bytes the final filesystem no longer shows)."""
+    layers = []
+    for layer, tree in zip(image.layers, figures.trees, strict=True):
+        command = layer.history.created_by.removeprefix("/bin/sh -c ") if layer.history else "(missing)"
+        layers.append(
+            {
+                "index": layer.index,
+                "id": layer.source.split("/")[0],
+                "digestId": layer.diff_id,
+                "sizeBytes": layer.size,
+                "command": command,
+                "fileList": [_file_info(node) for _, node in _walk(tree)],
+            }
+        )
+    return {
+        "layer": layers,
+        "image": {
+            "sizeBytes": figures.size,
+            "inefficientBytes": figures.inefficient_bytes,
+            "efficiencyScore": figures.efficiency,
+            "fileReference": [{"count": r.count, "sizeBytes": r.size, "file": r.file} for r in figures.references],
+            "wastedBytes": wasted_bytes,
+        },
+    }

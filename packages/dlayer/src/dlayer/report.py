@@ -1,0 +1,105 @@
+"""The report dlayer prints: per layer its size, command and biggest paths; then what the image wastes.
+
+Pure functions over dockit's model; the text, JSON and interactive front ends only format a :class:`Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlayer.dive import DiveFigures, analyze
+from dockit.archive.model import Entry, Image, Layer
+from dockit.archive.stacking import Stack, stack
+
+
+@dataclass(slots=True)
+class PathSize:
+    """A path (aggregated to the report's depth) and the bytes under it in one layer."""
+
+    path: str
+    size: int
+    files: int
+    entry: Entry | None = None  # the entry itself when the path is a single file, for -a
+
+
+@dataclass(slots=True)
+class LayerReport:
+    """One layer: its size, command, the bytes it deletes from below, and its biggest paths."""
+
+    layer: Layer
+    size: int
+    top: list[PathSize]
+    paths: int
+    deleted_bytes: int
+    wasted_bytes: int
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything dlayer shows about an image."""
+
+    image: Image
+    layers: list[LayerReport]
+    stack: Stack
+    dive: DiveFigures
+
+    @property
+    def size(self) -> int:
+        """Total bytes of all layers."""
+        return self.dive.size
+
+    @property
+    def wasted_bytes(self) -> int:
+        """Bytes in layers that the final filesystem no longer shows (overwritten or deleted)."""
+        return self.stack.wasted_bytes
+
+
+def aggregate(entries: list[Entry], depth: int) -> list[PathSize]:
+    """Sizes of the entries summed per path cut to ``depth`` components, biggest first.
+
+    >>> e = lambda p, s: Entry(p, "0", s, 0o644, 0, 0, "", p)
+    >>> [(x.path, x.size) for x in aggregate([e("a/b/c", 5), e("a/b/d", 7), e("x", 1)], 2)]
+    [('a/b', 12), ('x', 1)]
+    """
+    sums: dict[str, list[int]] = {}
+    single: dict[str, Entry] = {}
+    for e in entries:
+        if e.is_whiteout or e.is_dir:
+            continue
+        parts = e.path.split("/")
+        key = "/".join(parts[:depth]) if len(parts) > depth else e.path
+        slot = sums.get(key)
+        if slot is None:
+            sums[key] = [e.size, 1]
+            single[key] = e
+        else:
+            slot[0] += e.size
+            slot[1] += 1
+    out = [PathSize(k, s, n, single[k] if n == 1 and single[k].path == k else None) for k, (s, n) in sums.items()]
+    out.sort(key=lambda p: (-p.size, p.path))
+    return out
+
+
+def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
+    """Compute the report for ``image``: ``top`` paths per layer, paths aggregated to ``depth`` components."""
+    stacked = stack(image.layers)
+    deleted: dict[int, int] = {}
+    wasted: dict[int, int] = {}
+    for h in stacked.hidden:
+        wasted[h.layer] = wasted.get(h.layer, 0) + h.entry.size
+        if h.how == "deleted":
+            deleted[h.by] = deleted.get(h.by, 0) + h.entry.size
+    layers = []
+    for layer in image.layers:
+        paths = aggregate(layer.entries, max(depth, 1))
+        layers.append(
+            LayerReport(
+                layer=layer,
+                size=layer.size,
+                top=paths[: max(top, 0)],
+                paths=len(paths),
+                deleted_bytes=deleted.get(layer.index, 0),
+                wasted_bytes=wasted.get(layer.index, 0),
+            )
+        )
+    return Report(image=image, layers=layers, stack=stacked, dive=analyze(image))

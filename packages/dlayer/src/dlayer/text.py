@@ -1,0 +1,97 @@
+"""The text report: per layer a size bar, the command (shell-wrapped when long) and its largest paths; then the
+summary (total, wasted, dive's efficiency) and the top wasted paths."""
+
+from __future__ import annotations
+
+import re
+import stat
+
+from dlayer.report import LayerReport, PathSize, Report
+from dlayer.units import human
+
+_SPLIT = re.compile(r"\s+(&&|\|\||;)\s+")
+
+
+def wrap_command(command: str, width: int) -> list[str]:
+    """Lines of a shell command cut at ``&&``, ``||`` and ``;`` when it is wider than ``width``.
+
+    >>> wrap_command("apt-get update && apt-get install -y curl", 20)
+    ['apt-get update \\\\', '    && apt-get install -y curl']
+    """
+    command = " ".join(command.split())
+    if len(command) <= width:
+        return [command]
+    pieces = _SPLIT.split(command)
+    lines = [pieces[0]]
+    for i in range(1, len(pieces) - 1, 2):
+        lines.append(f"    {pieces[i]} {pieces[i + 1]}")
+    return [line + " \\" for line in lines[:-1]] + [lines[-1]]
+
+
+def _bar(size: int, biggest: int, width: int) -> str:
+    if biggest <= 0 or width <= 0:
+        return ""
+    filled = round(width * size / biggest)
+    if size and not filled:
+        filled = 1
+    return "█" * filled + "░" * (width - filled)
+
+
+def _attrs(p: PathSize) -> str:
+    e = p.entry
+    if e is None:
+        return f"{'':10} {'':>11}"
+    kind = {"5": "d", "2": "l", "1": "h", "3": "c", "4": "b", "6": "p"}.get(e.type, "-")
+    return f"{kind}{stat.filemode(e.mode)[1:]} {f'{e.uid}:{e.gid}':>11}"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool) -> list[str]:
+    """The lines of one layer's block."""
+    layer = lr.layer
+    bar_width = max(10, width // 4)
+    head = f"[{layer.index}] {human(lr.size):>8}  {_bar(lr.size, biggest, bar_width)}"
+    extras = []
+    if lr.deleted_bytes:
+        extras.append(f"deletes {human(lr.deleted_bytes)} below")
+    if lr.wasted_bytes:
+        extras.append(f"{human(lr.wasted_bytes)} hidden above")
+    if extras:
+        head += "  (" + ", ".join(extras) + ")"
+    lines = [head]
+    lines += ["    " + line for line in wrap_command(layer.command, max(width - 4, 20))]
+    for p in lr.top:
+        prefix = f"      {human(p.size):>8}  "
+        if attrs:
+            prefix += _attrs(p) + "  "
+        name = "/" + p.path + ("/" if p.entry is None else "")
+        lines.append(prefix + _fit(name, max(width - len(prefix), 10)))
+    hidden = lr.paths - len(lr.top)
+    if hidden > 0:
+        lines.append(f"      … {hidden} more")
+    return lines
+
+
+def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: int = 10, layers: bool = True) -> str:
+    """The whole text report (``layers=False``: the title and summary only)."""
+    image = report.image
+    biggest = max((lr.size for lr in report.layers), default=0)
+    title = f"{image.name or '<untagged>'}  {image.platform}  {image.format}"
+    out = [_fit(title, width), ""]
+    for lr in report.layers if layers else []:
+        out += render_layer(lr, biggest, width, attrs)
+        out.append("")
+    dive = report.dive
+    out.append(f"Total size:         {human(report.size)} in {len(report.layers)} layers")
+    share = f" ({report.wasted_bytes / report.size:.1%})" if report.size else ""
+    out.append(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted by a later layer")
+    out.append(f"Efficiency (dive):  {dive.efficiency:.2%}, inefficient bytes {human(dive.inefficient_bytes)}")
+    wasted = report.stack.wasted_paths()
+    if wasted:
+        out.append("Top wasted paths:")
+        for path, size, copies in wasted[:top_wasted]:
+            out.append(_fit(f"  {human(size):>8}  {copies}x  /{path}", width))
+    return "\n".join(out) + "\n"

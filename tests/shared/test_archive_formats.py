@@ -1,0 +1,143 @@
+"""dockit.archive on real archives: every layout of the same image, written by buildah, skopeo, umoci and the
+Docker daemon, must read into the same model, from a file and from a stream."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from dockit.archive import list_images, read_image
+from dockit.archive.model import Image
+from dockit.archive.stacking import stack
+from dockit.errors import ArchiveError, UsageError
+from tests.dlayer.archives import LAYOUTS, TAG, WASTED_BY_HAND, archives
+
+__all__ = ["archives"]  # the session fixture
+
+pytestmark = pytest.mark.system
+
+
+def figures(image: Image) -> dict[str, object]:
+    """Everything about an image that must not depend on the layout it came in."""
+    return {
+        "diff_ids": [layer.diff_id for layer in image.layers],
+        "sizes": [layer.size for layer in image.layers],
+        "entries": [sorted(e[:7] for e in layer.entries) for layer in image.layers],
+        "commands": [layer.command for layer in image.layers],
+        "history": [(h.created_by, h.empty_layer) for h in image.history],
+        "platform": str(image.platform),
+        "wasted": stack(image.layers).wasted_bytes,
+        "final": sorted((p, e[:7]) for p, (_, e) in stack(image.layers).final.items()),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(archives: dict[str, Path]) -> dict[str, object]:
+    return figures(read_image(archives["buildah-docker"], tag=TAG))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_layout_reads_to_the_same_image(
+    archives: dict[str, Path], reference: dict[str, object], layout: str
+) -> None:
+    image = read_image(archives[layout], tag=TAG)
+    assert figures(image) == reference
+    assert len(image.layers) == 4
+    assert TAG in image.tags
+
+
+@pytest.mark.parametrize("layout", [x for x in LAYOUTS if x != "oci-dir"])
+def test_streaming_gives_the_same_image_as_seeking(
+    archives: dict[str, Path], reference: dict[str, object], layout: str
+) -> None:
+    with subprocess.Popen(["cat", str(archives[layout])], stdout=subprocess.PIPE) as cat:
+        assert cat.stdout is not None
+        image = read_image(cat.stdout, tag=TAG)
+    assert figures(image) == reference
+
+
+def test_layer_compression_is_told_by_magic_bytes(archives: dict[str, Path]) -> None:
+    expected = {"oci-gzip": "gzip", "oci-zstd": "zstd", "oci-plain": "none", "docker-save": "none", "umoci": "gzip"}
+    for layout, compression in expected.items():
+        image = read_image(archives[layout], tag=TAG)
+        assert {layer.compression for layer in image.layers} == {compression}, layout
+
+
+def test_history_skips_empty_layers_and_keeps_created_by(archives: dict[str, Path]) -> None:
+    image = read_image(archives["docker-save"])
+    assert [h.empty_layer for h in image.history].count(True) == 3  # ENV, WORKDIR, CMD
+    assert image.layers[1].history is not None
+    assert image.layers[1].history.created_by.startswith("/bin/sh -c mkdir -p /app/data /app/cache")
+    assert image.layers[1].command.startswith("mkdir -p /app/data /app/cache")
+    assert image.layers[3].command.startswith("rm -rf /app/data && mkdir /app/data")
+
+
+def test_wasted_bytes_match_the_hand_count(archives: dict[str, Path]) -> None:
+    result = stack(read_image(archives["oci-zstd"]).layers)
+    assert result.wasted_bytes == WASTED_BY_HAND
+    assert {h.entry.path for h in result.hidden if h.how == "deleted" and h.entry.size} == {
+        "app/data/big.bin",
+        "app/data/small.txt",
+        *(f"app/cache/f{i}" for i in range(1, 6)),
+    }
+    # small.txt: 6 bytes overwritten by layer 2, whose 200000 bytes layer 3 deletes with the directory
+    hidden = sorted((h.layer, h.by, h.how) for h in result.hidden if h.entry.path == "app/data/small.txt")
+    assert hidden == [(1, 2, "overwritten"), (2, 3, "deleted")]
+
+
+def test_squashed_image_has_the_final_filesystem_of_the_layered_one(archives: dict[str, Path]) -> None:
+    layered = stack(read_image(archives["docker-save"]).layers).final
+    squashed_image = read_image(archives["squashed"])
+    assert len(squashed_image.layers) == 1
+    squashed = stack(squashed_image.layers).final
+
+    def files(final: dict[str, tuple[int, object]]) -> dict[str, tuple[str, int]]:
+        return {p: (e.type, e.size) for p, (_, e) in final.items() if e.type != "5"}  # type: ignore[attr-defined]
+
+    assert files(squashed) == files(layered)
+
+
+def test_two_images_are_listed_and_chosen_by_tag(archives: dict[str, Path]) -> None:
+    refs = list_images(archives["two-images"])
+    assert sorted(r.tags for r in refs) == [(TAG,), (TAG + "-squashed",)]
+    with pytest.raises(UsageError) as err:
+        read_image(archives["two-images"])
+    assert "2 images" in str(err.value) and TAG + "-squashed" in str(err.value)
+    assert len(read_image(archives["two-images"], tag=TAG + "-squashed").layers) == 1
+    assert len(read_image(archives["two-images"], tag=TAG, platform="linux/amd64").layers) == 4
+    with pytest.raises(UsageError, match=r"no image matches tag .* and platform linux/arm64"):
+        read_image(archives["two-images"], tag=TAG, platform="linux/arm64")
+
+
+def test_same_image_under_two_names_is_one_image(archives: dict[str, Path]) -> None:
+    image = read_image(archives["umoci"])  # umoci tagged it twice
+    assert set(image.tags) == {TAG, "extra"}
+
+
+def test_docker25_json_blobs_are_not_layers(archives: dict[str, Path]) -> None:
+    image = read_image(archives["docker25"])
+    assert image.format == "docker-archive (Docker 25+ OCI)"
+    assert all(layer.source.startswith("blobs/sha256/") for layer in image.layers)
+
+
+def test_umoci_members_are_dot_slash_prefixed(archives: dict[str, Path]) -> None:
+    with tarfile.open(archives["umoci"]) as tar:
+        assert all(name.startswith(".") for name in tar.getnames())
+    assert read_image(archives["umoci"], tag="extra").layers[0].entries
+
+
+def test_reading_from_stdin_via_dash(archives: dict[str, Path]) -> None:
+    code = "import json, dockit.archive as a; print(json.dumps([x.size for x in a.read_image('-').layers]))"
+    with archives["oci-gzip"].open("rb") as f:
+        out = subprocess.run([sys.executable, "-c", code], stdin=f, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [layer.size for layer in read_image(archives["oci-gzip"]).layers]
+
+
+def test_oci_directory_needs_an_index(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match=r"no index\.json"):
+        read_image(tmp_path)
