@@ -1,0 +1,117 @@
+"""The build context docker sends: walk a directory the way the docker CLI does, leaving out what .dockerignore says.
+
+The walk follows moby's ``archive.TarWithOptions``: entries in lexical order, symlinks sent as links (never
+followed), an excluded directory skipped whole unless an exception (``!path``) starts with its path, and the
+entries inside such a directory sent only when no pattern excludes them. Excluded directories themselves are not
+sent even when something inside them is.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> for f in ("a/x.txt", "a/y.log", "b/z.txt"):
+...     (root / f).parent.mkdir(exist_ok=True); _ = (root / f).write_text("12345")
+>>> [e.path for e in walk_context(root, PatternMatcher(["b", "*/*.log"]))]
+['a', 'a/x.txt']
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dockit.errors import DockitError
+from dockit.ignore import PatternMatcher
+
+Kind = Literal["file", "dir", "symlink", "other"]
+DOCKERIGNORE = ".dockerignore"
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """One entry of the build context: path relative to the root (slash-separated), its kind, and its size."""
+
+    path: str
+    kind: Kind
+    size: int  # bytes of a regular file's content; 0 for anything else
+
+
+@dataclass(frozen=True)
+class ContextSize:
+    """What a build context weighs: ``files`` counts everything that is not a directory."""
+
+    files: int
+    bytes: int
+
+    @classmethod
+    def of(cls, entries: Iterable[ContextEntry]) -> ContextSize:
+        """Total the entries of a walk."""
+        files = size = 0
+        for e in entries:
+            if e.kind != "dir":
+                files += 1
+                size += e.size
+        return cls(files, size)
+
+
+def read_dockerignore(root: str | os.PathLike[str], name: str = DOCKERIGNORE) -> PatternMatcher:
+    """The matcher of ``root/name``; an empty one when the file does not exist."""
+    path = Path(root, name)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return PatternMatcher()
+    except OSError as e:
+        raise DockitError(e.strerror or str(e), path=str(path)) from None
+    return PatternMatcher.parse(data, str(path))
+
+
+def _kind(mode: int) -> Kind:
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    return "other"
+
+
+def walk_context(root: str | os.PathLike[str], matcher: PatternMatcher | None = None) -> Iterator[ContextEntry]:
+    """Yield the entries docker sends for context directory ``root`` under ``matcher`` (default: all of them).
+
+    Unreadable directories are a :class:`~dockit.errors.DockitError`, as they fail ``docker build``.
+    """
+    m = matcher or PatternMatcher()
+    base = os.path.realpath(root)
+    if not os.path.isdir(base):
+        raise DockitError("not a directory", path=str(root))
+    yield from _walk(base, "", m, tuple(False for _ in m.patterns))
+
+
+def _walk(top: str, rel: str, m: PatternMatcher, parent: Sequence[bool]) -> Iterator[ContextEntry]:
+    directory = os.path.join(top, rel) if rel else top
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        raise DockitError(e.strerror or str(e), path=directory) from None
+    patterns = m.patterns
+    for entry in entries:
+        path = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as e:
+            raise DockitError(e.strerror or str(e), path=entry.path) from None
+        kind = _kind(st.st_mode)
+        if kind == "dir":
+            flags = m.flags(path, parent) if patterns else parent
+            if patterns and m.decided(flags):
+                if m.may_reinclude_below(path):
+                    yield from _walk(top, path, m, flags)
+                continue
+            yield ContextEntry(path, kind, 0)
+            yield from _walk(top, path, m, flags)
+        elif not patterns or not m.decide(path, parent):
+            yield ContextEntry(path, kind, st.st_size if kind == "file" else 0)
