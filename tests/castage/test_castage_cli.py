@@ -1,0 +1,90 @@
+"""castage's command line: flags, the script on stdout, one-line errors with the right exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from castage import __version__
+from castage.cli import app
+from dockit.cli import run
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "castage" / "Dockerfile"
+CASTAGE = Path(sys.executable).parent / "castage"
+
+
+def castage(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        run(app, "castage", args)
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), out, err
+
+
+def test_the_console_script_prints_the_script(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(EXAMPLE.read_bytes())
+    proc = subprocess.run(
+        [CASTAGE, "-i", "127.0.0.1:5000/app", "--push"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("#!/usr/bin/env bash\n")
+    assert "docker push 127.0.0.1:5000/app:runtime\n" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_options_reach_the_script(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["-i", "r/app", "-f", str(EXAMPLE), "-p", "ctx", "-t", "build", "--mode", "gha", "--build-arg", "A=1"]
+    code, out, err = castage(args, capsys)
+    assert (code, err) == (0, "")
+    assert "(gha mode). Stages, in build order: deps build\n" in out
+    assert "--build-arg A=1 \\\n" in out and f"-f {EXAMPLE} \\\n    ctx\n" in out
+
+
+def test_stdin_dockerfile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    read, write = os.pipe()
+    os.write(write, b"FROM alpine AS one\n")
+    os.close(write)
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read))
+    code, out, _ = castage(["-i", "r/app", "-f", "-"], capsys)
+    assert code == 0 and "FROM alpine AS one\nCASTAGE_DOCKERFILE\n" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert castage(["--version"], capsys) == (0, f"castage {__version__}\n", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "dockerfile", "code", "error"),
+    [
+        (["-i", "r/app"], None, 1, "castage: Dockerfile: no such file"),
+        (["-i", "r/app", "-f", "nope"], None, 1, "castage: nope: no such file"),
+        (["-i", "r/app"], "FROM a\n", 1, "castage: Dockerfile: no named stage (FROM ... AS NAME) to build and cache"),
+        (["-i", "r/app", "-t", "zz"], "FROM a AS x\n", 1, "castage: Dockerfile: no stage 'zz'; stages: 0 (x)"),
+        (["-i", "r/app"], "FROM a AS x\nRUNN y\n", 1, "castage: Dockerfile:2: unknown instruction: RUNN"),
+        (["-i", "r/app:v2"], "FROM a AS x\n", 2, "castage: --image 'r/app:v2': give a repository without a tag"),
+        (["-i", "R/app"], "FROM a AS x\n", 2, "castage: --image: invalid image reference 'R/app': must be lower"),
+        (["-i", "r/app", "--mode", "kaniko"], "FROM a AS x\n", 2, "castage: Invalid value for '--mode'"),
+        (["-f", "Dockerfile"], "FROM a AS x\n", 2, "castage: Missing option '-i' / '--image'"),
+        (["-i", "r/app", "-p", "-"], "FROM a AS x\n", 2, "castage: --context -: a context read from stdin"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(
+    args: list[str],
+    dockerfile: str | None,
+    code: int,
+    error: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if dockerfile is not None:
+        (tmp_path / "Dockerfile").write_text(dockerfile)
+    got_code, out, err = castage(args, capsys)
+    assert got_code == code
+    assert out == ""
+    assert err.startswith(error) and err.count("\n") == 1, err

@@ -1,0 +1,101 @@
+"""End to end on the private daemon and a real registry: castage's legacy script, cold and then on an emptied daemon.
+
+Also the original approach (only the final image pushed) on the same Dockerfile, to show what castage fixes: there,
+the dependency stage rebuilds on every fresh machine. buildx/gha scripts cannot run here (the Debian docker CLI has no
+buildx); test_castage_script.py checks them by what bash passes to docker and by shellcheck.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from tests.castage.e2e import SLOW_STEP, ScriptRun, Step, castage_script, make_context, original_script, run_script
+from tests.castage.scripts import shellcheck
+from tests.system.docker_fixtures import Dockerd, Registry
+
+pytestmark = pytest.mark.system
+
+
+@dataclass(frozen=True)
+class Runs:
+    image: str
+    castage_cold: ScriptRun
+    castage_cached: ScriptRun
+    cold_runtime_id: str
+    cached_runtime_id: str
+    original_cold: ScriptRun
+    original_cached: ScriptRun
+    output_of_runtime: str
+
+
+@pytest.fixture(scope="module")
+def runs(dockerd: Dockerd, registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    workdir = tmp_path_factory.mktemp("castage-e2e")
+    make_context(workdir)
+    repo = f"castage/e2e-{uuid.uuid4().hex[:8]}"
+    image = f"{registry.host}/{repo}"
+    base = dockerd.base.tag
+
+    script = castage_script(image, base)
+    shellcheck(script)
+    dockerd.prune()
+    cold = run_script(script, workdir, dockerd.env)
+    cold_id = dockerd.image_id(f"{image}:runtime")
+    dockerd.prune()
+    assert dockerd.docker("images", "-q", image).stdout == "", "the daemon must start empty"
+    cached = run_script(script, workdir, dockerd.env)
+    cached_id = dockerd.image_id(f"{image}:runtime")
+    output = dockerd.docker("run", "--rm", "--network", "none", f"{image}:runtime").stdout
+
+    original = original_script(f"{image}-original", base)
+    dockerd.prune()
+    original_cold = run_script(original, workdir, dockerd.env)
+    dockerd.prune()
+    original_cached = run_script(original, workdir, dockerd.env)
+    dockerd.prune()
+    runs = Runs(image, cold, cached, cold_id, cached_id, original_cold, original_cached, output)
+    print(
+        f"\ncastage e2e: castage cold {cold.seconds:.1f} s, cached {cached.seconds:.1f} s; "
+        f"original approach cold {original_cold.seconds:.1f} s, cached {original_cached.seconds:.1f} s"
+    )
+    return runs
+
+
+def _not_instructions_of_their_own(instruction: str) -> bool:
+    # FROM takes an image and the ARG before the first FROM only sets a variable for FROM lines: neither is a
+    # build step that could be cached.
+    return instruction.startswith(("FROM ", "ARG "))
+
+
+def test_castage_builds_and_pushes_every_stage(runs: Runs, registry: Registry) -> None:
+    repo = runs.image.split("/", 1)[1]
+    assert sorted(registry.tags(repo)) == ["build", "deps", "runtime"]
+    assert runs.output_of_runtime == "dep\nmain\n"
+    cold_steps = runs.castage_cold.steps()
+    assert any(s.instruction == SLOW_STEP and not s.cached for s in cold_steps), "the cold run really built"
+
+
+def test_on_an_empty_daemon_every_step_of_every_stage_is_cached(runs: Runs) -> None:
+    builds = runs.castage_cached.builds
+    assert len(builds) == 3
+    for build in builds:
+        for step in build:
+            assert step.cached or _not_instructions_of_their_own(step.instruction), step
+    # deps: RUN; build: the same RUN, COPY, RUN; runtime: those, COPY --from, CMD.
+    assert [sum(s.cached for s in b) for b in builds] == [1, 3, 5]
+    assert runs.cached_runtime_id == runs.cold_runtime_id, "the cache gave back the very same image"
+
+
+def test_the_cached_run_is_much_faster(runs: Runs) -> None:
+    # The slow stage sleeps 3 s; everything else is small. The cached run must not pay for it.
+    assert runs.castage_cached.seconds < runs.castage_cold.seconds - 2, (runs.castage_cold, runs.castage_cached)
+
+
+def test_the_original_approach_rebuilds_the_dependency_stage(runs: Runs) -> None:
+    (build,) = runs.original_cached.builds
+    slow = [s for s in build if s.instruction == SLOW_STEP]
+    assert slow == [Step(SLOW_STEP, cached=False)]
+    assert runs.original_cached.seconds > runs.castage_cached.seconds + 2
