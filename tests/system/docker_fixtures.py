@@ -42,6 +42,8 @@ from typing import Any
 
 import pytest
 
+from tests.system.fixtures import make_archives
+from tests.system.fixtures.make_archives import Archives
 from tests.system.images import BuildResult, ImageExport, read_docker_archive
 
 REPO = Path(__file__).resolve().parents[2]
@@ -472,6 +474,9 @@ class Buildah:
 
     def storage_ref(self, image: str) -> str:
         """The containers-storage reference of ``image`` in this store, for skopeo."""
+        first = image.split("/", 1)[0]
+        if "/" not in image or not ("." in first or ":" in first or first == "localhost"):
+            image = f"localhost/{image}"  # buildah stores short names under localhost/; skopeo would say docker.io/
         return f"containers-storage:[vfs@{self.store}+{self.runroot}]{image}"
 
     def pull(self, source: str, tag: str | None = None) -> str:
@@ -584,7 +589,8 @@ class Registry:
 # Fixtures
 
 
-def _scratch(prefix: str) -> Path:
+def scratch_dir(prefix: str) -> Path:
+    """A new private directory ``/tmp/bi-<prefix>-*`` for a daemon's state."""
     # Short paths under /tmp: dockerd's unix sockets (and containerd's beside them) must fit in 108 bytes.
     return Path(tempfile.mkdtemp(prefix=f"bi-{prefix}-", dir="/tmp"))
 
@@ -599,7 +605,7 @@ def busybox_image() -> BaseImage:
 def dockerd(busybox_image: BaseImage) -> Iterator[Dockerd]:
     """A private Docker daemon for the whole session, holding the busybox base image."""
     require("dockerd")
-    daemon = Dockerd(_scratch("dockerd"), busybox_image)
+    daemon = Dockerd(scratch_dir("dockerd"), busybox_image)
     try:
         daemon.start()
         yield daemon
@@ -611,7 +617,7 @@ def dockerd(busybox_image: BaseImage) -> Iterator[Dockerd]:
 def buildah(busybox_image: BaseImage) -> Iterator[Buildah]:
     """buildah on a private store for the whole session, holding the busybox base image."""
     require("buildah")
-    builder = Buildah(_scratch("buildah"), busybox_image)
+    builder = Buildah(scratch_dir("buildah"), busybox_image)
     try:
         builder.start()
         yield builder
@@ -623,12 +629,24 @@ def buildah(busybox_image: BaseImage) -> Iterator[Buildah]:
 def registry() -> Iterator[Registry]:
     """A docker-registry on 127.0.0.1 for the whole session."""
     require("docker-registry")
-    server = Registry(_scratch("registry"))
+    server = Registry(scratch_dir("registry"))
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def image_archives(busybox_image: BaseImage, request: pytest.FixtureRequest) -> Archives:
+    """The fixture image in every archive format (name -> Path, plus ``.intended``): see
+    tests/system/fixtures/make_archives.py. Made once per machine; the daemons start only when the cache misses."""
+
+    def daemons() -> tuple[Dockerd, Buildah]:
+        require("skopeo", "umoci")
+        return request.getfixturevalue("dockerd"), request.getfixturevalue("buildah")
+
+    return make_archives.cached(busybox_image, daemons, CACHE / "fixtures")
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
