@@ -49,7 +49,7 @@ def run_dlayer(opts: Options) -> int:
     if opts.interactive:
         from dlayer.tui import browse
 
-        browse(report)
+        browse(report, opts.file)
         return 0
     to_stdout = opts.json_path != "-"
     if not opts.ci and to_stdout:
