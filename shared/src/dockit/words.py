@@ -1,0 +1,66 @@
+"""Dockerfile words: turning a value into a word BuildKit reads back as the same value.
+
+BuildKit splits ``ENV``/``LABEL`` ``key=value`` pairs and ``COPY``/``ADD`` arguments into words, then runs each word
+through its shell-like lexer (quotes removed, the escape character honoured, ``$VAR`` expanded). The legacy forms
+``ENV key some value`` and ``LABEL key some value`` take the rest of the line as one value instead; to write such a
+value as a ``key=value`` pair its blanks must be quoted without changing what the lexer makes of it.
+
+>>> legacy_value_word("some value  here")
+'"some value  here"'
+>>> legacy_value_word("'a b' $HOME")
+"'a b'\\\\ $HOME"
+"""
+
+from __future__ import annotations
+
+import re
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./*?@%+:,=~^-]+")
+
+
+def legacy_value_word(raw: str, escape: str = "\\") -> str | None:
+    """One word that the lexer reads exactly as it reads the legacy value ``raw``; None when ``raw`` is malformed.
+
+    A value without blanks is already a word. Otherwise, when it holds no quote and no escape character, double
+    quotes around it change nothing (only ``$``, ``"`` and the escape character mean anything inside them); else
+    each blank outside quotes gets the escape character in front of it.
+    """
+    if not any(ch.isspace() for ch in raw):
+        return raw
+    if not any(ch in raw for ch in ("'", '"', escape)):
+        return f'"{raw}"'
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == escape:
+            if i + 1 >= len(raw):
+                return None
+            out.append(ch)
+            i += 1
+            ch = raw[i]
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace():
+            out.append(escape)
+        out.append(ch)
+        i += 1
+    return None if quote else "".join(out)
+
+
+def is_plain(word: str) -> bool:
+    """True when ``word`` means itself to every Dockerfile reader: no blank, quote, escape, ``$``, ``[`` or ``#``.
+
+    Such a word can move between the JSON form and the shell form of ``COPY``/``ADD`` unchanged.
+
+    >>> is_plain("package*.json"), is_plain("a b"), is_plain("$HOME/x")
+    (True, False, False)
+    """
+    return _PLAIN.fullmatch(word) is not None
