@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # the quoted snippets run in the image root, unexpanded here on purpose
 # Re-make examples/dlayer/app.tar: a small real image (buildah, from scratch, no RUN needed) whose layers show what
 # dlayer is for: a pip cache left in one layer and deleted in a later one, a file overwritten, a big asset.
 set -euo pipefail
