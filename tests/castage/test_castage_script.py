@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from castage.generate import generate
-from castage.script import Mode
+from castage.mode import Mode
 from dockit.errors import DockerfileError, UsageError
 from tests.castage.scripts import run_script, shellcheck
 

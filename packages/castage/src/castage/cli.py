@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from castage import __version__
-from castage.script import Mode
+from castage.mode import Mode
 from dockit.cli import version_callback
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -26,14 +26,14 @@ def castage(
         typer.Option(
             "-f",
             "--file",
-            help="Dockerfile ('-' for stdin) [default: ./Dockerfile]; passed on to docker build when given.",
+            help="Dockerfile ('-': stdin; default ./Dockerfile); passed on to docker build when given.",
             show_default=False,
         ),
     ] = None,
     context: Annotated[str, typer.Option("-p", "--context", help="Build context.")] = ".",
     target: Annotated[
         str | None,
-        typer.Option("-t", "--target", help="Only this stage and the stages it needs [default: every named stage]."),
+        typer.Option("-t", "--target", help="Only this stage and the stages it needs (default: every named stage)."),
     ] = None,
     push: Annotated[bool, typer.Option("--push", help="Push each stage image after building it.")] = False,
     mode: Annotated[

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+from castage.mode import Mode
 from castage.plan import plan_stages
-from castage.script import Mode, ScriptOptions, render
+from castage.script import ScriptOptions, render
 from dockit.dockerfile import parse
 from dockit.errors import DockerfileError, DockitError, UsageError
 from dockit.reference import check_tag, parse_reference

@@ -9,21 +9,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from castage import __version__
+from castage.mode import Mode
 from castage.plan import Plan, StagePlan, UnnamedStage
 
 INLINE_CACHE_ARG = "BUILDKIT_INLINE_CACHE"
 STDIN_DOCKERFILE_VAR = '"$dockerfile"'  # the temp file a Dockerfile read from stdin is written to by the script
-
-
-class Mode(StrEnum):
-    """How stages are cached: stage images (legacy) or BuildKit cache exports (buildx: registry, gha: GitHub)."""
-
-    LEGACY = "legacy"
-    BUILDX = "buildx"
-    GHA = "gha"
 
 
 @dataclass(frozen=True)
@@ -217,6 +209,9 @@ def _unnamed_notes(pending: list[UnnamedStage], before: int | None) -> list[str]
         if u.built_by:
             why = f"it is built as part of: {', '.join(u.built_by)}"
         else:
-            why = "no named stage needs it, so this script does not build it (name it to build and cache it)"
+            why = (
+                "no named stage needs it,\n"
+                "# so this script does not build it (name it with FROM ... AS NAME to build and cache it)"
+            )
         notes.append(f"# Stage {u.index} (line {u.line}) has no name, so it cannot be targeted: {why}.\n")
     return notes
