@@ -1,0 +1,73 @@
+"""dlayer vs dive on the same 1 GB image (bench/dlayer_image.sh builds it once per machine, a few minutes):
+as a docker-archive and as a gzip OCI archive, from a file and from stdin. Wall time and peak RSS, median of 3.
+
+Both tools write their JSON report (dive has no other non-interactive mode); dlayer's text report is timed too.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+IMAGES = ROOT / ".cache" / "bench-dlayer"
+RUNS = 3
+
+
+def measure(cmd: list[str], stdin: Path | None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one run of ``cmd``."""
+    with open(stdin or os.devnull, "rb") as f:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-500:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median(cmd: list[str], stdin: Path | None = None) -> tuple[float, float]:
+    runs = [measure(cmd, stdin) for _ in range(RUNS)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def main() -> int:
+    if not (IMAGES / "done").exists():
+        print("building the bench image (bench/dlayer_image.sh, once per machine)...", flush=True)
+        subprocess.run(["bash", str(ROOT / "bench" / "dlayer_image.sh")], check=True)
+    dlayer, dive = str(BIN / "dlayer"), str(BIN / "dive")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "out.json")
+        rows = []
+        for name in ("docker-archive.tar", "oci-gzip.tar"):
+            archive = IMAGES / name
+            size = archive.stat().st_size / 1e6
+            for how in ("file", "stdin"):
+                src = str(archive) if how == "file" else "-"
+                dive_src = str(archive) if how == "file" else "/dev/stdin"
+                stdin = None if how == "file" else archive
+                d = median([dive, "--source", "docker-archive", dive_src, "-j", out], stdin)
+                j = median([dlayer, "-f", src, "-j", out], stdin)
+                t = median([dlayer, "-f", src], stdin)
+                rows.append((f"{name} ({size:.0f} MB) from {how}", d, j, t))
+    print(f"{'archive':40} {'dive':>14} {'dlayer -j':>22} {'dlayer (text)':>22}")
+    for label, d, j, t in rows:
+        print(
+            f"{label:40} {d[0]:6.2f}s {d[1]:5.0f}MB"
+            f" {j[0]:6.2f}s {j[0] / d[0]:4.2f}x {j[1]:4.0f}MB"
+            f" {t[0]:6.2f}s {t[0] / d[0]:4.2f}x {t[1]:4.0f}MB"
+        )
+    print(f"median of {RUNS}; ratios are dlayer / dive wall time; MB is peak RSS")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
