@@ -1,0 +1,106 @@
+"""dignore as a library call: options in, .dockerignore text (and the --check figures) out."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dignore.generate import generate
+from dignore.kept import Kept, check, minimal, normalize
+from dockit.build_context import ContextSize, read_dockerignore, walk_context
+from dockit.errors import DockitError, UsageError
+from dockit.ignore import PatternMatcher
+
+
+@dataclass
+class Options:
+    """What the command line says; ``dirs`` relative to ``context``, ``dockerfile`` relative to the cwd."""
+
+    dirs: list[str] = field(default_factory=list)
+    context: str = "."
+    output: str = "-"
+    dockerfile: str | None = None
+    target: str | None = None
+    exclude_root_files: bool = False
+
+
+def command_line(opts: Options) -> str:
+    """The command that regenerates the output, for its header (DIRs normalised and sorted)."""
+    words = ["dignore"]
+    if opts.context != ".":
+        words += ["-C", opts.context]
+    if opts.dockerfile:
+        words += ["-f", opts.dockerfile]
+    if opts.target:
+        words += ["-t", opts.target]
+    if opts.exclude_root_files:
+        words.append("--exclude-root-files")
+    if opts.output != "-":
+        words += ["-o", opts.output]
+    words += sorted({normalize(Path(opts.context), d) for d in opts.dirs})
+    return shlex.join(words)
+
+
+def kept_paths(opts: Options) -> list[Kept]:
+    """The paths to keep: the DIRs, plus what the Dockerfile reads with ``-f``; minimal and sorted."""
+    context = Path(opts.context)
+    if not context.is_dir():
+        raise DockitError("context is not a directory", path=opts.context)
+    kept = [check(context, normalize(context, d), d, want_dir=True) for d in opts.dirs]
+    if opts.dockerfile is not None:
+        from dignore.infer import context_uses
+        from dockit.cli import read_bytes
+
+        for use in context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target):
+            where = f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
+            kept.append(check(context, use.path, where, want_dir=False, glob=use.glob))
+    elif opts.target is not None:
+        raise UsageError("-t/--target needs -f/--dockerfile")
+    if not kept:
+        raise UsageError("give at least one DIR, or -f DOCKERFILE")
+    return minimal(kept)
+
+
+def dockerignore(opts: Options) -> str:
+    """The .dockerignore text for ``opts``."""
+    return generate(Path(opts.context), kept_paths(opts), not opts.exclude_root_files, command_line(opts))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The context docker sends, before (with the current root .dockerignore) and after (with ours)."""
+
+    before: ContextSize
+    after: ContextSize
+
+    def report(self) -> str:
+        """Two lines for stderr: files and bytes before and after, and what the generated file saves."""
+        b, a = self.before, self.after
+        saved = 1 - a.bytes / b.bytes if b.bytes else 0.0
+        return (
+            f"dignore: before: {b.files} files, {b.bytes} bytes ({human(b.bytes)}), with the current .dockerignore\n"
+            f"dignore: after:  {a.files} files, {a.bytes} bytes ({human(a.bytes)}), "
+            f"{b.files - a.files} files and {saved:.1%} of the bytes fewer\n"
+        )
+
+
+def check_context(context: str, generated: str) -> Check:
+    """Walk the context twice, as docker would with the current .dockerignore and with ``generated``."""
+    before = ContextSize.of(walk_context(context, read_dockerignore(context)))
+    after = ContextSize.of(walk_context(context, PatternMatcher.parse(generated, "generated .dockerignore")))
+    return Check(before, after)
+
+
+def human(n: int) -> str:
+    """Bytes for people: ``1.5 MiB``.
+
+    >>> human(0), human(1536), human(3 * 1024**3)
+    ('0 B', '1.5 KiB', '3.0 GiB')
+    """
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

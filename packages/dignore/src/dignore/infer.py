@@ -1,0 +1,78 @@
+"""What a Dockerfile reads from the build context: COPY/ADD sources and RUN bind mounts of the stages a target needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockit.ignore import go_clean
+
+_WILD = frozenset("*?[\\")  # what makes a path component a glob (filepath.Match syntax)
+
+
+@dataclass(frozen=True)
+class ContextUse:
+    """One path the build reads from the context, and the instruction that reads it.
+
+    ``path`` is a clean path relative to the root (``.`` for all of it); ``glob``, when set, is a last component
+    with wildcards (``*.go``) that the build reads inside directory ``path``.
+    """
+
+    path: str
+    glob: str | None
+    source: str  # as written in the Dockerfile
+    keyword: str
+    line: int
+
+
+def context_path(source: str) -> tuple[str, str | None]:
+    """Where ``source`` (a COPY source, a mount source) reads: a literal path, and a last-component glob if any.
+
+    Sources are relative to the context root whatever their leading ``/`` or ``..``, as BuildKit scopes them. A
+    wildcard before the last component, or a variable anywhere, widens the path to the directory above it.
+
+    >>> [context_path(s) for s in ("./app/", "/src/*.go", "svc/${APP}/x", "../../lib", "*/x", "go.*")]
+    [('app', None), ('src', '*.go'), ('svc', None), ('lib', None), ('.', None), ('.', 'go.*')]
+    """
+    rel = go_clean("/" + source)[1:]
+    parts = rel.split("/") if rel else []
+    literal: list[str] = []
+    for i, part in enumerate(parts):
+        if "$" in part:
+            break
+        if _WILD & set(part):
+            if i == len(parts) - 1:
+                return "/".join(literal) or ".", part
+            break
+        literal.append(part)
+    return "/".join(literal) or ".", None
+
+
+def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None = None) -> list[ContextUse]:
+    """Every context path the stages ``target`` needs (default: the last stage) read, in file order.
+
+    COPY/ADD sources without ``--from`` (heredocs and ADD's URLs aside) and RUN ``--mount`` binds without
+    ``from=`` (whose source defaults to the whole context).
+
+    >>> df = "FROM a AS b\\nCOPY x /\\nFROM c\\nCOPY go.* src/ /\\nRUN --mount=target=/m make\\n"
+    >>> [(u.path, u.glob) for u in context_uses(df)]
+    [('.', 'go.*'), ('src', None), ('.', None)]
+    """
+    from dockit.dockerfile import parse
+
+    df = parse(text, path=path)
+    uses: list[ContextUse] = []
+    for stage in df.closure(target):
+        for inst in stage.instructions:
+            if inst.keyword in ("COPY", "ADD") and "from" not in inst.flags:
+                for src in inst.args[:-1]:
+                    if src.startswith("<<") and inst.heredocs:
+                        continue
+                    if inst.keyword == "ADD" and ("://" in src or src.startswith("git@")):
+                        continue
+                    uses.append(ContextUse(*context_path(src), src, inst.keyword, inst.line))
+            elif inst.keyword == "RUN":
+                for mount in inst.mounts():
+                    if mount.get("type", "bind") == "bind" and "from" not in mount:
+                        src = mount.get("source") or "."
+                        uses.append(ContextUse(*context_path(src), src, "RUN --mount", inst.line))
+    return uses
