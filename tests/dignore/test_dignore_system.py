@@ -1,0 +1,70 @@
+"""docker build with dignore's .dockerignore: the context the daemon gets is the one dignore promised.
+
+One build on the private Docker 20.10 daemon (classic builder; the Debian docker CLI walks the context) of a made-up
+monorepo with every case at once: a nested service with its own rules (rooted, ``**``, exceptions, an exception that
+docker does not let into an excluded directory), a shared library, root files, symlinks, a directory named like a
+pattern, and a .git and node_modules to leave out.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockit.build_context import ContextSize, walk_context
+from dockit.ignore import PatternMatcher
+from tests.dignore.conftest import MONOREPO, write_tree
+from tests.system.docker_fixtures import BASE_IMAGE, Dockerd
+
+pytestmark = pytest.mark.system
+
+EXTRA = {
+    "svc/api/vendor/mod/a.go": "package a\n",
+    "svc/api/vendor/keep.txt": "re-included by name\n",
+    "svc/api/cache/x.txt": "matched by !**/x.txt, yet docker never opens cache/\n",
+    "svc/api/x.txt": "x\n",
+    "a*b/literal": "a directory named like a pattern\n",
+    "axxb/matched-by-a-star-b": "left out\n",
+    "elsewhere/target": "outside the kept paths\n",
+}
+SERVICE_RULES = MONOREPO["svc/api/.dockerignore"] + "vendor\n!vendor/keep.txt\ncache\n!**/x.txt\n"
+LIST_START, LIST_END = "--- context ---", "--- end ---"
+DOCKERFILE = f"""FROM {BASE_IMAGE}
+COPY . /ctx
+RUN echo '{LIST_START}' && cd /ctx && find . ! -type d | sort && echo '{LIST_END}'
+"""
+
+
+def test_docker_build_gets_exactly_the_promised_context(dockerd: Dockerd, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {**MONOREPO, **EXTRA, "svc/api/.dockerignore": SERVICE_RULES})
+    os.symlink("../../elsewhere/target", root / "svc/api/link")
+    os.symlink("svc", root / "alias")
+    dignore = Path(sys.executable).with_name("dignore")
+    proc = subprocess.run(
+        [dignore, "-C", str(root), "svc/api", "lib/common", "a*b", "--check", "-o", str(root / ".dockerignore")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    promised = [e for e in walk_context(root, PatternMatcher.parse((root / ".dockerignore").read_bytes()))]
+    promised_files = sorted(e.path for e in promised if e.kind != "dir")
+    size = ContextSize.of(promised)
+    assert f"dignore: after:  {size.files} files, {size.bytes} bytes (" in proc.stderr
+
+    build = dockerd.build(root, DOCKERFILE, tag="dignore-system:ctx")
+    listed = build.output.split(LIST_START + "\n")[-1].split(LIST_END)[0].split()
+    assert [p.removeprefix("./") for p in listed] == promised_files
+
+    files = {p.removeprefix("/ctx/"): f for p, f in dockerd.export(build.ref).files.items() if p.startswith("/ctx/")}
+    sent = {p: (f.type, f.size if f.type == "file" else 0) for p, f in files.items() if f.type != "dir"}
+    assert sent == {e.path: (e.kind, e.size) for e in promised if e.kind != "dir"}
+    assert {e.path for e in promised if e.kind == "dir"} <= {p for p, f in files.items() if f.type == "dir"}
+    # the cases that matter, spelled out
+    assert "svc/api/vendor/keep.txt" in sent and "svc/api/x.txt" in sent and "a*b/literal" in sent
+    assert not {"svc/api/cache/x.txt", "svc/api/vendor/mod/a.go", "axxb/matched-by-a-star-b", ".git/HEAD"} & set(sent)
+    assert sent["alias"] == ("symlink", 0) and sent["svc/api/link"] == ("symlink", 0)
+    assert not any(p.startswith(("svc/web/", "lib/other/", "svc/api/node_modules/left-pad")) for p in sent)
