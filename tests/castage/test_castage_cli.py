@@ -12,6 +12,7 @@ import pytest
 from castage import __version__
 from castage.cli import app
 from dockit.cli import run
+from tests.castage.scripts import shellcheck
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "castage" / "Dockerfile"
@@ -34,6 +35,7 @@ def test_the_console_script_prints_the_script(tmp_path: Path) -> None:
     assert proc.stdout.startswith("#!/usr/bin/env bash\n")
     assert "docker push 127.0.0.1:5000/app:runtime\n" in proc.stdout
     assert proc.stderr == ""
+    shellcheck(proc.stdout)
 
 
 def test_options_reach_the_script(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,6 +44,7 @@ def test_options_reach_the_script(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, err) == (0, "")
     assert "(gha mode). Stages, in build order: deps build\n" in out
     assert "--build-arg A=1 \\\n" in out and f"-f {EXAMPLE} \\\n    ctx\n" in out
+    shellcheck(out)
 
 
 def test_stdin_dockerfile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,6 +54,7 @@ def test_stdin_dockerfile(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     monkeypatch.setattr(sys, "stdin", os.fdopen(read))
     code, out, _ = castage(["-i", "r/app", "-f", "-"], capsys)
     assert code == 0 and "FROM alpine AS one\nCASTAGE_DOCKERFILE\n" in out
+    shellcheck(out)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
