@@ -14,13 +14,12 @@ from pathlib import Path
 
 from tests.system.docker_fixtures import require
 
-ARG_SEP, CALL_SEP = "\x1f", "\x1e"
-
 RECORDING_DOCKER = r"""
 record() {
-    local a line=""
-    for a in "$@"; do line+="$a"$'\x1f'; done
-    printf '%s\x1e' "$line" >>"$CASTAGE_CALLS"
+    # NUL ends each word (no argument can hold one): the kind, the number of arguments, the arguments.
+    local kind=$1
+    shift
+    printf '%s\0' "$kind" "$#" "$@" >>"$CASTAGE_CALLS"
 }
 docker() {
     record start "$@"
@@ -75,5 +74,10 @@ def run_script(script: str, cwd: Path, fail_target: str | None = None) -> Run:
         capture_output=True,
         check=False,
     )
-    records = [c.split(ARG_SEP)[:-1] for c in calls.read_text().split(CALL_SEP)[:-1]]
-    return Run(proc.returncode, [(r[0], r[1:]) for r in records], proc.stderr)
+    words = calls.read_bytes().decode().split("\0")[:-1]
+    events = []
+    while words:
+        kind, count, *words = words
+        events.append((kind, words[: int(count)]))
+        words = words[int(count) :]
+    return Run(proc.returncode, events, proc.stderr)

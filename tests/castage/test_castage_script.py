@@ -6,9 +6,12 @@ recording ``docker`` function; see tests/castage/scripts.py), against commands w
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from castage.generate import generate
 from castage.mode import Mode
@@ -334,3 +337,17 @@ def test_the_script_opens_with_strict_mode_and_tracing() -> None:
         assert lines[0] == "#!/usr/bin/env bash"
         assert "set -euo pipefail" in lines and "set -x" in lines
         assert lines.index("set -euo pipefail") < lines.index("set -x")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    context=st.text(st.characters(exclude_characters="\0", exclude_categories=("Cs",)), min_size=1).filter(
+        lambda s: not s.startswith("-")
+    ),
+    value=st.text(st.characters(exclude_characters="\0", exclude_categories=("Cs",))),
+)
+def test_any_context_and_build_arg_value_reach_docker_as_one_word(context: str, value: str) -> None:
+    script = generate("FROM a AS x\n", image=IMG, context=context, build_args=[f"V={value}"], file_given=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        build = run_script(script, Path(tmp)).calls[1]
+    assert build[-5:] == ["--build-arg", f"V={value}", "-f", "Dockerfile", context]
