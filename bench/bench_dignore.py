@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from docker.utils.build import exclude_paths
@@ -45,10 +46,10 @@ def make_tree(root: Path) -> None:
         (svc / "app.log").write_bytes(blob)
         (svc / ".dockerignore").write_text("node_modules\n*.log\n/dist\n!dist/keep.js\n**/*.tmp\n")
     for lib in range(20):
-        d = root / "lib" / f"l{lib:02d}"
-        d.mkdir(parents=True)
+        libdir = root / "lib" / f"l{lib:02d}"
+        libdir.mkdir(parents=True)
         for i in range(50):
-            (d / f"m{i}.py").write_bytes(blob)
+            (libdir / f"m{i}.py").write_bytes(blob)
     (root / ".git" / "objects").mkdir(parents=True)
     for i in range(2000):
         (root / ".git" / "objects" / f"o{i}").write_bytes(blob[:100])
@@ -93,8 +94,8 @@ def main() -> int:
         ("walk, dignore's .dockerignore", generated),
         ("walk, hand-written .dockerignore", HAND_WRITTEN),
     ):
-        ref_t, ref = median(lambda p=patterns: docker_py(p))
-        our_t, got = median(lambda p=patterns: ours(p))
+        ref_t, ref = median(partial(docker_py, patterns))
+        our_t, got = median(partial(ours, patterns))
         assert isinstance(ref, set) and isinstance(got, set)
         # docker-py re-includes .dockerignore and Dockerfile; the hand-written rules here do not exclude either
         diff = sorted(got ^ (ref - {".dockerignore"}))
