@@ -99,3 +99,14 @@ def test_registry_round_trip_and_cache_from_after_prune(
 
     buildah.pull(f"docker://{ref}", "harness/cache:pulled")
     assert buildah.export("harness/cache:pulled") == pushed
+
+
+def test_both_builders_count_steps_and_cache_hits_alike_in_multi_stage_builds(
+    dockerd: Dockerd, buildah: Buildah, context: Path
+) -> None:
+    two_stages = f"FROM {BASE_IMAGE} AS a\nRUN echo a > /a\nFROM {BASE_IMAGE}\nCOPY --from=a /a /a\n"
+    for builder in (dockerd, buildah):
+        first = builder.build(context, two_stages, tag="harness/stages:1")
+        again = builder.build(context, two_stages, tag="harness/stages:2")
+        assert (first.steps, first.cached, again.steps, again.cached) == (4, 0, 4, 2), first.output + again.output
+        assert again.image_id == first.image_id
