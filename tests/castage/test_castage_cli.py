@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_options_reach_the_script(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["-i", "r/app", "-f", str(EXAMPLE), "-p", "ctx", "-t", "build", "--mode", "gha", "--build-arg", "A=1"]
     code, out, err = castage(args, capsys)
     assert (code, err) == (0, "")
-    assert "(gha mode). Stages, in build order: deps build\n" in out
+    assert "(gha mode). Stages built: deps build\n" in out
     assert "--build-arg A=1 \\\n" in out and f"-f {EXAMPLE} \\\n    ctx\n" in out
     shellcheck(out)
 
@@ -92,3 +93,24 @@ def test_errors_are_one_line_with_exit_codes(
     assert got_code == code
     assert out == ""
     assert err.startswith(error) and err.count("\n") == 1, err
+
+
+def test_the_readme_shows_what_castage_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (REPO / "packages" / "castage" / "README.md").read_text()
+    monkeypatch.chdir(REPO)
+    shown = 0
+    for block in readme.split("```console\n")[1:]:
+        block = textwrap.dedent(block.split("```")[0].rstrip(" "))
+        for command in block.split("$ castage ")[1:]:
+            args_line, _, expected = command.partition("\n")
+            code, out, err = castage(args_line.split(), capsys)
+            assert (code == 0) == (err == ""), args_line
+            if "\n...\n" in f"\n{expected}":  # an excerpt: its lines in order
+                lines = iter((out + err).splitlines())
+                assert all(line in lines for line in expected.splitlines() if line != "..."), args_line
+            else:
+                assert out + err == expected, args_line
+            shown += 1
+    assert shown == 4
