@@ -92,6 +92,18 @@ def test_dockerfile_inference(monorepo: Path, dignore: Callable[..., Result]) ->
     assert both.out.splitlines()[1:] == ["*", "!docs", "!lib/common", "!svc/api/requirements*.txt"]
 
 
+def test_warns_when_a_carried_rule_drops_what_the_dockerfile_reads(
+    monorepo: Path, dignore: Callable[..., Result]
+) -> None:
+    write_tree(monorepo, {"Dockerfile": "FROM busybox\nCOPY svc/api/main.py /\nCOPY svc/api/node_modules/ /nm/\n"})
+    r = dignore("-f", "Dockerfile", "svc/api", cwd=monorepo)
+    assert r.code == 0
+    assert r.err == (
+        "dignore: warning: Dockerfile:3: COPY svc/api/node_modules/: left out by svc/api/.dockerignore;"
+        " the build will not find it\n"
+    )
+
+
 def test_dockerfile_copying_everything_keeps_everything(monorepo: Path, dignore: Callable[..., Result]) -> None:
     write_tree(monorepo, {"Dockerfile": "FROM busybox\nWORKDIR /src\nCOPY . .\n"})
     assert dignore("-f", "Dockerfile", cwd=monorepo).out.splitlines()[1:] == []

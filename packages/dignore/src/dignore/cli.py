@@ -56,10 +56,12 @@ def dignore(
     from dockit.cli import write_output
 
     opts = Options(list(dirs or []), context, output, dockerfile, target, exclude_root_files)
-    text = dockerignore(opts)
+    result = dockerignore(opts)
+    for warning in result.warnings:
+        print(f"dignore: warning: {warning}", file=sys.stderr)
     if check:
-        sys.stderr.write(check_context(context, text).report())
-    write_output(output, text)
+        sys.stderr.write(check_context(context, result.text).report())
+    write_output(output, result.text)
     return 0
 
 

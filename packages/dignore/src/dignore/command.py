@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dignore.generate import generate
+from dignore.infer import ContextUse
 from dignore.kept import Kept, check, minimal, normalize
 from dockit.build_context import ContextSize, read_dockerignore, walk_context
 from dockit.errors import DockitError, UsageError
@@ -42,29 +43,51 @@ def command_line(opts: Options) -> str:
     return shlex.join(words)
 
 
-def kept_paths(opts: Options) -> list[Kept]:
-    """The paths to keep: the DIRs, plus what the Dockerfile reads with ``-f``; minimal and sorted."""
+@dataclass
+class Generated:
+    """The .dockerignore text, and warnings about paths the Dockerfile reads that it leaves out."""
+
+    text: str
+    warnings: list[str]
+
+
+def dockerignore(opts: Options) -> Generated:
+    """The .dockerignore for ``opts``: the DIRs, plus what the Dockerfile reads with ``-f``."""
     context = Path(opts.context)
     if not context.is_dir():
         raise DockitError("context is not a directory", path=opts.context)
     kept = [check(context, normalize(context, d), d, want_dir=True) for d in opts.dirs]
+    uses: list[ContextUse] = []
     if opts.dockerfile is not None:
         from dignore.infer import context_uses
         from dockit.cli import read_bytes
 
-        for use in context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target):
-            where = f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
-            kept.append(check(context, use.path, where, want_dir=False, glob=use.glob))
+        uses = context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target)
+        for use in uses:
+            kept.append(check(context, use.path, _where(opts, use), want_dir=False, glob=use.glob))
     elif opts.target is not None:
         raise UsageError("-t/--target needs -f/--dockerfile")
     if not kept:
         raise UsageError("give at least one DIR, or -f DOCKERFILE")
-    return minimal(kept)
+    kept = minimal(kept)
+    text = generate(context, kept, not opts.exclude_root_files, command_line(opts))
+    return Generated(text, _left_out(text, kept, uses, opts))
 
 
-def dockerignore(opts: Options) -> str:
-    """The .dockerignore text for ``opts``."""
-    return generate(Path(opts.context), kept_paths(opts), not opts.exclude_root_files, command_line(opts))
+def _where(opts: Options, use: ContextUse) -> str:
+    return f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
+
+
+def _left_out(text: str, kept: list[Kept], uses: list[ContextUse], opts: Options) -> list[str]:
+    """A warning for each path the Dockerfile reads that a carried-over .dockerignore leaves out."""
+    matcher = PatternMatcher.parse(text)
+    warnings = []
+    for use in uses:
+        if use.glob is None and use.path != "." and matcher.matches(use.path):
+            owner = next((k.path for k in kept if k.is_dir and use.path.startswith(k.path + "/")), None)
+            by = f"{owner}/.dockerignore" if owner else "the generated .dockerignore"
+            warnings.append(f"{_where(opts, use)}: left out by {by}; the build will not find it")
+    return warnings
 
 
 @dataclass(frozen=True)
