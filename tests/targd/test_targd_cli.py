@@ -67,6 +67,8 @@ def test_console_script_prints_the_target_and_warns_about_assumptions(workdir: P
         "targd: warning: Dockerfile:4: FROM alpine:${ALPINE}: assumed ALPINE=3.20 (no --build-arg)",
         "targd: warning: Dockerfile:14: FROM base-${TARGETARCH}: assumed TARGETARCH=amd64 (no --platform)",
     ]
+    quiet = targd("-q", "-t", "APP", cwd=workdir)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, APP_AMD64, "")
 
 
 def test_platform_and_build_arg_choose_and_silence(workdir: Path) -> None:
@@ -152,7 +154,7 @@ def test_version_and_help(workdir: Path) -> None:
     assert targd("--version").stdout == "targd 0.1.0\n"
     helped = targd("--help")
     assert helped.returncode == 0 and "Usage: targd [OPTIONS] [DOCKERFILE]" in helped.stdout
-    for option in ("--target", "--file", "--output", "--build-arg", "--platform", "--list", "--graph", "--json"):
+    for option in ("--target", "--file", "--output", "--build-arg", "--platform", "--list", "--graph", "--json", "-q"):
         assert option in helped.stdout
 
 
@@ -252,6 +254,7 @@ SAME = [
     ["--build-arg", "1=2"],
     ["-o", "no/dir/x"],
     ["-t", "app", "-o", "-"],
+    ["--quiet", "-q", "--list"],
     ["Dockerfile", "-f", "Dockerfile"],
 ]
 

@@ -98,6 +98,18 @@ def test_build_arg_chooses_the_stage_and_an_assumed_arg_is_warned_about() -> Non
     assert given.warnings == []
 
 
+def test_one_warning_per_assumed_arg_listing_the_other_lines() -> None:
+    text = "ARG V=1\nARG W\nFROM a:$V AS x\nFROM b:${V}${W}\nCOPY --from=x / /\n"
+    assert prune(parse(text), None).warnings == [
+        "Dockerfile:3: FROM a:$V: assumed V=1 (no --build-arg); also line 4",
+        "Dockerfile:4: FROM b:${V}${W}: assumed W unset (no --build-arg)",
+    ]
+    assert prune(parse(text, build_args={"V": "2"}), None).warnings == [
+        "Dockerfile:4: FROM b:${V}${W}: assumed W unset (no --build-arg)"
+    ]
+    assert prune(parse(text), "x").warnings == ["Dockerfile:3: FROM a:$V: assumed V=1 (no --build-arg)"]
+
+
 def test_platform_warning_is_silenced_by_an_explicit_platform() -> None:
     text = "FROM alpine AS base-amd64\nFROM base-${TARGETARCH}\n"
     assert prune(parse(text), None).warnings == [

@@ -26,6 +26,7 @@ OPTIONS = [
     Option("list", ("--list",), value=False),
     Option("graph", ("--graph",), value=False),
     Option("json", ("--json",), value=False),
+    Option("quiet", ("-q", "--quiet"), value=False),
 ]
 
 HELP = """Print only the stages TARGET needs from a multi-stage Dockerfile, verbatim.
@@ -68,6 +69,7 @@ def build_app() -> "typer.Typer":
         list_: Annotated[bool, typer.Option("--list", help="Print every stage, what it needs, if needed.")] = False,
         graph: Annotated[bool, typer.Option("--graph", help="Print the stage graph in Graphviz DOT.")] = False,
         json: Annotated[bool, typer.Option("--json", help="Print the closure and the graph as JSON.")] = False,
+        quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No warnings about assumed ARG values.")] = False,
         version: Annotated[
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Show it."),
@@ -84,6 +86,7 @@ def build_app() -> "typer.Typer":
                 list=list_,
                 graph=graph,
                 json=json,
+                quiet=quiet,
             )
         )
 

@@ -30,6 +30,7 @@ class Options:
     list: bool = False
     graph: bool = False
     json: bool = False
+    quiet: bool = False
 
 
 def build_args(values: list[str]) -> dict[str, str]:
@@ -79,6 +80,6 @@ def execute(opts: Options) -> None:
             text = report.stage_json(df, result.target, result.closure, result.renames)
     else:
         text = result.text
-    for warning in result.warnings:
+    for warning in [] if opts.quiet else result.warnings:
         print(f"targd: warning: {warning}", file=sys.stderr)
     write_output(opts.output, text)

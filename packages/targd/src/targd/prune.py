@@ -119,12 +119,17 @@ def _assemble(df: Dockerfile, kept: set[int], edited: dict[int, str]) -> str:
 
 
 def _assumption_warnings(df: Dockerfile, closure: list[Stage], explicit_args: Collection[str]) -> list[str]:
-    warnings = []
+    """One warning per assumed ARG, at the first kept FROM that reads it (the others are listed by line)."""
+    uses: dict[tuple[str, str], list[Stage]] = {}
     for stage in closure:
-        assumed = {k: v for k, v in stage.assumed_args.items() if k not in explicit_args}
-        if not assumed:
-            continue
-        values = ", ".join(f"{k}={v}" if v else f"{k} unset" for k, v in assumed.items())
-        given_by = "--platform" if all(k in PLATFORM_ARGS for k in assumed) else "--build-arg"
-        warnings.append(f"{df.path}:{stage.line}: FROM {stage.base_raw}: assumed {values} (no {given_by})")
+        for name, value in stage.assumed_args.items():
+            if name not in explicit_args:
+                uses.setdefault((name, value), []).append(stage)
+    warnings = []
+    for (name, value), stages in uses.items():
+        first = stages[0]
+        assumed = f"{name}={value}" if value else f"{name} unset"
+        given_by = "--platform" if name in PLATFORM_ARGS else "--build-arg"
+        also = f"; also line {', '.join(str(s.line) for s in stages[1:])}" if len(stages) > 1 else ""
+        warnings.append(f"{df.path}:{first.line}: FROM {first.base_raw}: assumed {assumed} (no {given_by}){also}")
     return warnings
