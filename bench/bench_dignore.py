@@ -25,6 +25,7 @@ from dockit.ignore import PatternMatcher
 
 ROOT = Path(__file__).resolve().parents[1]
 TREE = ROOT / ".cache" / "bench-dignore"
+DONE = ROOT / ".cache" / "bench-dignore.done"  # outside the tree: a root file would be kept
 RUNS = 3
 HAND_WRITTEN = "**/node_modules\n**/*.log\n.git\n**/dist\n!svc/s00/dist/keep.js\n**/__pycache__\n"
 
@@ -55,7 +56,7 @@ def make_tree(root: Path) -> None:
         (root / ".git" / "objects" / f"o{i}").write_bytes(blob[:100])
     for name in ("package.json", "pnpm-lock.yaml", "go.work", "Makefile"):
         (root / name).write_bytes(blob)
-    (root / "done").write_text("")
+    DONE.write_text("")
 
 
 def median(fn: Callable[[], object]) -> tuple[float, object]:
@@ -80,7 +81,7 @@ def docker_py(patterns: str) -> set[str]:
 
 
 def main() -> int:
-    if not (TREE / "done").exists():
+    if not DONE.exists():
         print(f"generating the monorepo under {TREE} (once per machine)...", flush=True)
         make_tree(TREE)
     dignore = str(Path(sys.executable).with_name("dignore"))
