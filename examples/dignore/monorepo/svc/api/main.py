@@ -1,1 +1,3 @@
 from app.routes import app
+
+print(app)
