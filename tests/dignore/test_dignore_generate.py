@@ -149,3 +149,23 @@ def test_symlinks(tmp_path: Path, dignore: Callable[..., Result]) -> None:
     bad = dignore("alias/api", cwd=root)
     assert bad.code == 1
     assert bad.err == "dignore: alias/api: alias is a symbolic link: docker sends the link, not what it points to\n"
+
+
+def test_names_that_are_not_utf8_or_have_odd_characters(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    root = tmp_path / "repo"
+    odd = os.fsdecode(b"caf\xe9")
+    for rel in (f"{odd}/x", f"svc/{odd}/y", "svc/other/z", " lead", "new\nline", "trail ", "plain"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("1")
+    r = dignore(odd, f"svc/{odd}", "-o", ".dockerignore", cwd=root)
+    assert r.code == 0, r.err
+    raw = (root / ".dockerignore").read_bytes()
+    assert b"\n!caf\xe9\n!svc/caf\xe9\n" in raw
+    assert sent(root, raw.decode("utf-8", "surrogateescape")) == {
+        f"{odd}/x",
+        f"svc/{odd}/y",
+        " lead",
+        "new\nline",
+        "trail ",
+        "plain",
+    }

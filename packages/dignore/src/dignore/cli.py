@@ -61,7 +61,8 @@ def dignore(
         print(f"dignore: warning: {warning}", file=sys.stderr)
     if check:
         sys.stderr.write(check_context(context, result.text).report())
-    write_output(output, result.text)
+    # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
+    write_output(output, result.text.encode("utf-8", "surrogateescape"))
     return 0
 
 
