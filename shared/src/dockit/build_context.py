@@ -5,6 +5,12 @@ followed), an excluded directory skipped whole unless an exception (``!path``) s
 entries inside such a directory sent only when no pattern excludes them. Excluded directories themselves are not
 sent even when something inside them is.
 
+Matching is moby/patternmatcher's ``MatchesOrParentMatches`` (a pattern matching any parent matches the path). The
+Docker 20.10 CLI used the older ``Matches``, which tries only the parent as deep as the pattern has components, and
+Docker 23+ uses ``MatchesUsingParentResults``; the results differ only once an exception has opened an excluded
+directory, for patterns with ``**`` before their last component (20.10) or for a path excluded again by a pattern
+that already matched its parent (23+).
+
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> for f in ("a/x.txt", "a/y.log", "b/z.txt"):
