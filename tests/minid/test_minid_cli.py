@@ -1,0 +1,128 @@
+"""The minid command line, run as a real process: output, --check, --diff, --stats, -o, errors, both CLI paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minid.command import split_file_option
+
+MINID = str(Path(sys.executable).with_name("minid"))
+SOURCE = "FROM a\nRUN cd /x\nRUN make\nENV A=1\nENV B=2\n"
+RESULT = "FROM a\nRUN (cd /x) \\\n    && (make)\nENV A=1 B=2\n"
+
+
+def minid(*args: str, input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([MINID, *args], input=input, capture_output=True, text=True, cwd=cwd, check=False)
+
+
+@pytest.fixture
+def dockerfile(tmp_path: Path) -> Path:
+    path = tmp_path / "Dockerfile"
+    path.write_text(SOURCE)
+    return path
+
+
+def test_default_reads_dockerfile_and_prints(dockerfile: Path) -> None:
+    done = minid(cwd=dockerfile.parent)
+    assert (done.returncode, done.stdout, done.stderr) == (0, RESULT, "")
+
+
+@pytest.mark.parametrize("args", [["-"], ["-f", "-"], ["--file=-"]])
+def test_stdin(args: list[str]) -> None:
+    assert minid(*args, input=SOURCE).stdout == RESULT
+
+
+def test_output_file_is_written_and_input_kept(dockerfile: Path) -> None:
+    out = dockerfile.parent / "Dockerfile.min"
+    done = minid(str(dockerfile), "-o", str(out))
+    assert done.returncode == 0 and done.stdout == ""
+    assert out.read_text() == RESULT
+    assert dockerfile.read_text() == SOURCE
+
+
+def test_output_over_the_input_is_atomic(dockerfile: Path) -> None:
+    assert minid(str(dockerfile), "-o", str(dockerfile)).returncode == 0
+    assert dockerfile.read_text() == RESULT
+    assert [p.name for p in dockerfile.parent.iterdir()] == ["Dockerfile"]
+
+
+def test_check_says_what_merges_and_exits_1(dockerfile: Path) -> None:
+    done = minid("--check", str(dockerfile))
+    assert done.returncode == 1
+    assert done.stdout == (
+        f"{dockerfile}:2: 2 RUN instructions (lines 2-3) can be one\n"
+        f"{dockerfile}:4: 2 ENV instructions (lines 4-5) can be one\n"
+    )
+    assert dockerfile.read_text() == SOURCE
+
+
+def test_check_exits_0_when_nothing_merges(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(RESULT)
+    done = minid("--check", str(path))
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_diff(dockerfile: Path) -> None:
+    done = minid("--diff", str(dockerfile))
+    assert done.returncode == 0
+    assert done.stdout == (
+        f"--- a/{dockerfile}\n+++ b/{dockerfile}\n@@ -1,5 +1,4 @@\n FROM a\n-RUN cd /x\n-RUN make\n-ENV A=1\n-ENV B=2\n"
+        "+RUN (cd /x) \\\n+    && (make)\n+ENV A=1 B=2\n"
+    )
+
+
+def test_stats_on_stderr(dockerfile: Path) -> None:
+    done = minid("--stats", str(dockerfile))
+    assert (done.stdout, done.stderr) == (RESULT, "stage 0: 2 -> 1 layers\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["missing"], 1, "minid: missing: no such file\n"),
+        (["a", "-f", "b"], 2, "minid: two Dockerfiles given: 'a' and -f 'b'\n"),
+        (["--nope"], 2, "minid: No such option: --nope (see 'minid --help')\n"),
+    ],
+)
+def test_errors_are_one_line(args: list[str], code: int, message: str, tmp_path: Path) -> None:
+    done = minid(*args, cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (code, "", message)
+
+
+def test_a_bad_dockerfile_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\nRUN a\nBOGUS x\n")
+    out = tmp_path / "out"
+    done = minid(str(path), "-o", str(out))
+    assert (done.returncode, done.stderr) == (1, f"minid: {path}:3: unknown instruction: BOGUS\n")
+    assert not out.exists()
+
+
+def test_version_and_help() -> None:
+    assert minid("--version").stdout == "minid 0.1.0\n"
+    assert "--check" in minid("--help").stdout
+
+
+def test_fast_path_and_typer_path_agree(dockerfile: Path) -> None:
+    """`--debug` sends the same command line through typer: the results must be identical."""
+    for args in (["--stats", str(dockerfile)], ["--check", str(dockerfile)], ["--diff", str(dockerfile)]):
+        fast, slow = minid(*args), minid(*args, "--debug")
+        assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+
+
+def test_build_takes_the_dockerfile_option_out_of_dockers_arguments() -> None:
+    assert split_file_option(["-t", "x", "--file=D", "."]) == ("D", ["-t", "x", "."])
+    assert split_file_option(["-fD", "--build-arg", "A=1", "."]) == ("D", ["--build-arg", "A=1", "."])
+    assert split_file_option(["."]) == (None, ["."])
+
+
+def test_build_without_docker_is_a_one_line_error(dockerfile: Path) -> None:
+    done = subprocess.run(
+        [MINID, "build", "."], cwd=dockerfile.parent, env={"PATH": "/nonexistent"}, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stderr) == (1, "minid: docker: command not found\n")
