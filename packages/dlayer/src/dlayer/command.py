@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 
@@ -30,7 +29,7 @@ class Options:
 def run_dlayer(opts: Options) -> int:
     """Read the archive, build the report, write what the options ask for; 1 when a CI rule fails."""
     from dlayer import ci as ci_rules
-    from dlayer.dive import export
+    from dlayer.dive import export_text
     from dlayer.report import build_report
     from dlayer.text import render
     from dockit.archive import read_image
@@ -44,8 +43,8 @@ def run_dlayer(opts: Options) -> int:
     image = read_image(opts.file, tag=opts.tag, platform=opts.arch)
     report = build_report(image, top=opts.max_files, depth=opts.depth)
     if opts.json_path is not None:
-        doc = export(image, report.dive, report.wasted_bytes)
-        write_output(opts.json_path, json.dumps(doc, indent=2) + "\n")
+        pretty = opts.json_path == "-" and sys.stdout.isatty()
+        write_output(opts.json_path, export_text(image, report.dive, report.wasted_bytes, indent=2 if pretty else None))
     if opts.interactive:
         from dlayer.tui import browse
 

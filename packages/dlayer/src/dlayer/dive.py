@@ -10,12 +10,13 @@ Those quirks are kept on purpose so that the JSON matches dive's; dlayer's own `
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterator
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from dockit.archive.model import Entry, Image
+from dockit.archive.model import Entry, Image, Layer
 
 _DIR = 1 << 31
 _SYMLINK = 1 << 27
@@ -85,23 +86,57 @@ def _add(root: _Node, parts: list[str], info: Entry | None) -> None:
 
 
 def _tree(entries: list[Entry]) -> _Node:
+    """One layer's tree, as dive's AddPath builds it; a path index makes each entry one or two dict lookups."""
     root = _Node("", None)
+    index: dict[str, _Node] = {"": root}
     for e in entries:
-        _add(root, e.path.split("/"), e)
+        path = e.path
+        node = index.get(path)
+        if node is not None:
+            node.info = e
+            continue
+        parent_path, _, name = path.rpartition("/")
+        parent = index.get(parent_path)
+        if parent is None:
+            _add(root, path.split("/"), e)
+            # re-index what _add made (rare: an entry whose parent has no header before it)
+            node = root
+            prefix = ""
+            for part in path.split("/"):
+                child = node.children.get(part)
+                if child is None:
+                    break
+                prefix = f"{prefix}/{part}" if prefix else part
+                index[prefix] = node = child
+            continue
+        if name.startswith(".wh..wh.."):
+            continue
+        node = parent.children[name] = _Node(name, e)
+        index[path] = node
     return root
 
 
-def _walk(node: _Node, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], _Node]]:
+def _postorder(node: _Node, prefix: str, out: list[tuple[str, _Node]]) -> None:
     """dive's ``VisitDepthChildFirst``: children in name order, each node after its children, root excluded."""
-    for name in sorted(node.children):
-        child = node.children[name]
-        yield from _walk(child, (*parts, name))
-        yield (*parts, name), child
+    children = node.children
+    for name in sorted(children):
+        child = children[name]
+        path = f"{prefix}/{name}"
+        if child.children:
+            _postorder(child, path, out)
+        out.append((path, child))
 
 
-def _get(root: _Node, parts: list[str]) -> _Node | None:
+def _walk(node: _Node) -> list[tuple[str, _Node]]:
+    """Every node below ``node`` in dive's visiting order, with its path (``/a/b``)."""
+    out: list[tuple[str, _Node]] = []
+    _postorder(node, "", out)
+    return out
+
+
+def _get(root: _Node, path: str) -> _Node | None:
     node = root
-    for name in parts:
+    for name in path.split("/"):
         if not name:
             continue
         child = node.children.get(name)
@@ -113,14 +148,14 @@ def _get(root: _Node, parts: list[str]) -> _Node | None:
 
 def _stack(lower: _Node, upper: _Node) -> None:
     """dive's ``FileTree.Stack``: whiteouts remove, everything else (made-up parents too) overwrites."""
-    for parts, node in _walk(upper):
+    for path, node in _walk(upper):
         if node.name.startswith(".wh."):
-            path = [*parts[:-1], node.name.removeprefix(".wh.")]
-            parent = _get(lower, path[:-1])
+            parent_path = path.rpartition("/")[0]
+            parent = _get(lower, parent_path)
             if parent is not None:
-                parent.children.pop(path[-1], None)
+                parent.children.pop(node.name.removeprefix(".wh."), None)
         else:
-            _add(lower, list(parts), node.info)
+            _add(lower, path.split("/"), node.info)
 
 
 def _subtree_size(node: _Node) -> int:
@@ -163,20 +198,21 @@ def analyze(image: Image) -> DiveFigures:
     trees = [_tree(layer.entries) for layer in image.layers]
     seen: dict[str, list[int]] = {}  # path -> [cumulative size, smallest size, count]
     order: list[str] = []  # paths in the order they reached two sightings (dive appends them then)
-    stacked = trees[0].copy() if trees else _Node("", None)
+    stacked: _Node | None = None  # layers 0..k-1 stacked on a copy of layer 0, made only when a whiteout needs it
+    stacked_count = 0
     for k, tree in enumerate(trees):
-        if k >= 1:
-            _stack(stacked, trees[k - 1])
-        for parts, node in _walk(tree):
+        for path, node in _walk(tree):
             if node.children:
                 continue
             name = node.name
-            whiteout = name.startswith(".wh.")
-            if whiteout:
-                parts = (*parts[:-1], name.removeprefix(".wh."))
-            path = "/" + "/".join(parts)
-            if whiteout:
-                before = _get(stacked, list(parts))
+            if name.startswith(".wh."):
+                path = f"{path[: len(path) - len(name)]}{name[4:]}"
+                if stacked is None:
+                    stacked = trees[0].copy()
+                while stacked_count < k:
+                    _stack(stacked, trees[stacked_count])
+                    stacked_count += 1
+                before = _get(stacked, path)
                 if before is None:
                     break  # dive's visitor errors out here and abandons the rest of this layer
                 size = _subtree_size(before) if before.is_dir() else 0
@@ -187,7 +223,8 @@ def analyze(image: Image) -> DiveFigures:
                 seen[path] = [size, size, 1]
             else:
                 slot[0] += size
-                slot[1] = min(slot[1], size)
+                if size < slot[1]:
+                    slot[1] = size
                 slot[2] += 1
                 if slot[2] == 2:
                     order.append(path)
@@ -226,28 +263,47 @@ def _file_info(node: _Node) -> dict[str, Any]:
     }
 
 
+def _layer_doc(layer: Layer, tree: _Node) -> dict[str, Any]:
+    command = layer.history.created_by.removeprefix("/bin/sh -c ") if layer.history else "(missing)"
+    return {
+        "index": layer.index,
+        "id": layer.source.split("/")[0],
+        "digestId": layer.diff_id,
+        "sizeBytes": layer.size,
+        "command": command,
+        "fileList": [_file_info(node) for _, node in _walk(tree)],
+    }
+
+
+def _image_doc(figures: DiveFigures, wasted_bytes: int) -> dict[str, Any]:
+    return {
+        "sizeBytes": figures.size,
+        "inefficientBytes": figures.inefficient_bytes,
+        "efficiencyScore": figures.efficiency,
+        "fileReference": [{"count": r.count, "sizeBytes": r.size, "file": r.file} for r in figures.references],
+        "wastedBytes": wasted_bytes,
+    }
+
+
 def export(image: Image, figures: DiveFigures, wasted_bytes: int) -> dict[str, Any]:
     """dive's ``--json`` document, plus ``image.wastedBytes`` (bytes the final filesystem no longer shows)."""
-    layers = []
-    for layer, tree in zip(image.layers, figures.trees, strict=True):
-        command = layer.history.created_by.removeprefix("/bin/sh -c ") if layer.history else "(missing)"
-        layers.append(
-            {
-                "index": layer.index,
-                "id": layer.source.split("/")[0],
-                "digestId": layer.diff_id,
-                "sizeBytes": layer.size,
-                "command": command,
-                "fileList": [_file_info(node) for _, node in _walk(tree)],
-            }
-        )
-    return {
-        "layer": layers,
-        "image": {
-            "sizeBytes": figures.size,
-            "inefficientBytes": figures.inefficient_bytes,
-            "efficiencyScore": figures.efficiency,
-            "fileReference": [{"count": r.count, "sizeBytes": r.size, "file": r.file} for r in figures.references],
-            "wastedBytes": wasted_bytes,
-        },
-    }
+    layers = [_layer_doc(layer, tree) for layer, tree in zip(image.layers, figures.trees, strict=True)]
+    return {"layer": layers, "image": _image_doc(figures, wasted_bytes)}
+
+
+def export_text(image: Image, figures: DiveFigures, wasted_bytes: int, indent: int | None = None) -> str:
+    """:func:`export` as JSON text, built one layer at a time (a big image's file list never sits in memory twice).
+
+    Compact unless ``indent`` is given: the JSON of a 1 GB image is megabytes, and indenting it costs seconds.
+    """
+    sep = (",", ": ") if indent else (",", ":")
+    layers = [
+        json.dumps(_layer_doc(layer, tree), indent=indent, separators=sep)
+        for layer, tree in zip(image.layers, figures.trees, strict=True)
+    ]
+    head = json.dumps(_image_doc(figures, wasted_bytes), indent=indent, separators=sep)
+    if indent:
+        pad = " " * indent
+        body = (",\n").join(textwrap.indent(x, pad * 2) for x in layers)
+        return f'{{\n{pad}"layer": [\n{body}\n{pad}],\n{pad}"image": {textwrap.indent(head, pad).lstrip()}\n}}\n'
+    return '{"layer":[' + ",".join(layers) + '],"image":' + head + "}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlayer.dive import DiveFigures, analyze
-from dockit.archive.model import Entry, Image, Layer
+from dockit.archive.model import DIRECTORY, Entry, Image, Layer
 from dockit.archive.stacking import Stack, stack
 
 
@@ -64,10 +64,10 @@ def aggregate(entries: list[Entry], depth: int) -> list[PathSize]:
     sums: dict[str, list[int]] = {}
     single: dict[str, Entry] = {}
     for e in entries:
-        if e.is_whiteout or e.is_dir:
+        path = e.path
+        if e.type == DIRECTORY or (".wh." in path and e.is_whiteout):
             continue
-        parts = e.path.split("/")
-        key = "/".join(parts[:depth]) if len(parts) > depth else e.path
+        key = "/".join(path.split("/", depth)[:depth]) if path.count("/") >= depth else path
         slot = sums.get(key)
         if slot is None:
             sums[key] = [e.size, 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockit.archive.compression import Decompressed, sniff
 from dockit.archive.model import Entry
-from dockit.archive.tarstream import BLOCK, ByteSource, clean_name, iter_headers
+from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, clean_name, iter_headers
 from dockit.errors import ArchiveError
 
 MAX_DEPTH = 256  # path components; deeper is a hostile archive, and tools walk trees recursively
@@ -46,7 +46,12 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
         if not head:
             return [], "none"  # an empty blob: some writers emit it for a layer with no changes
         raise ArchiveError("layer is not a tar (nor a gzip or zstd one)", path=label)
-    stream: ByteSource = Prefixed(head, src)
+    stream: ByteSource
+    if isinstance(src, FileRegion):
+        src.pos = 0  # a file region rewinds for free: no need to replay the sniffed head
+        stream = src
+    else:
+        stream = Prefixed(head, src)
     if compression != "none":
         stream = Decompressed(stream, compression, label)
     entries: list[Entry] = []

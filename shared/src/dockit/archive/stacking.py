@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dockit.archive.model import Entry, Layer
+from dockit.archive.model import DIRECTORY, Entry, Layer
 
 How = Literal["overwritten", "deleted"]
 
@@ -66,18 +66,26 @@ def stack(layers: list[Layer]) -> Stack:
     subtree: dict[str, tuple[int, How]] = {}  # dir -> a later layer deleted/replaced/opaqued what lies below it
     for layer in reversed(layers):
         entries = layer.entries
+        last_parent: str | None = None  # tar order groups a directory's entries: walk its ancestors once
+        parent_hit: tuple[int, How] | None = None
         for entry in entries:
-            if entry.is_whiteout:
-                continue
             path = entry.path
+            if ".wh." in path and entry.is_whiteout:
+                continue
             hit = exact.get(path)
             if hit is None and subtree:
                 cut = path.rfind("/")
-                while cut > 0:
-                    hit = subtree.get(path[:cut])
-                    if hit is not None:
-                        break
-                    cut = path.rfind("/", 0, cut)
+                if cut > 0:
+                    parent = path[:cut]
+                    if parent != last_parent:
+                        last_parent = parent
+                        parent_hit = None
+                        while cut > 0:
+                            parent_hit = subtree.get(path[:cut])
+                            if parent_hit is not None:
+                                break
+                            cut = path.rfind("/", 0, cut)
+                    hit = parent_hit
             if hit is not None:
                 result.hidden.append(Hidden(layer.index, entry, hit[0], hit[1]))
             else:
@@ -85,15 +93,17 @@ def stack(layers: list[Layer]) -> Stack:
         mine: dict[str, tuple[int, How]] = {}
         mine_sub: dict[str, tuple[int, How]] = {}
         for entry in entries:
-            if entry.is_opaque:
-                mine_sub[entry.deleted_path] = (layer.index, "deleted")
-            elif entry.is_whiteout:
+            path = entry.path
+            if ".wh." in path and entry.is_whiteout:
                 gone = entry.deleted_path
-                mine[gone] = mine_sub[gone] = (layer.index, "deleted")
-            else:
-                mine[entry.path] = (layer.index, "overwritten")
-                if not entry.is_dir:
-                    mine_sub[entry.path] = (layer.index, "overwritten")
+                if entry.is_opaque:
+                    mine_sub[gone] = (layer.index, "deleted")
+                else:
+                    mine[gone] = mine_sub[gone] = (layer.index, "deleted")
+                continue
+            mine[path] = (layer.index, "overwritten")
+            if entry.type != DIRECTORY:
+                mine_sub[path] = (layer.index, "overwritten")
         # walking down, the lowest layer that hides a path is the one that hid it first
         exact.update(mine)
         subtree.update(mine_sub)

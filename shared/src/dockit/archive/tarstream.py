@@ -153,6 +153,10 @@ class Header(NamedTuple):
 
 
 def _num(field: bytes, label: str) -> int:
+    try:
+        return int(field.rstrip(b"\0 ") or b"0", 8)  # the usual "0000644\0"; int() skips leading spaces
+    except ValueError:
+        pass
     if field and field[0] & 0x80:
         if field[0] != 0x80:
             raise ArchiveError("not a tar: negative number in a header", path=label)
@@ -195,12 +199,18 @@ def iter_headers(src: ByteSource, label: str) -> Iterator[Header]:
     After a header is yielded the source sits at the start of its data; the next iteration skips whatever
     remains of it (tracked by :func:`member_data`'s Limited) plus the padding.
     """
-    for header, _data in iter_members(src, label):
+    for header, _data in _members(src, label, False):
         yield header
 
 
 def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]]:
     """Yield ``(header, data)`` for each member; ``data`` is drained for you before the next header."""
+    for header, data in _members(src, label, True):
+        assert data is not None
+        yield header, data
+
+
+def _members(src: ByteSource, label: str, with_data: bool) -> Iterator[tuple[Header, Limited | None]]:
     pax: dict[str, str] = {}
     long_name: str | None = None
     long_link: str | None = None
@@ -241,7 +251,7 @@ def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]
         name = _text(block[0:100])
         if block[257:263] == b"ustar\0" and block[345]:
             name = _text(block[345:500]) + "/" + name
-        link = _text(block[157:257])
+        link = _text(block[157:257]) if block[157] else ""
         mode = _num(block[100:108], label)
         uid = _num(block[108:116], label)
         gid = _num(block[116:124], label)
@@ -264,6 +274,10 @@ def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]
         elif flag == "7":
             flag = "0"
         span = 0 if flag in HEADER_ONLY else size
+        if not with_data:
+            yield Header(name, flag, size, mode, uid, gid, link), None
+            src.skip(span + (-span % BLOCK))
+            continue
         data = Limited(src, span, label)
         yield Header(name, flag, size, mode, uid, gid, link), data
         data.drain()
