@@ -92,6 +92,7 @@ PITFALLS = {
     "failure": ["false", TRACE.format(n=2)],
     "status": ["exit 7", TRACE.format(n=2)],
     "or": ["false", "true || " + TRACE.format(n=2)],
+    "subshell first": ["(cd / && echo sub >> $T)", TRACE.format(n=2)],
 }
 
 
@@ -104,7 +105,8 @@ def test_pitfalls_keep_every_step_as_it_was(case: str, shell_name: str, tmp_path
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in PITFALLS if c not in ("failure", "status", "set -e inside", "set -e after and")]
+    "case",
+    [c for c in PITFALLS if c not in ("failure", "status", "set -e inside", "set -e after and", "subshell first")],
 )
 def test_the_naive_join_changes_what_the_pitfalls_do(case: str, tmp_path: Path) -> None:
     """The harness can fail: the original tool's join leaves a different trace for every pitfall."""

@@ -463,6 +463,8 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
         else:
             prefix = "(" if first_line else f"{INDENT}("
             suffix = ")" if last else ");"
+        if prefix.endswith("(") and cmd.analysis.code.startswith("("):
+            prefix += " "  # `((` would start an arithmetic command in bash
         comments = [c.analysis.comment for c in commands if c is cmd and c.analysis.comment is not None]
         for comment in comments:
             if first_line:
