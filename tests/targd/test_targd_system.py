@@ -44,19 +44,15 @@ RUN sh /src/app.sh > /test.out && grep -q hello /test.out
 # ---- build: packs the sources ----
 FROM base AS Build
 COPY --from=2 /src/ /build/
-RUN tar -cf /app.tar -C /build . && mkdir /out && cp /build/VERSION /out/
+RUN tar -cf /app.tar -C /build .
 
 # ---- release ----
 FROM ${{BASE}} AS release
 ARG VERSION
 LABEL org.example.version=${{VERSION}}
-COPY --from=build /app.tar /tmp/app.tar
+COPY --from=BUILD /app.tar /tmp/app.tar
 RUN mkdir -p /opt/app && tar -xf /tmp/app.tar -C /opt/app && rm /tmp/app.tar
 COPY --from=2 /src/VERSION /opt/VERSION
-# two COPYs in a row can hit moby/moby#37965 ("layer does not exist") in the classic builder
-ENV APP_HOME=/opt/app
-COPY --from=BUILD /out /opt/out
-WORKDIR /opt/app
 USER app
 CMD ["/opt/app/app.sh"]
 
