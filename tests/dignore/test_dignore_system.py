@@ -50,7 +50,7 @@ def test_docker_build_gets_exactly_the_promised_context(dockerd: Dockerd, tmp_pa
         text=True,
         check=True,
     )
-    promised = [e for e in walk_context(root, PatternMatcher.parse((root / ".dockerignore").read_bytes()))]
+    promised = list(walk_context(root, PatternMatcher.parse((root / ".dockerignore").read_bytes())))
     promised_files = sorted(e.path for e in promised if e.kind != "dir")
     size = ContextSize.of(promised)
     assert f"dignore: after:  {size.files} files, {size.bytes} bytes (" in proc.stderr
@@ -68,3 +68,46 @@ def test_docker_build_gets_exactly_the_promised_context(dockerd: Dockerd, tmp_pa
     assert not {"svc/api/cache/x.txt", "svc/api/vendor/mod/a.go", "axxb/matched-by-a-star-b", ".git/HEAD"} & set(sent)
     assert sent["alias"] == ("symlink", 0) and sent["svc/api/link"] == ("symlink", 0)
     assert not any(p.startswith(("svc/web/", "lib/other/", "svc/api/node_modules/left-pad")) for p in sent)
+
+
+def test_context_inferred_from_the_dockerfile(dockerd: Dockerd, tmp_path: Path) -> None:
+    # Stage "list" shows the context docker got; the last stage is the build dignore -f plans for (glob, file, dir).
+    root = write_tree(
+        tmp_path / "repo", {**MONOREPO, "svc/api/requirements.txt": "r\n", "svc/api/requirements-dev.txt": ""}
+    )
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        DOCKERFILE.replace("COPY . /ctx", "COPY . /ctx", 1).replace(
+            f"FROM {BASE_IMAGE}", f"FROM {BASE_IMAGE} AS list", 1
+        )
+        + f"FROM {BASE_IMAGE}\nCOPY svc/api/requirements*.txt /app/\nCOPY lib/common /app/lib\n"
+        "COPY ./svc/api/main.py /app/\n"
+    )
+    dignore = Path(sys.executable).with_name("dignore")
+    subprocess.run(
+        [dignore, "-C", str(root), "-f", str(dockerfile), "--exclude-root-files", "-o", str(root / ".dockerignore")],
+        check=True,
+    )
+    promised = sorted(
+        e.path
+        for e in walk_context(root, PatternMatcher.parse((root / ".dockerignore").read_bytes()))
+        if e.kind != "dir"
+    )
+    assert promised == [
+        "lib/common/deep/er/x.py",
+        "lib/common/util.py",
+        "svc/api/main.py",
+        "svc/api/requirements-dev.txt",
+        "svc/api/requirements.txt",
+    ]
+    listed = dockerd.build(root, dockerfile, target="list").output.split(LIST_START + "\n")[-1].split(LIST_END)[0]
+    assert [p.removeprefix("./") for p in listed.split()] == promised
+    final = dockerd.build(root, dockerfile, tag="dignore-system:final")
+    app = {p for p, f in dockerd.export(final.ref).files.items() if p.startswith("/app/") and f.type == "file"}
+    assert app == {
+        "/app/requirements.txt",
+        "/app/requirements-dev.txt",
+        "/app/lib/util.py",
+        "/app/lib/deep/er/x.py",
+        "/app/main.py",
+    }
