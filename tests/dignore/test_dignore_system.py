@@ -77,9 +77,7 @@ def test_context_inferred_from_the_dockerfile(dockerd: Dockerd, tmp_path: Path) 
     )
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
-        DOCKERFILE.replace("COPY . /ctx", "COPY . /ctx", 1).replace(
-            f"FROM {BASE_IMAGE}", f"FROM {BASE_IMAGE} AS list", 1
-        )
+        DOCKERFILE.replace(f"FROM {BASE_IMAGE}", f"FROM {BASE_IMAGE} AS list", 1)
         + f"FROM {BASE_IMAGE}\nCOPY svc/api/requirements*.txt /app/\nCOPY lib/common /app/lib\n"
         "COPY ./svc/api/main.py /app/\n"
     )
