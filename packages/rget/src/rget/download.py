@@ -8,6 +8,7 @@ for); memory stays bounded (each worker holds one chunk) whatever the file size.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import random
 import threading
@@ -24,7 +25,7 @@ from rget.errors import RemoteChanged, RgetError
 from rget.progress import Reporter
 from rget.remote import HttpError, Remote, new_session, parse_content_range, probe, send, shown
 
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024  # per read: small enough that progress, the resume state and a cut connection lose little
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 EXPIRED_STATUS = frozenset({403, 410})
 STATE_EVERY = 1.0
@@ -88,22 +89,23 @@ def describe(exc: BaseException, timeout: float) -> str:
     return text or type(exc).__name__
 
 
-def body_chunks(resp: requests.Response) -> Iterator[bytes]:
-    """The body as it arrives: ``read1`` hands over whatever came in, so that a cut connection loses nothing
-    already received (the range then resumes from its last byte)."""
-    import urllib3.exceptions
+def read_into(resp: requests.Response, view: memoryview, timeout: float) -> int:
+    """Fill ``view`` from the body; 0 at its end. A dropped connection or a silent server raises Retryable.
 
-    raw = resp.raw
-    while True:
-        try:
-            chunk = raw.read1(CHUNK)
-        except urllib3.exceptions.ProtocolError as e:
-            raise requests.exceptions.ChunkedEncodingError(e) from None
-        except urllib3.exceptions.HTTPError as e:
-            raise requests.ConnectionError(e) from None
-        if not chunk:
-            return
-        yield chunk
+    The bytes go from the socket straight into our buffer (http.client's readinto under urllib3): no allocation
+    per chunk, so memory stays flat however many connections run; a connection closed mid-body still hands
+    over what arrived (the range then resumes from its last byte).
+    """
+    fp = resp.raw._fp
+    try:
+        n = int(fp.readinto(view))
+    except TimeoutError:
+        raise Retryable(f"no data for {timeout:g} s") from None
+    except (OSError, http.client.HTTPException) as e:
+        raise Retryable(f"connection closed mid-transfer ({type(e).__name__})") from None
+    if not n and view and getattr(fp, "length", None):  # Content-Length promised more
+        raise Retryable("connection closed mid-transfer")
+    return n
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -184,24 +186,25 @@ class Ranges:
         self.stop.set()
 
     def _worker(self) -> None:
+        buf = memoryview(bytearray(CHUNK))
         while not self.stop.is_set():
             with self._lock:
                 if not self.todo:
                     return
                 block = self.todo.popleft()
             try:
-                self._fetch(block)
+                self._fetch(block, buf)
             except BaseException as e:
                 self._fail(e)
                 return
 
-    def _fetch(self, block: Block) -> None:
+    def _fetch(self, block: Block, buf: memoryview) -> None:
         failures = 0
         while block.left > 0 and not self.stop.is_set():
             url = self.url
             before = block.pos
             try:
-                self._attempt(url, block)
+                self._attempt(url, block, buf)
                 continue
             except Retryable as e:
                 cause: BaseException = e
@@ -220,7 +223,7 @@ class Ranges:
             )
             self.stop.wait(delay)
 
-    def _attempt(self, url: str, block: Block) -> None:
+    def _attempt(self, url: str, block: Block, buf: memoryview) -> None:
         remote = self.remote
         resp, answered = send(
             self.session,
@@ -239,7 +242,7 @@ class Ranges:
                 if cr is None or cr.start != block.pos or cr.total != remote.size:
                     got = resp.headers.get("Content-Range", "no Content-Range")
                     raise RemoteChanged(f"{where}: asked bytes {block.pos}-{block.end}/{remote.size}, got {got}")
-                self._stream(resp, block)
+                self._stream(resp, block, buf)
                 return
             if status in (200, 412):
                 raise RemoteChanged(f"{where}: HTTP {status} to a range request (file changed or ranges ignored)")
@@ -250,15 +253,16 @@ class Ranges:
                 raise Retryable(f"HTTP {status} {resp.reason or ''}".rstrip())
             raise HttpError(where, status, resp.reason or "")
 
-    def _stream(self, resp: requests.Response, block: Block) -> None:
-        for chunk in body_chunks(resp):
-            if self.stop.is_set():
-                return
-            n = min(len(chunk), block.left)
-            _pwrite_all(self.fd, memoryview(chunk)[:n], block.pos)
+    def _stream(self, resp: requests.Response, block: Block, buf: memoryview) -> None:
+        start = block.pos
+        while block.left > 0 and not self.stop.is_set():
+            n = read_into(resp, buf[: min(len(buf), block.left)], self.opts.timeout)
+            if not n:
+                if block.pos == start:
+                    raise Retryable("connection closed before any data")
+                return  # a short answer: the caller asks again for the rest
+            _pwrite_all(self.fd, buf[:n], block.pos)
             block.pos += n  # only after the write: the resume state never claims bytes not on disk
-            if block.left == 0:
-                return
 
     def _reresolve(self, used: str) -> None:
         """A signed redirect target expired: ask the original URL again; it must still be the same file."""
@@ -305,6 +309,7 @@ def _single(
 ) -> int:
     """One plain GET streamed to ``part``; a dropped stream starts over (without ranges there is no resuming)."""
     failures = 0
+    buf = memoryview(bytearray(CHUNK))
     while True:
         fd = _open_part(part, None, fresh=True)
         try:
@@ -322,9 +327,9 @@ def _single(
             expected = int(length) if length and length.isdigit() else None
             reporter.restart(expected)
             done = 0
-            for chunk in body_chunks(body):
-                _pwrite_all(fd, memoryview(chunk), done)
-                done += len(chunk)
+            while n := read_into(body, buf, opts.timeout):
+                _pwrite_all(fd, buf[:n], done)
+                done += n
                 reporter.update(done)
             if expected is not None and done != expected:
                 raise Retryable(f"{shown(answered, remote.url)}: got {done} of {expected} bytes")
