@@ -131,3 +131,28 @@ def test_bad_input_is_one_line(tmp_path: Path, archives: dict[str, Path]) -> Non
 def test_version() -> None:
     proc = dlayer("--version")
     assert proc.returncode == 0 and re.fullmatch(r"dlayer \d+\.\d+\.\d+\n", proc.stdout)
+
+
+def test_fast_path_declares_exactly_the_typer_options() -> None:
+    from typer.main import get_command
+
+    from dlayer.cli import OPTIONS, build_app
+
+    command = get_command(build_app())
+    declared = {p.name: tuple(sorted(p.opts)) for p in command.params if p.name != "version"}
+    assert declared == {o.dest: tuple(sorted(o.names)) for o in OPTIONS}
+
+
+def test_fast_path_and_typer_give_the_same_results(archives: dict[str, Path], tmp_path: Path) -> None:
+    cases = [
+        ["-f", str(archives["oci-zstd"]), "-n", "2", "-d", "3", "-a", "-l", "70"],
+        ["-f", str(archives["two-images"]), "--tag", TAG, "--ci", "--lowestEfficiency", "0.5"],
+        ["-f", str(archives["two-images"])],
+        ["-f", str(tmp_path / "missing.tar")],
+    ]
+    typer_only = "import sys; from dlayer.cli import build_app; from dockit.cli import run; run(build_app(), 'dlayer')"
+    for args in cases:
+        fast = dlayer(*args)
+        with open(os.devnull, "rb") as f:
+            slow = subprocess.run([sys.executable, "-c", typer_only, *args], stdin=f, capture_output=True, text=True)
+        assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), args
