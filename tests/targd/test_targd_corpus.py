@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from dockit.dockerfile import Dockerfile, Stage, parse
 from targd.prune import prune
+from tests.shared.test_dockerfile_properties import Plan, plans
 from tests.targd.corpus_gen import generate
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -81,3 +83,12 @@ def test_generated(seed: int) -> None:
     for stage in df.stages:
         if len(df.closure(stage.index)) == len(df.stages):  # nothing to remove: the file comes back as it was
             assert prune(df, stage.index).text == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_files_from_the_models_property_strategy(plan: Plan) -> None:
+    df = parse(plan.text)
+    check_every_target(df)
+    if len(df.closure(None)) == len(df.stages):
+        assert prune(df).text == plan.text
