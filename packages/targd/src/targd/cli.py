@@ -5,6 +5,9 @@ itself (:mod:`dockit.fastcli`) and builds the typer app only for ``--help``, ``-
 must list exactly the options the typer command declares; tests check that, and that both paths behave the same.
 """
 
+# No `from __future__ import annotations` here: typer evaluates the command's annotations, and the command is defined
+# inside build_app(), where string annotations could not see its local `typer`.
+
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
