@@ -126,3 +126,34 @@ def test_build_without_docker_is_a_one_line_error(dockerfile: Path) -> None:
         [MINID, "build", "."], cwd=dockerfile.parent, env={"PATH": "/nonexistent"}, capture_output=True, text=True
     )
     assert (done.returncode, done.stderr) == (1, "minid: docker: command not found\n")
+
+
+def test_pre_commit_hook_runs_minid_check_on_dockerfiles(tmp_path: Path) -> None:
+    """The repository's .pre-commit-hooks.yaml, read as pre-commit reads it: its entry on the files it selects."""
+    import re
+    import shlex
+
+    hooks = (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text()
+    fields = dict(re.findall(r"^\s*-?\s*(id|entry|files|language): (.+)$", hooks, re.MULTILINE))
+    assert fields["id"] == "minid" and fields["language"] == "system"
+    selects = re.compile(fields["files"])
+    names = ["Dockerfile", "app/Dockerfile.prod", "web.Dockerfile", "Containerfile", "README.md", "Dockerfile.d/x.sh"]
+    assert [n for n in names if selects.search(n)] == names[:4]
+
+    good, bad = tmp_path / "Dockerfile", tmp_path / "web.Dockerfile"
+    good.write_text(RESULT)
+    bad.write_text(SOURCE)
+    entry = shlex.split(fields["entry"])
+    entry[0] = MINID
+    assert subprocess.run([*entry, str(good)], check=False).returncode == 0
+    done = subprocess.run([*entry, str(bad)], capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "2 RUN instructions (lines 2-3) can be one" in done.stdout
+
+
+def test_check_takes_several_files_as_pre_commit_passes_them(dockerfile: Path, tmp_path: Path) -> None:
+    clean = tmp_path / "clean.Dockerfile"
+    clean.write_text(RESULT)
+    done = minid("--check", str(clean), str(dockerfile))
+    assert done.returncode == 1 and done.stdout.count("can be one") == 2
+    assert minid("--check", str(clean), str(clean)).returncode == 0
+    assert minid(str(clean), str(dockerfile)).stderr == "minid: several Dockerfiles need --check\n"

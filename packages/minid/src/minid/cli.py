@@ -44,9 +44,13 @@ def build_app() -> "typer.Typer":
 
     @app.command(help=HELP)
     def minid(
-        dockerfile: Annotated[
-            str | None,
-            typer.Argument(metavar="[DOCKERFILE]", help="The Dockerfile ('-' reads stdin; default: ./Dockerfile)."),
+        dockerfiles: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="[DOCKERFILE]...",
+                help="The Dockerfile ('-' reads stdin; default: ./Dockerfile); several only with --check.",
+                show_default=False,
+            ),
         ] = None,
         file: Annotated[str | None, typer.Option("-f", "--file", help="Same as DOCKERFILE.")] = None,
         output: Annotated[str, typer.Option("-o", "--output", help="Write here ('-': stdout), atomically.")] = "-",
@@ -60,7 +64,9 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Show it."),
         ] = False,
     ) -> int:
-        return execute(Options(dockerfile=dockerfile, file=file, output=output, check=check, diff=diff, stats=stats))
+        given = dockerfiles or []
+        first, more = (given[0] if given else None), tuple(given[1:])
+        return execute(Options(first, file=file, output=output, check=check, diff=diff, stats=stats, more=more))
 
     return app
 

@@ -16,6 +16,7 @@ class Options:
 
     dockerfile: str | None = None
     file: str | None = None
+    more: tuple[str, ...] = ()  # further Dockerfiles: only with --check (pre-commit passes several)
     output: str = "-"
     check: bool = False
     diff: bool = False
@@ -69,6 +70,14 @@ def unified_diff(before: str, after: str, path: str) -> str:
 
 def execute(opts: Options) -> int:
     """Run ``minid`` with ``opts``; returns the exit code (1 for ``--check`` when something would be merged)."""
+    if opts.more:
+        if not opts.check:
+            raise UsageError("several Dockerfiles need --check")
+        codes = [
+            execute(Options(path, output=opts.output, check=True, diff=opts.diff, stats=opts.stats))
+            for path in (input_path(opts.dockerfile, opts.file), *opts.more)
+        ]
+        return max(codes)
     path = input_path(opts.dockerfile, opts.file)
     data = read_bytes(path)
     result = minify(data, display_name(path))
