@@ -22,21 +22,33 @@ from tests.castage.e2e import castage_script, make_context, original_script, run
 from tests.system.docker_fixtures import Dockerd, Registry, base_image  # noqa: E402
 
 
-def castage_seconds(runs: int = 5) -> float:
-    """Best wall time of ``castage -i r/app`` on examples/castage/Dockerfile."""
+def castage_seconds(dockerfile: Path, *flags: str, runs: int = 5) -> float:
+    """Best wall time of ``castage -i r/app -f DOCKERFILE FLAGS``."""
     binary = Path(sys.executable).parent / "castage"
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(
-            [binary, "-i", "r/app", "-f", REPO / "examples/castage/Dockerfile"], check=True, capture_output=True
-        )
+        subprocess.run([binary, "-i", "r/app", "-f", dockerfile, *flags], check=True, capture_output=True)
         best = min(best, time.perf_counter() - start)
     return best
 
 
+def many_stages(path: Path, count: int) -> Path:
+    """A Dockerfile of ``count`` stages, every other one unnamed, each copying from the one before."""
+    lines = ["FROM alpine AS s0"]
+    for i in range(1, count):
+        lines.append(f"FROM s{i - 1} AS s{i}" if i % 2 else "FROM alpine")
+        lines.append(f"COPY --from={i - 1} / /x{i}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def main() -> int:
-    print(f"castage on examples/castage/Dockerfile: {castage_seconds() * 1000:.0f} ms wall (best of 5)")
+    example = castage_seconds(REPO / "examples/castage/Dockerfile")
+    print(f"castage on examples/castage/Dockerfile: {example * 1000:.0f} ms wall (best of 5)")
+    with tempfile.TemporaryDirectory() as tmp:
+        big = castage_seconds(many_stages(Path(tmp) / "Dockerfile", 400), "--mode", "buildx", runs=3)
+    print(f"castage on a 400-stage chain (buildx mode): {big * 1000:.0f} ms wall (best of 3)")
     workdir = Path(tempfile.mkdtemp(prefix="bi-bench-castage-", dir="/tmp"))
     daemon = Dockerd(workdir / "d", base_image())
     registry = Registry(workdir / "r")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockit.dockerfile import Dockerfile, Stage
+from dockit.dockerfile import Dockerfile
 from dockit.errors import DockerfileError
 
 
@@ -78,25 +78,25 @@ def plan_stages(df: Dockerfile, target: str | None = None) -> Plan:
         raise DockerfileError("no named stage (FROM ... AS NAME) to build and cache", path=df.path)
 
     depth: dict[int, int] = {}
-    for stage in df.stages:  # file order: every dependency already has its depth
+    needed: dict[int, set[int]] = {}  # stage -> the stages it needs, itself included
+    for stage in df.stages:  # file order: every dependency is already done
         depth[stage.index] = 1 + max((depth[d] for d in stage.deps()), default=-1)
-    needs = {s.index: _named_needs(df, s) for s in selected}
+        needed[stage.index] = {stage.index}.union(*(needed[d] for d in stage.deps()))
+    names = {s.index: s.name for s in named if s.name is not None}
     stages = tuple(
-        StagePlan(name=s.name, index=s.index, line=s.line, needs=needs[s.index], level=depth[s.index])
+        StagePlan(
+            name=s.name,
+            index=s.index,
+            line=s.line,
+            needs=tuple(names[i] for i in sorted(needed[s.index] - {s.index}) if i in names),
+            level=depth[s.index],
+        )
         for s in named
         if s.name is not None
     )
     unnamed = tuple(
-        UnnamedStage(
-            index=s.index,
-            line=s.line,
-            built_by=tuple(n.name for n in stages if s.index in {c.index for c in df.closure(n.index)}),
-        )
+        UnnamedStage(index=s.index, line=s.line, built_by=tuple(n.name for n in stages if s.index in needed[n.index]))
         for s in selected
         if s.name is None
     )
     return Plan(stages=stages, unnamed=unnamed)
-
-
-def _named_needs(df: Dockerfile, stage: Stage) -> tuple[str, ...]:
-    return tuple(s.name for s in df.closure(stage.index) if s.name is not None and s.index != stage.index)
