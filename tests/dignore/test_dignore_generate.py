@@ -106,6 +106,15 @@ def test_names_that_look_like_patterns(tmp_path: Path, dignore: Callable[..., Re
     assert sent(root, r.out) == {"a*b/.dockerignore", "!bang/z", "#hash/w", "[c]/v"}
 
 
+def test_nested_names_with_regexp_characters(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    # moby compares a pattern without wildcards as a string, so "^", "$", "(" need no escaping, and docker's walk
+    # opens svc/ because the exception spells svc/ literally
+    root = write_tree(tmp_path, {"svc/a^b$(c)/x": "1", "svc/a^b$(c)/.dockerignore": "*.tmp\n", "svc/a^b$(c)/y.tmp": ""})
+    r = dignore("svc/a^b$(c)", "--exclude-root-files", cwd=root)
+    assert r.out.splitlines()[1:] == ["*", "!svc/a^b$(c)", "svc/a\\^b$(c)/*.tmp"]
+    assert sent(root, r.out) == {"svc/a^b$(c)/x", "svc/a^b$(c)/.dockerignore"}
+
+
 def test_rooted_and_double_star_rules_in_a_nested_service(tmp_path: Path, dignore: Callable[..., Result]) -> None:
     root = write_tree(
         tmp_path,

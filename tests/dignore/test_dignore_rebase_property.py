@@ -36,7 +36,9 @@ def build(root: Path, files: list[str]) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    files=st.lists(paths, min_size=1, max_size=12), own=st.lists(rules, max_size=6), where=st.sampled_from(["s", "s/t"])
+    files=st.lists(paths, min_size=1, max_size=12),
+    own=st.lists(rules, max_size=6),
+    where=st.sampled_from(["s", "s/t", "s/q^r.x"]),
 )
 def test_rebased_rules_keep_their_meaning(files: list[str], own: list[str], where: str) -> None:
     with tempfile.TemporaryDirectory() as d:

@@ -29,7 +29,8 @@ GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))
 # bufio.Scanner's default token limit: moby's reader fails on a longer line, and so do we.
 MAX_LINE = 64 * 1024
 _REGEX_ESCAPED = frozenset(".+()|{}$")  # moby escapes these when it turns a pattern into a regexp
-_GLOB_SPECIAL = frozenset("*?[]\\^")  # what must be escaped to stand for itself in a pattern
+_GLOB_SPECIAL = frozenset("*?[]\\^")  # what must be escaped to stand for itself in a regexp-compiled pattern
+_LITERAL_UNSAFE = frozenset("*?[]\\\n\r")  # what makes a literal path need escaping at all
 
 
 def go_trim_space(s: str) -> str:
@@ -280,7 +281,7 @@ class Pattern:
         text = self.text
         if text in (".", "/") or text == ".." or text.startswith("../"):
             return None  # never matches a path inside a context, and must not start to once prefixed
-        base = escape_literal(prefix)
+        base = _escape_regex(prefix)  # joined to a pattern compiled as a regexp, where ^ is an anchor
         if self.kind is MatchType.EXACT:
             out = escape_literal(f"{prefix}/{text}")
         elif self.kind is MatchType.PREFIX:
@@ -315,15 +316,24 @@ def _escape_chars(text: str) -> str:
 def escape_literal(path: str) -> str:
     """A pattern that matches exactly ``path`` (a clean relative path), whatever characters its names hold.
 
-    >>> escape_literal("svc/a*b"), escape_literal("!odd"), escape_literal(" pad ")
-    ('svc/a\\\\*b', '\\\\!odd', '[ ]pad[ ]')
+    A path without pattern characters stays as it is (moby then compares it as a string, ``^`` and all).
+
+    >>> escape_literal("svc/a^b"), escape_literal("svc/a*b"), escape_literal("!odd"), escape_literal(" pad ")
+    ('svc/a^b', 'svc/a\\\\*b', '\\\\!odd', '[ ]pad[ ]')
     """
+    if not (_LITERAL_UNSAFE & set(path) or path[:1] in ("!", "#") or path[:1] in GO_SPACE or path[-1:] in GO_SPACE):
+        return path
+    return _escape_regex(path)
+
+
+def _escape_regex(path: str) -> str:
+    """``path`` as a pattern that matches it literally once moby compiles the pattern to a regexp."""
     out = _escape_chars(path)
     if out[:1] in ("!", "#"):
         out = "\\" + out
     elif out[:1] and out[0] in GO_SPACE:
         out = f"[{out[0]}]{out[1:]}"
-    if out[-1:] and out[-1] in GO_SPACE and not out.endswith("]"):
+    if out[-1:] and out[-1] in GO_SPACE:
         out = f"{out[:-1]}[{out[-1]}]"
     return out
 
