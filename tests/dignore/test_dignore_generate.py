@@ -178,3 +178,14 @@ def test_names_that_are_not_utf8_or_have_odd_characters(tmp_path: Path, dignore:
         "trail ",
         "plain",
     }
+
+
+def test_warns_when_docker_cannot_reach_a_kept_path(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    root = write_tree(tmp_path, {"svc/a*b/api/f": "1", "svc/c*d/g": "2"})
+    r = dignore("svc/a*b/api", "svc/c*d", "--exclude-root-files", cwd=root)
+    assert r.code == 0
+    assert sent(root, r.out) == {"svc/c*d/g"}
+    assert r.err == (
+        "dignore: warning: svc/a*b/api: docker will not send it: it skips svc/a*b/, which no exception spells"
+        " literally (a name with pattern characters)\n"
+    )

@@ -71,11 +71,28 @@ def dockerignore(opts: Options) -> Generated:
         raise UsageError("give at least one DIR, or -f DOCKERFILE")
     kept = minimal(kept)
     text = generate(context, kept, not opts.exclude_root_files, command_line(opts))
-    return Generated(text, _left_out(text, kept, uses, opts))
+    return Generated(text, _unreachable(text, kept) + _left_out(text, kept, uses, opts))
 
 
 def _where(opts: Options, use: ContextUse) -> str:
     return f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
+
+
+def _unreachable(text: str, kept: list[Kept]) -> list[str]:
+    """A warning for each kept path docker's walk never reaches (an escaped name in a directory above it)."""
+    matcher = PatternMatcher.parse(text)
+    warnings = []
+    for k in kept:
+        parts = [] if k.path == "." else k.path.split("/") if k.glob else k.path.split("/")[:-1]
+        for i in range(len(parts)):
+            above = "/".join(parts[: i + 1])
+            if matcher.matches(above) and not matcher.may_reinclude_below(above):
+                warnings.append(
+                    f"{k.path}: docker will not send it: it skips {above}/, which no exception spells literally"
+                    " (a name with pattern characters)"
+                )
+                break
+    return warnings
 
 
 def _left_out(text: str, kept: list[Kept], uses: list[ContextUse], opts: Options) -> list[str]:
