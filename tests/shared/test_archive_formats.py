@@ -141,3 +141,13 @@ def test_reading_from_stdin_via_dash(archives: dict[str, Path]) -> None:
 def test_oci_directory_needs_an_index(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match=r"no index\.json"):
         read_image(tmp_path)
+
+
+def test_worker_processes_give_the_same_image(
+    archives: dict[str, Path], reference: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockit.archive import store
+
+    monkeypatch.setattr(store, "PARALLEL_BYTES", 0)
+    for layout in ("oci-gzip", "oci-zstd", "oci-dir"):
+        assert figures(read_image(archives[layout], tag=TAG)) == reference

@@ -169,3 +169,16 @@ def test_bad_digest_in_an_oci_index(tmp_path: Path) -> None:
     index = {"schemaVersion": 2, "manifests": [{"digest": "sha256:../../etc", "mediaType": "x"}]}
     data = tar_bytes([("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", json.dumps(index).encode())])
     assert "bad digest" in read_both_ways(write(tmp_path, data))
+
+
+def test_worker_processes_report_errors_with_their_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockit.archive import store
+
+    monkeypatch.setattr(store, "PARALLEL_BYTES", 0)  # two compressed layers: scanned in worker processes
+    bad = gzip.compress(GOOD_LAYER)[:40] + os.urandom(200)
+    path = write(tmp_path, docker_archive([gzip.compress(GOOD_LAYER), bad]))
+    with pytest.raises(ArchiveError) as err:
+        read_image(path)
+    assert str(err.value).startswith(f"{path}:") and "corrupt compressed layer" in str(err.value)
+    good = read_image(write(tmp_path, docker_archive([gzip.compress(GOOD_LAYER), gzip.compress(GOOD_LAYER)]), "ok.tar"))
+    assert [len(layer.entries) for layer in good.layers] == [2, 2]

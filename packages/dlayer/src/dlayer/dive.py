@@ -147,15 +147,19 @@ def _get(root: _Node, path: str) -> _Node | None:
 
 
 def _stack(lower: _Node, upper: _Node) -> None:
-    """dive's ``FileTree.Stack``: whiteouts remove, everything else (made-up parents too) overwrites."""
-    for path, node in _walk(upper):
-        if node.name.startswith(".wh."):
-            parent_path = path.rpartition("/")[0]
-            parent = _get(lower, parent_path)
-            if parent is not None:
-                parent.children.pop(node.name.removeprefix(".wh."), None)
-        else:
-            _add(lower, path.split("/"), node.info)
+    """dive's ``FileTree.Stack``, node by node: in name order, a whiteout removes its target from ``lower``; any other
+    node (made-up parents too) is created if missing, its children stacked, then its payload overwrites."""
+    for name in sorted(upper.children):
+        child = upper.children[name]
+        if name.startswith(".wh."):
+            lower.children.pop(name[4:], None)
+            continue
+        twin = lower.children.get(name)
+        if twin is None:
+            twin = lower.children[name] = _Node(name, None)
+        if child.children:
+            _stack(twin, child)
+        twin.info = child.info
 
 
 def _subtree_size(node: _Node) -> int:

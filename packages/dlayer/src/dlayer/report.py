@@ -5,6 +5,7 @@ Pure functions over dockit's model; the text, JSON and interactive front ends on
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from dlayer.dive import DiveFigures, analyze
@@ -54,12 +55,14 @@ class Report:
         return self.stack.wasted_bytes
 
 
-def aggregate(entries: list[Entry], depth: int) -> list[PathSize]:
-    """Sizes of the entries summed per path cut to ``depth`` components, biggest first.
+def aggregate(entries: list[Entry], depth: int, top: int | None = None) -> tuple[list[PathSize], int]:
+    """Sizes of the entries summed per path cut to ``depth`` components, biggest first: the ``top`` ones (all
+    when None), and how many paths there are.
 
     >>> e = lambda p, s: Entry(p, "0", s, 0o644, 0, 0, "", p)
-    >>> [(x.path, x.size) for x in aggregate([e("a/b/c", 5), e("a/b/d", 7), e("x", 1)], 2)]
-    [('a/b', 12), ('x', 1)]
+    >>> paths, count = aggregate([e("a/b/c", 5), e("a/b/d", 7), e("x", 1)], 2, top=1)
+    >>> [(x.path, x.size, x.files) for x in paths], count
+    ([('a/b', 12, 2)], 2)
     """
     sums: dict[str, list[int]] = {}
     single: dict[str, Entry] = {}
@@ -75,9 +78,16 @@ def aggregate(entries: list[Entry], depth: int) -> list[PathSize]:
         else:
             slot[0] += e.size
             slot[1] += 1
-    out = [PathSize(k, s, n, single[k] if n == 1 and single[k].path == k else None) for k, (s, n) in sums.items()]
-    out.sort(key=lambda p: (-p.size, p.path))
-    return out
+
+    def rank(k: str) -> tuple[int, str]:
+        return -sums[k][0], k
+
+    ranked = sorted(sums, key=rank) if top is None or top >= len(sums) else heapq.nsmallest(top, sums, key=rank)
+    out = []
+    for k in ranked:
+        size, files = sums[k]
+        out.append(PathSize(k, size, files, single[k] if files == 1 and single[k].path == k else None))
+    return out, len(sums)
 
 
 def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
@@ -91,13 +101,13 @@ def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
             deleted[h.by] = deleted.get(h.by, 0) + h.entry.size
     layers = []
     for layer in image.layers:
-        paths = aggregate(layer.entries, max(depth, 1))
+        paths, count = aggregate(layer.entries, max(depth, 1), max(top, 0))
         layers.append(
             LayerReport(
                 layer=layer,
                 size=layer.size,
-                top=paths[: max(top, 0)],
-                paths=len(paths),
+                top=paths,
+                paths=count,
                 deleted_bytes=deleted.get(layer.index, 0),
                 wasted_bytes=wasted.get(layer.index, 0),
             )

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from dockit.archive.compression import sniff
+from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
 from dockit.archive.layers import Prefixed, scan_layer
 from dockit.archive.model import Entry
 from dockit.archive.tarstream import BLOCK, FileRegion, StreamSource, clean_name, iter_members
@@ -111,12 +109,11 @@ class TarFileStore(Store):
         return self.resolve(name) in self.blobs
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
-        def one(name: str) -> tuple[str, Scanned]:
+        jobs: list[tuple[str, int, Job]] = []
+        for name in sorted({self.resolve(n) for n in names}, key=lambda n: -self.blobs[n][1]):
             start, size = self.blobs[name]
-            entries, compression = scan_layer(FileRegion(self.fd, start, size, f"{self.label}:{name}"), self.label)
-            return name, Scanned(entries, compression, size)
-
-        return _parallel(one, sorted({self.resolve(n) for n in names}, key=lambda n: -self.blobs[n][1]))
+            jobs.append((name, size, (self.fd, start, size, f"{self.label}:{name}", None)))
+        return _scan_all(jobs)
 
     def close(self) -> None:
         os.close(self.fd)
@@ -188,26 +185,71 @@ class DirStore(Store):
         return (self.root / self.resolve(name)).is_file()
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
-        def one(name: str) -> tuple[str, Scanned]:
+        jobs: list[tuple[str, int, Job]] = []
+        for name in sorted({self.resolve(n) for n in names}):
             blob = self.root / name
-            fd = os.open(blob, os.O_RDONLY)
-            try:
-                size = os.fstat(fd).st_size
-                entries, compression = scan_layer(FileRegion(fd, 0, size, str(blob)), str(blob))
-            finally:
+            size = blob.stat().st_size
+            jobs.append((name, size, (-1, 0, size, str(blob), str(blob))))
+        return _scan_all(sorted(jobs, key=lambda j: -j[1]))
+
+
+# A layer scan job: (fd, start, size, label, path). With a path the worker opens the file itself; without, it
+# reads the inherited fd with pread (safe to share: no file position involved).
+Job = tuple[int, int, int, str, str | None]
+PARALLEL_BYTES = 32 << 20  # below this, forking costs more than it saves
+
+
+def _scan_job(job: Job) -> tuple[list[Entry], str] | tuple[None, str]:
+    """Run in a worker: the scanned layer, or ``(None, message)`` (exceptions with a path do not pickle whole)."""
+    fd, start, size, label, path = job
+    own = path is not None
+    try:
+        if path is not None:
+            fd = os.open(path, os.O_RDONLY)
+        try:
+            return scan_layer(FileRegion(fd, start, size, label), label)
+        finally:
+            if own:
                 os.close(fd)
-            return name, Scanned(entries, compression, size)
+    except ArchiveError as e:
+        return None, str(e)
+    except OSError as e:
+        return None, str(ArchiveError(e.strerror or str(e), path=label))
 
-        return _parallel(one, sorted({self.resolve(n) for n in names}))
+
+def _compressed(job: Job) -> bool:
+    fd, start, _, _, path = job
+    try:
+        if path is not None:
+            with open(path, "rb") as f:
+                head = f.read(4)
+        else:
+            head = os.pread(fd, 4, start)
+    except OSError:
+        return False
+    return head.startswith((GZIP_MAGIC, ZSTD_MAGIC))
 
 
-def _parallel(
-    one: Callable[[str], tuple[str, Scanned]], names: Iterable[str], workers: int | None = None
-) -> dict[str, Scanned]:
-    """Read layers on a few threads: decompression (ISA-L, zstd) releases the GIL, pread does too."""
-    names = list(names)
-    if len(names) <= 1:
-        return dict(one(n) for n in names)
-    workers = workers or min(len(names), os.cpu_count() or 1, 4)
-    with ThreadPoolExecutor(workers) as pool:
-        return dict(pool.map(one, names))
+def _scan_all(jobs: list[tuple[str, int, Job]]) -> dict[str, Scanned]:
+    """Scan layers, biggest first, in worker processes when there is enough to share between cores.
+
+    Processes, not threads: tar headers are parsed in Python, which holds the GIL (and so do the decompressors'
+    Python wrappers); a forked worker inherits the open archive, and sends back only the entries. Only compressed
+    layers are worth it: a plain layer in a file is read by seeking, and sending its entries back costs about as
+    much as parsing them (measured: 0.44 s with workers against 0.35 s without on the 1 GB bench docker-archive).
+    """
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers > 1 and sum(size for _, size, job in jobs if _compressed(job)) >= PARALLEL_BYTES:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_scan_job, [job for _, _, job in jobs]))
+    else:
+        results = [_scan_job(job) for _, _, job in jobs]
+    out = {}
+    for (name, size, _), (entries, compression) in zip(jobs, results, strict=True):
+        if entries is None:
+            raise ArchiveError(compression)
+        out[name] = Scanned(entries, compression, size)
+    return out
