@@ -31,7 +31,7 @@ WINDOWS_SHELL = ("cmd", "/S", "/C")
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh"})
 # Variables that make a POSIX shell run code or set options at start-up: with them, one shell for several commands
 # is not the same as one shell each.
-STARTUP_VARIABLES = frozenset({"BASH_ENV", "SHELLOPTS", "ENV"})
+STARTUP_VARIABLES = frozenset({"BASH_ENV", "SHELLOPTS"})
 WIDTH = 100  # a merged ENV/LABEL/COPY longer than this puts one item per line
 INDENT = "    "
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
