@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tool that exists on the inputs in examples/ and shows what it prints.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bin=.venv/bin
 show() { printf '\n$ %s\n' "$*"; "$@"; }
 for script in examples/demo.d/*.sh; do
