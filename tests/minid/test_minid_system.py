@@ -78,9 +78,13 @@ RUN mkdir /d; cd /d; echo in-d > here
 RUN echo "pwd=$(pwd) opts=$-" > /pwd.txt
 RUN set +e; false; echo "went on" > /went-on
 RUN echo "opts=$-" > /opts-after
+ENV A=1
+ENV B 'two words'
+COPY files/a.txt /e/
+COPY ["files/owned 2.txt", "/e/"]
 """
 
-CASES = {"app": (APP, 11, 4), "multi": (MULTI, 12, 4), "errexit": (ERREXIT, 6, 1)}
+CASES = {"app": (APP, 11, 4), "multi": (MULTI, 12, 4), "errexit": (ERREXIT, 8, 2)}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +118,7 @@ def test_daemon_builds_the_same_image_with_fewer_layers(case: str, dockerd: Dock
         assert image_b.config.env[-1] == "GREETING=hello prod"
 
 
-@pytest.mark.parametrize("case", ["app", "errexit"])
+@pytest.mark.parametrize("case", ["errexit"])  # one case: each build step costs about a second here
 def test_buildah_builds_the_same_image_with_fewer_layers(case: str, buildah: Buildah, context: Path) -> None:
     original = CASES[case][0]
     image_a = buildah.export(buildah.build(context, original, tag=f"minid/{case}:original").ref)
