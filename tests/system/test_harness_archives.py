@@ -95,10 +95,14 @@ def kind(blob: bytes) -> str:
 
 
 def uncompressed(blob: bytes) -> bytes:
-    return {
-        "gzip": gzip.decompress,
-        "zstd": lambda b: zstandard.ZstdDecompressor().decompressobj().decompress(b),
-    }.get(kind(blob), lambda b: b)(blob)
+    """The layer tar inside a blob, whatever its compression."""
+    compression = kind(blob)
+    if compression == "gzip":
+        return gzip.decompress(blob)
+    if compression == "zstd":
+        data: bytes = zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+        return data
+    return blob
 
 
 def the_image(archives: Archives, name: str) -> Image:
