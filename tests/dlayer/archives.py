@@ -53,7 +53,8 @@ LAYOUTS = (
     "oci-dir",
     "umoci",
 )
-RECIPE = hashlib.sha256((CONTAINERFILE + "|".join(LAYOUTS) + "v1").encode()).hexdigest()[:12]
+MULTI_ARCH = "FROM scratch\nCOPY hello.txt /hello.txt\n"  # COPY only: builds for any arch without emulation
+RECIPE = hashlib.sha256((CONTAINERFILE + MULTI_ARCH + "|".join(LAYOUTS) + "v3").encode()).hexdigest()[:12]
 CACHE = REPO / ".cache" / "dlayer" / RECIPE
 
 
@@ -62,6 +63,7 @@ def paths() -> dict[str, Path]:
     out = {name: CACHE / (name if name == "oci-dir" else f"{name}.tar") for name in LAYOUTS}
     out["squashed"] = CACHE / "squashed.tar"
     out["two-images"] = CACHE / "two-images.tar"
+    out["multi-arch"] = CACHE / "multi-arch.tar"
     return out
 
 
@@ -96,6 +98,17 @@ def build(buildah: Any, dockerd: Callable[[], Any]) -> dict[str, Path]:
     shutil.copytree(out / "oci-dir", layout)
     subprocess.run([shutil.which("umoci") or "umoci", "tag", "--image", f"{layout}:{TAG}", "extra"], check=True)
     subprocess.run(["tar", "-C", str(layout), "-cf", str(out / "umoci.tar"), "."], check=True)
+    # a two-platform OCI index (buildah manifest push --all): amd64 and arm64 images under one name
+    multi = tmp / "multi"
+    multi.mkdir()
+    (multi / "hello.txt").write_text("hello\n")
+    b.buildah("manifest", "create", "localhost/dlayer-multi:list")
+    for arch in ("amd64", "arm64"):
+        b.build(multi, MULTI_ARCH, tag=f"localhost/dlayer-multi:{arch}", layers=False, extra=["--arch", arch])
+        b.buildah("manifest", "add", "localhost/dlayer-multi:list", f"localhost/dlayer-multi:{arch}")
+    b.buildah(
+        "manifest", "push", "-q", "--all", "localhost/dlayer-multi:list", f"oci-archive:{out / 'multi-arch.tar'}:multi"
+    )
     _plain_oci(out / "oci-gzip.tar", out / "oci-plain.tar")
     _docker25(out / "oci-plain.tar", out / "docker25.tar")
     daemon = dockerd()

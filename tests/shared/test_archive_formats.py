@@ -151,3 +151,16 @@ def test_worker_processes_give_the_same_image(
     monkeypatch.setattr(store, "PARALLEL_BYTES", 0)
     for layout in ("oci-gzip", "oci-zstd", "oci-dir"):
         assert figures(read_image(archives[layout], tag=TAG)) == reference
+
+
+def test_multi_platform_index_is_chosen_by_arch(archives: dict[str, Path]) -> None:
+    refs = list_images(archives["multi-arch"])
+    assert sorted(str(r.platform) for r in refs) == ["linux/amd64", "linux/arm64"]
+    with pytest.raises(UsageError, match=r"2 images; choose with --tag/--arch: multi \(linux/amd64\)"):
+        read_image(archives["multi-arch"])
+    for wanted in ("arm64", "linux/arm64"):
+        image = read_image(archives["multi-arch"], platform=wanted)
+        assert str(image.platform) == "linux/arm64" and image.tags == ["multi"]
+        assert [e.path for e in image.layers[0].entries] == ["hello.txt"]
+    with pytest.raises(UsageError, match="no image matches platform linux/s390x"):
+        read_image(archives["multi-arch"], platform="linux/s390x")

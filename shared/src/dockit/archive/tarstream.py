@@ -18,7 +18,7 @@ from dockit.errors import ArchiveError
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 MAX_META = 1 << 20  # a PAX record set or GNU long name larger than this is hostile, not a real path
-MAX_MEMBERS = 2_000_000  # headers per tar: a header bomb stops here instead of eating memory
+MAX_MEMBERS = 1_000_000  # headers per tar (big real layers have ~300k): a header bomb stops here, at ~250 MB
 HEADER_ONLY = frozenset("123456")  # Go's isHeaderOnlyType: these carry no data whatever their size field says
 _CHUNK = 1 << 20
 
