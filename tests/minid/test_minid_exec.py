@@ -96,7 +96,18 @@ PITFALLS = {
     "status": ["exit 7", TRACE.format(n=2)],
     "or": ["false", "true || " + TRACE.format(n=2)],
     "subshell first": ["(cd / && echo sub >> $T)", TRACE.format(n=2)],
+    "sourced under -e": ["printf 'false\\necho lib-went-on >> $T\\n' > lib", ". ./lib", TRACE.format(n=3)],
+    "sourced after set -x": [
+        "printf 'false\\necho lib-went-on >> $T\\n' > lib",
+        "set -x && . ./lib",
+        TRACE.format(n=3),
+    ],
 }
+
+
+# Cases where the naive join happens to do the same as separate steps (they guard minid's own constructions).
+NAIVE_SAME = ("failure", "status", "set -e inside", "set -e after and", "subshell first", "sourced under -e")
+NAIVE_SAME += ("sourced after set -x",)
 
 
 @pytest.mark.parametrize("shell_name", SHELLS)
@@ -109,7 +120,7 @@ def test_pitfalls_keep_every_step_as_it_was(case: str, shell_name: str, tmp_path
 
 @pytest.mark.parametrize(
     "case",
-    [c for c in PITFALLS if c not in ("failure", "status", "set -e inside", "set -e after and", "subshell first")],
+    [c for c in PITFALLS if c not in NAIVE_SAME],
 )
 def test_the_naive_join_changes_what_the_pitfalls_do(case: str, tmp_path: Path) -> None:
     """The harness can fail: the original tool's join leaves a different trace for every pitfall."""

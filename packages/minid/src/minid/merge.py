@@ -431,7 +431,8 @@ def _render_run(part: list[Instruction], info: ShellInfo, escape: str) -> str | 
         body = _body_lines(inst, escape) if a.comment is None else None
         commands.append(_Command(a, body))
     if info.errexit:
-        form = "and" if all(c.analysis.simple for c in commands) else "statements"
+        # under -e, only a list that runs no other code (no `.`, eval, trap...) can sit where sh ignores -e
+        form = "and" if all(c.analysis.simple and not c.analysis.errexit for c in commands) else "statements"
     else:
         form = "errexit" if any(c.analysis.errexit for c in commands) else "and"
     for verbatim in (True, False):
@@ -458,7 +459,8 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
             prefix = "(" if first_line else f"{INDENT}&& ("
             suffix = ")"
         elif form == "errexit":
-            prefix = f"{INDENT}(set +e; " if not cmd.analysis.simple else f"{INDENT}("
+            keeps = cmd.analysis.simple and not cmd.analysis.errexit  # -e changes nothing in such a list
+            prefix = f"{INDENT}(" if keeps else f"{INDENT}(set +e; "
             suffix = ")" if last else ");"
         else:
             prefix = "(" if first_line else f"{INDENT}("
