@@ -171,6 +171,8 @@ FRAGMENTS = [
     "(cd / && echo sub >> $T)",
     "{ echo group >> $T; }",
     ". ./lib 2>/dev/null || true",
+    "printf 'false\\necho lib >> $T\\n' > lib",
+    ". ./lib",
     "alias ls=false",
     "echo ${Y:-default} >> $T",
     'test -n "$X" && echo has-x >> $T || echo no-x >> $T',

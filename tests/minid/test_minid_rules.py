@@ -164,7 +164,15 @@ def test_a_run_left_alone_splits_the_chain() -> None:
 
 @pytest.mark.parametrize(
     "shell",
-    ['["powershell", "-Command"]', '["cmd", "/S", "/C"]', '["/bin/zsh", "-c"]', '["/bin/bash", "--rcfile", "x", "-c"]'],
+    [
+        '["powershell", "-Command"]',
+        '["cmd", "/S", "/C"]',
+        '["/bin/zsh", "-c"]',
+        '["/bin/bash", "--rcfile", "x", "-c"]',
+        '["/bin/bash", "-l", "-c"]',
+        '["/bin/bash", "--login", "-c"]',
+        '["/bin/sh", "-ic"]',
+    ],
 )
 def test_runs_under_a_non_posix_shell_stay_alone(shell: str) -> None:
     unchanged(f"FROM a\nSHELL {shell}\nRUN a\nRUN b\n")

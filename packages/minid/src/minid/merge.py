@@ -150,7 +150,7 @@ def shell_info(argv: Sequence[str]) -> ShellInfo | None:
         rest = rest[1:]
     elif name not in POSIX_SHELLS:
         return None
-    if not rest or not re.fullmatch(r"-[A-Za-z]*c[A-Za-z]*", rest[-1]):
+    if not rest or not re.fullmatch(r"-[A-Za-z]*c[A-Za-z]*", rest[-1]) or re.search("[il]", rest[-1]):
         return None
     errexit = "e" in rest[-1]
     i = 0
@@ -165,6 +165,8 @@ def shell_info(argv: Sequence[str]) -> ShellInfo | None:
             i += 2
             continue
         if re.fullmatch(r"[-+][A-Za-z]+", opt):
+            if opt.startswith("-") and ("l" in opt or "i" in opt):
+                return None  # a login or interactive shell runs start-up files once per shell, not once per step
             if "e" in opt:
                 errexit = opt.startswith("-")
             if "o" in opt:  # -eo pipefail: the o takes the next word
@@ -173,7 +175,7 @@ def shell_info(argv: Sequence[str]) -> ShellInfo | None:
                 if options[i + 1] == "errexit":
                     errexit = opt.startswith("-")
                 i += 1
-        elif not re.fullmatch(r"--[a-z-]+", opt) or opt in ("--rcfile", "--init-file"):
+        elif not re.fullmatch(r"--[a-z-]+", opt) or opt in ("--rcfile", "--init-file", "--login"):
             return None
         i += 1
     return ShellInfo(errexit)
