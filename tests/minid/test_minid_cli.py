@@ -157,3 +157,23 @@ def test_check_takes_several_files_as_pre_commit_passes_them(dockerfile: Path, t
     assert done.returncode == 1 and done.stdout.count("can be one") == 2
     assert minid("--check", str(clean), str(clean)).returncode == 0
     assert minid(str(clean), str(dockerfile)).stderr == "minid: several Dockerfiles need --check\n"
+
+
+def test_readme_examples_are_what_minid_prints() -> None:
+    """Every `$ minid ...` in the README's console blocks prints exactly what the README shows (stderr first)."""
+    import re
+    import shlex
+
+    root = Path(__file__).parents[2]
+    readme = (root / "packages" / "minid" / "README.md").read_text()
+    commands = 0
+    for block in re.findall(r"```console\n(.*?)```", readme, re.DOTALL):
+        for chunk in re.split(r"^(?=\$ )", block, flags=re.MULTILINE):
+            if not chunk.startswith("$ minid"):
+                continue
+            line, _, shown = chunk.partition("\n")
+            args = shlex.split(line[2:])[1:]
+            done = subprocess.run([MINID, *args], cwd=root, capture_output=True, text=True, check=False)
+            assert done.stderr + done.stdout == shown, line
+            commands += 1
+    assert commands >= 3
