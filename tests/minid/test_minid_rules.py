@@ -257,6 +257,11 @@ def test_copy_flag_order_does_not_matter_but_every_flag_must_match() -> None:
     unchanged("FROM a\nCOPY --parents a /d/\nCOPY b /d/\n")
 
 
+def test_copy_from_a_stage_index_merges() -> None:
+    text = "FROM a\nFROM b\nCOPY --from=0 /x /d/\nCOPY --from=0 /y /d/\n"
+    assert merged(text) == "FROM a\nFROM b\nCOPY --from=0 /x /y /d/\n"
+
+
 def test_copy_needs_the_same_directory_destination() -> None:
     unchanged("FROM a\nCOPY a /d\nCOPY b /d\n")  # /d may be a file: COPY a b /d would fail
     unchanged("FROM a\nCOPY a /d/\nCOPY b /e/\n")

@@ -395,13 +395,16 @@ def _render(part: list[Instruction], shell: tuple[str, ...], escape: str) -> str
     return _render_copy(part, escape)
 
 
-def _reparse(text: str, escape: str) -> Instruction | None:
+def _reparse(text: str, part: Sequence[Instruction], escape: str) -> Instruction | None:
+    """The merged text read back by the parser, alone in a stage placed after any stage it copies from by index."""
     head = "# escape=`\n" if escape == "`" else ""
+    indexes = [int(v) for i in part for v in i.flags.get("from", []) if v.isdigit()]
+    stages = "FROM scratch\n" * (max(indexes, default=-1) + 2)
     try:
-        df = parse(f"{head}FROM scratch\n{text}")
+        df = parse(f"{head}{stages}{text}")
     except DockerfileError:
         return None
-    insts = df.stages[0].instructions
+    insts = df.stages[-1].instructions
     return insts[0] if len(insts) == 1 else None
 
 
@@ -492,7 +495,7 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
     elif form == "errexit":
         lines[0] += cont
     text = "\n".join(lines)
-    check = _reparse(text + "\n", escape)
+    check = _reparse(text + "\n", part, escape)
     if (
         check is None
         or check.keyword != "RUN"
@@ -509,7 +512,7 @@ def _render_pairs(part: list[Instruction], escape: str) -> str | None:
     pairs = [p for inst in part for p in (_pairs(inst, escape) or [])]
     items = [f"{k}={v}" for k, v in pairs]
     text = _items_text(_keyword(part[0]), items, escape)
-    check = _reparse(text + "\n", escape)
+    check = _reparse(text + "\n", part, escape)
     if check is None or check.keyword != part[0].keyword or check.args != [x for p in pairs for x in p]:
         return None
     return _finish(part, text)
@@ -533,7 +536,7 @@ def _render_copy(part: list[Instruction], escape: str) -> str | None:
         text = f"{_keyword(part[0])}{flags} [" + ", ".join(json.dumps(a) for a in args) + "]"
     else:
         text = _items_text(f"{_keyword(part[0])}{flags}", args, escape)
-    check = _reparse(text + "\n", escape)
+    check = _reparse(text + "\n", part, escape)
     if check is None or check.keyword != part[0].keyword or check.args != args or check.heredocs:
         return None
     if sorted(check.flag_list) != sorted(part[0].flag_list):
