@@ -73,7 +73,7 @@ FROM {BASE_IMAGE}
 SHELL ["/bin/sh", "-e", "-c"]
 RUN echo one > /one `
     && echo two > /two
-RUN false || echo recovered > /recovered
+RUN false || echo recovered > /recovered # a comment that must not swallow the next step
 RUN mkdir /d; cd /d; echo in-d > here
 RUN echo "pwd=$(pwd) opts=$-" > /pwd.txt
 RUN set +e; false; echo "went on" > /went-on
