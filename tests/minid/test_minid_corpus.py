@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dockit.dockerfile import Instruction, parse
+from dockit.dockerfile import Instruction, Stage, parse
+from dockit.expand import expand
 from minid.merge import LAYER_KEYWORDS, minify
 from minid.shell import analyze
 from tests.targd.corpus_gen import generate
@@ -88,8 +89,31 @@ def test_corpus(name: str) -> None:
         assert [i.keyword for i in new.instructions if i.text in untouched] == [
             i.keyword for i in old.instructions if i.start_line not in merged
         ]
+        assert effects(new, out.escape) == effects(old, df.escape)
     assert result.changed == (result.text != source)
     assert minify(result.text).text == result.text  # nothing left to merge: stable
+
+
+def effects(stage: Stage, escape: str) -> tuple[dict[str, str], dict[str, str], list[tuple[object, ...]]]:
+    """What the stage's ENV, LABEL, COPY and ADD do, as BuildKit evaluates them: each ENV/LABEL expands every value
+    with the variables as they were before the instruction; each COPY/ADD source lands in its destination with its
+    flags. Two stages with equal effects build the same config and copy the same files in the same order."""
+    env: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    copies: list[tuple[object, ...]] = []
+    for inst in stage.instructions:
+        if inst.keyword in ("ENV", "LABEL"):
+            values = {
+                expand(inst.args[i], env, escape).value: expand(inst.args[i + 1], env, escape).value
+                for i in range(0, len(inst.args), 2)
+            }
+            (env if inst.keyword == "ENV" else labels).update(values)
+        elif inst.keyword in ("COPY", "ADD"):
+            *sources, dest = inst.args
+            for source in sources:
+                word = source if inst.json else expand(source, env, escape).value
+                copies.append((inst.keyword, tuple(sorted(inst.flag_list)), dest, word, inst.json and " " in source))
+    return env, labels, copies
 
 
 def test_the_corpus_merges_a_lot() -> None:
