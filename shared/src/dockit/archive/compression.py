@@ -14,6 +14,7 @@ from dockit.errors import ArchiveError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _CHUNK = 1 << 20
+_FILL = 256 << 10
 
 
 def sniff(head: bytes) -> str | None:
@@ -54,7 +55,8 @@ class Decompressed:
 
     def __init__(self, src: ByteSource, compression: str, label: str) -> None:
         self.label = label
-        self._scratch = bytearray(_CHUNK)
+        self._buf = b""
+        self._pos = 0
         self.stream: Any
         if compression == "gzip":
             try:
@@ -73,31 +75,50 @@ class Decompressed:
         else:
             raise ArchiveError(f"unknown compression {compression!r}", path=label)
 
-    def read(self, n: int) -> bytes:
+    def _pull(self, n: int) -> bytes:
+        """Up to ``n`` decompressed bytes from the stream (fewer only at its end)."""
         try:
-            parts = []
-            got = 0
-            while got < n:
-                data = self.stream.read(n - got)
-                if not data:
-                    break
-                parts.append(data)
-                got += len(data)
-            return b"".join(parts)
+            data: bytes = self.stream.read(n)
+            return data
         except ArchiveError:
             raise
         except Exception as e:  # zlib.error, EOFError, zstd.ZstdError, gzip.BadGzipFile: all mean a bad layer
             raise ArchiveError(f"corrupt compressed layer: {e}", path=self.label) from None
 
+    # Headers and small files are served from a buffer: one call into the decompressor per _FILL bytes, not two
+    # per tar member (on a layer of small files that halves the time).
+    def read(self, n: int) -> bytes:
+        buf, pos = self._buf, self._pos
+        if pos + n <= len(buf):
+            self._pos = pos + n
+            return buf[pos : pos + n]
+        parts = [buf[pos:]]
+        got = len(buf) - pos
+        self._buf, self._pos = b"", 0
+        while got < n:
+            chunk = self._pull(max(_FILL, n - got))
+            if not chunk:
+                break
+            take = n - got
+            if len(chunk) > take:
+                self._buf, self._pos = chunk, take
+                chunk = chunk[:take]
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
     def skip(self, n: int) -> None:
-        view = memoryview(self._scratch)
-        try:
-            while n > 0:
-                got = self.stream.readinto(view[: min(n, _CHUNK)])
-                if not got:
-                    raise ArchiveError("truncated (data runs past the end of the layer)", path=self.label)
-                n -= got
-        except ArchiveError:
-            raise
-        except Exception as e:
-            raise ArchiveError(f"corrupt compressed layer: {e}", path=self.label) from None
+        avail = len(self._buf) - self._pos
+        if n <= avail:
+            self._pos += n
+            return
+        n -= avail
+        self._buf, self._pos = b"", 0
+        while n > 0:
+            chunk = self._pull(min(max(n, _FILL), _CHUNK))
+            if not chunk:
+                raise ArchiveError("truncated (data runs past the end of the layer)", path=self.label)
+            if len(chunk) > n:
+                self._buf, self._pos = chunk, n
+                return
+            n -= len(chunk)
