@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.docker_fixtures import BASE_IMAGE, Dockerd
+from tests.system.docker_fixtures import BASE_IMAGE, Buildah, Dockerd
 
 TARGD = str(Path(sys.executable).parent / "targd")
 
@@ -84,3 +84,35 @@ def test_targd_output_builds_the_same_release_in_fewer_steps(dockerd: Dockerd, t
     assert cut.steps < original.steps, (cut.steps, original.steps)
     # docs (2 steps) and test (3 steps) are the difference
     assert original.steps - cut.steps == 5
+
+
+# BuildKit-style features the classic builder lacks, on buildah: a bind mount from a stage, and an index reference
+# to an unnamed stage that moves.
+MOUNTS = f"""\
+FROM {BASE_IMAGE} AS unused
+RUN echo unused > /unused
+
+FROM {BASE_IMAGE} AS tools
+RUN mkdir /tool && echo "tool v2" > /tool/version
+
+FROM {BASE_IMAGE}
+RUN echo generated > /generated
+
+FROM {BASE_IMAGE} AS app
+RUN --mount=type=bind,from=tools,source=/tool,target=/mnt \\
+    cp /mnt/version /tool-version
+COPY --from=2 /generated /copied
+"""
+
+
+@pytest.mark.system
+def test_targd_output_with_mounts_builds_the_same_on_buildah(buildah: Buildah, tmp_path: Path) -> None:
+    out = subprocess.run([TARGD, "-t", "app", "-"], input=MOUNTS, capture_output=True, text=True, check=True)
+    pruned = out.stdout
+    assert "AS unused" not in pruned and f"FROM {BASE_IMAGE} AS stage-2\n" in pruned
+    assert "COPY --from=stage-2 " in pruned and "from=tools," in pruned
+    original = buildah.build(tmp_path, MOUNTS, tag="targd:mounts-original", target="app")
+    cut = buildah.build(tmp_path, pruned, tag="targd:mounts-pruned")
+    a, b = buildah.export(original.ref), buildah.export(cut.ref)
+    assert a == b
+    assert {"/tool-version", "/copied"} <= b.files.keys() and "/unused" not in b.files
