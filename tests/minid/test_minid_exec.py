@@ -223,3 +223,27 @@ def test_generated_sequences_mostly_merge() -> None:
         if minify(dockerfile(commands, SHELLS["dash"])).text.count("\nRUN ") == 1:
             merged += 1
     assert merged >= 30
+
+
+@st.composite
+def wrapped(draw: st.DrawFn, command: str) -> str:
+    """The command as users wrap it: continuation lines at its separators, sometimes an inner comment line."""
+    out = ""
+    rest = command
+    for sep in ("; ", " && ", " || "):
+        pieces = rest.split(sep)
+        rest = pieces[0]
+        for piece in pieces[1:]:
+            rest += (f" \\\n    {sep.strip()} " if sep != "; " else "; \\\n    ") + piece
+            if draw(st.booleans()):
+                rest = rest.replace(" \\\n    ", " \\\n    # an inner comment\n    ", 1)
+    out += rest
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_wrapped_commands_keep_their_lines_and_traces(data: st.DataObject, tmp_path: Path) -> None:
+    """Multi-line RUNs go through BuildKit's parser (continuations, inner comment lines) before the shell sees them."""
+    commands = [data.draw(wrapped(c)) for c in data.draw(sequences())]
+    compare(commands, SHELLS["dash"], tmp_path)
