@@ -32,6 +32,7 @@ POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh"})
 # Variables that make a POSIX shell run code or set options at start-up: with them, one shell for several commands
 # is not the same as one shell each.
 STARTUP_VARIABLES = frozenset({"BASH_ENV", "SHELLOPTS"})
+UNKNOWN_SHELL = ("(a shell with start-up variables)",)  # shell_info() rejects it: RUNs after them stay alone
 WIDTH = 100  # a merged ENV/LABEL/COPY longer than this puts one item per line
 INDENT = "    "
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
@@ -101,7 +102,7 @@ def minify(data: bytes | str, path: str = "Dockerfile") -> Result:
             if groups and groups[-1][0][-1].keyword == inst.keyword and inst.keyword in MERGEABLE:
                 groups[-1][0].append(inst)
             else:
-                groups.append(([inst], shell if not startup else ("(start-up variables set)",)))
+                groups.append(([inst], shell if not startup else UNKNOWN_SHELL))
         final_shells[stage.index] = (shell, startup)
         for insts, group_shell in groups:
             if len(insts) == 1:
