@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockit.archive.compression import Decompressed, sniff
 from dockit.archive.model import Entry
-from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, clean_name, iter_headers
+from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, clean_name, walk
 from dockit.errors import ArchiveError
 
 MAX_DEPTH = 256  # path components; deeper is a hostile archive, and tools walk trees recursively
@@ -56,16 +56,17 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
         stream = Decompressed(stream, compression, label)
     entries: list[Entry] = []
     append = entries.append
-    for h in iter_headers(stream, label):
-        name = h.name
+
+    def visit(name: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
         if name.startswith(("./", "/")) or "/." in name or "//" in name or name.endswith("/") or name[:1] == ".":
             name = clean_name(name, label)
-        elif name == "..":
-            clean_name(name, label)
         path = name.lstrip("/")
         if not path or path == ".":
-            continue
+            return 0
         if path.count("/") >= MAX_DEPTH:
             raise ArchiveError(f"path nested more than {MAX_DEPTH} deep: refusing", path=label)
-        append(Entry(path, h.type, h.size, h.mode, h.uid, h.gid, h.link, name))
+        append(Entry(path, flag, size, mode, uid, gid, link, name))
+        return 0
+
+    walk(stream, label, visit)
     return entries, compression

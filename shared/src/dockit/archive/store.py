@@ -16,7 +16,7 @@ from typing import IO
 from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
 from dockit.archive.layers import Prefixed, scan_layer
 from dockit.archive.model import Entry
-from dockit.archive.tarstream import BLOCK, FileRegion, StreamSource, clean_name, iter_members
+from dockit.archive.tarstream import BLOCK, FileRegion, Limited, StreamSource, clean_name, walk
 from dockit.errors import ArchiveError
 
 MAX_DOC = 16 << 20  # a manifest, index or config bigger than this is not one
@@ -88,20 +88,26 @@ class TarFileStore(Store):
         size = os.fstat(self.fd).st_size
         self.blobs: dict[str, tuple[int, int]] = {}
         region = FileRegion(self.fd, 0, size, path)
-        for header, data in iter_members(region, path):
-            name = self.normalize(header.name)
-            if header.type == "2":
-                self.links[name] = header.link
-            elif header.type == "1":
-                self.links[name] = "/" + header.link.lstrip("/")
-            elif header.type == "0":
+
+        def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
+            name = self.normalize(member)
+            if flag == "2":
+                self.links[name] = link
+            elif flag == "1":
+                self.links[name] = "/" + link.lstrip("/")
+            elif flag == "0":
                 start = region.pos
-                if header.size <= MAX_DOC:
-                    head = data.read(min(header.size, 64))
+                if size <= MAX_DOC:
+                    data = Limited(region, size, path)
+                    head = data.read(min(size, 64))
                     if _looks_json(head):
-                        self.docs[name] = head + data.read(header.size - len(head))
-                        continue
-                self.blobs[name] = (start, header.size)
+                        self.docs[name] = head + data.read(size - len(head))
+                        return size
+                    region.pos = start
+                self.blobs[name] = (start, size)
+            return 0
+
+        walk(region, path, visit)
         if not self.blobs and not self.docs and not self.links:
             raise ArchiveError("empty archive", path=path)
 
@@ -127,21 +133,27 @@ class StreamStore(Store):
         super().__init__(label)
         self.scanned: dict[str, Scanned] = {}
         src = StreamSource(raw, label)
-        for header, data in iter_members(src, label):
-            name = self.normalize(header.name)
-            if header.type == "2":
-                self.links[name] = header.link
-            elif header.type == "1":
-                self.links[name] = "/" + header.link.lstrip("/")
-            elif header.type == "0":
-                head = data.read(min(header.size, BLOCK))
-                if header.size <= MAX_DOC and _looks_json(head):
-                    self.docs[name] = head + data.read(header.size - len(head))
+
+        def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
+            name = self.normalize(member)
+            if flag == "2":
+                self.links[name] = link
+            elif flag == "1":
+                self.links[name] = "/" + link.lstrip("/")
+            elif flag == "0":
+                data = Limited(src, size, label)
+                head = data.read(min(size, BLOCK))
+                if size <= MAX_DOC and _looks_json(head):
+                    self.docs[name] = head + data.read(size - len(head))
                 elif sniff(head) is not None:
                     entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}")
-                    self.scanned[name] = Scanned(entries, compression, header.size)
+                    self.scanned[name] = Scanned(entries, compression, size)
                 else:
-                    self.scanned[name] = Scanned([], "not-a-layer", header.size)
+                    self.scanned[name] = Scanned([], "not-a-layer", size)
+                return size - data.remaining
+            return 0
+
+        walk(src, label, visit)
         if not self.scanned and not self.docs and not self.links:
             raise ArchiveError("empty input (expected an image archive)", path=label)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
-from typing import IO, NamedTuple, Protocol
+from collections.abc import Callable
+from typing import IO, Protocol
 
 from dockit.errors import ArchiveError
 
@@ -140,16 +140,8 @@ class Limited:
             self.remaining = 0
 
 
-class Header(NamedTuple):
-    """A tar member header after PAX and GNU long-name records are applied."""
-
-    name: str
-    type: str
-    size: int
-    mode: int
-    uid: int
-    gid: int
-    link: str
+# visit(name, type, size, mode, uid, gid, link) -> how many data bytes the visitor read
+Visitor = Callable[[str, str, int, int, int, int, str], int]
 
 
 def _num(field: bytes, label: str) -> int:
@@ -193,36 +185,27 @@ def _pax(data: bytes, label: str) -> dict[str, str]:
     return records
 
 
-def iter_headers(src: ByteSource, label: str) -> Iterator[Header]:
-    """Yield each member's header; the data is skipped unless the consumer reads it with ``member_data``.
+def walk(src: ByteSource, label: str, visit: Visitor) -> int:
+    """Call ``visit`` for each member (PAX and GNU long-name records applied); returns the member count.
 
-    After a header is yielded the source sits at the start of its data; the next iteration skips whatever
-    remains of it (tracked by :func:`member_data`'s Limited) plus the padding.
+    When ``visit`` is called the source sits at the member's data; it may read some of it and returns how many
+    bytes it read. The rest, and the padding, are skipped (seeked past in a file). Type ``\\0`` is reported as
+    ``0`` (``5`` for a name ending in ``/``), contiguous files (``7``) as ``0``.
     """
-    for header, _data in _members(src, label, False):
-        yield header
-
-
-def iter_members(src: ByteSource, label: str) -> Iterator[tuple[Header, Limited]]:
-    """Yield ``(header, data)`` for each member; ``data`` is drained for you before the next header."""
-    for header, data in _members(src, label, True):
-        assert data is not None
-        yield header, data
-
-
-def _members(src: ByteSource, label: str, with_data: bool) -> Iterator[tuple[Header, Limited | None]]:
     pax: dict[str, str] = {}
     long_name: str | None = None
     long_link: str | None = None
     count = 0
+    read = src.read
+    skip = src.skip
     while True:
-        block = src.read(BLOCK)
+        block = read(BLOCK)
         if not block:
-            return  # no end-of-archive blocks: accepted, like Go's archive/tar
+            return count  # no end-of-archive blocks: accepted, like Go's archive/tar
         if len(block) < BLOCK:
             raise ArchiveError("truncated (partial tar header)", path=label)
         if block == ZERO_BLOCK:
-            return
+            return count
         try:
             stored = _num(block[148:156], label)
         except ArchiveError:
@@ -237,10 +220,10 @@ def _members(src: ByteSource, label: str, with_data: bool) -> Iterator[tuple[Hea
         if flag in "xgLK":
             if size > MAX_META:
                 raise ArchiveError(f"tar metadata record of {size} bytes: refusing", path=label)
-            record = src.read(size)
+            record = read(size)
             if len(record) < size:
                 raise ArchiveError("truncated (partial tar metadata record)", path=label)
-            src.skip(-size % BLOCK)
+            skip(-size % BLOCK)
             if flag == "x":
                 pax = _pax(record, label)
             elif flag == "L":
@@ -274,14 +257,8 @@ def _members(src: ByteSource, label: str, with_data: bool) -> Iterator[tuple[Hea
         elif flag == "7":
             flag = "0"
         span = 0 if flag in HEADER_ONLY else size
-        if not with_data:
-            yield Header(name, flag, size, mode, uid, gid, link), None
-            src.skip(span + (-span % BLOCK))
-            continue
-        data = Limited(src, span, label)
-        yield Header(name, flag, size, mode, uid, gid, link), data
-        data.drain()
-        src.skip(-span % BLOCK)
+        used = visit(name, flag, size, mode, uid, gid, link)
+        skip(span - used + (-span % BLOCK))
 
 
 def clean_name(name: str, label: str) -> str:
