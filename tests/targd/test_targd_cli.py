@@ -104,7 +104,7 @@ def test_unknown_target_lists_the_stages_and_prints_nothing(workdir: Path) -> No
     [
         (
             "FROM a AS x\nCOPY --from=y / /\nFROM b AS y\n",
-            "targd: Dockerfile:2: --from=y: stage 'y' is defined later (line 3)",
+            "targd: Dockerfile:2: --from=y: stage 'y' is defined later (line 3); move it above",
         ),
         ("FROM a\nCOPY --from=$S / /\n", "targd: Dockerfile:2: --from=$S: variables are not expanded in --from"),
         ("FROM a\nFORM b\n", "targd: Dockerfile:2: unknown instruction: FORM"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -41,6 +40,8 @@ def write_output(path: str | os.PathLike[str], data: str | bytes) -> None:
 
     An existing file keeps its permission bits; nothing is left behind when writing fails.
     """
+    import tempfile  # ~10 ms: only tools that write a file pay for it
+
     raw = data.encode() if isinstance(data, str) else data
     if str(path) == STDIO:
         sys.stdout.buffer.write(raw)

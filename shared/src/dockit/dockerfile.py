@@ -2,7 +2,9 @@
 
 The parser gives instructions with exact line spans; this module adds what it lacks: parser directives, verbatim
 text (so ``str(parse(text)) == text``), leading comments, ONBUILD's inner flags, line numbers in errors, guards
-against inputs that crash or silently truncate it, stages and their dependencies by BuildKit's rules.
+against inputs that crash or silently truncate it, stages and their dependencies by BuildKit's rules, with one
+deliberate restriction: a ``--from`` naming a later stage is an error (BuildKit allows it, the classic builder reads
+it as an image name).
 
 >>> df = parse("ARG V=3\\nFROM alpine:${V} AS base\\nFROM base\\nCOPY --from=base /a /b\\n")
 >>> [s.name for s in df.closure(None)], df.stages[1].deps()
@@ -564,5 +566,9 @@ def _stage_ref(df: Dockerfile, stage: Stage, ref: str, inst: Instruction, allow_
     if target.index == stage.index:
         raise DockerfileError(f"--from={ref}: a stage cannot copy from itself", df.path, inst.line)
     if target.index > stage.index:
-        raise DockerfileError(f"--from={ref}: stage {ref!r} is defined later (line {target.line})", df.path, inst.line)
+        # BuildKit would accept it (it only rejects cycles), but the classic builder would pull an image of that name:
+        # a Dockerfile that means different things to different builders is reported, not guessed at.
+        raise DockerfileError(
+            f"--from={ref}: stage {ref!r} is defined later (line {target.line}); move it above", df.path, inst.line
+        )
     return target.index
