@@ -12,12 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from dockit.dockerfile import Instruction, parse
+from minid.merge import minify
+from minid.shell import analyze
 
-from dockit.dockerfile import Instruction, parse  # noqa: E402
-from minid.merge import minify  # noqa: E402
-from minid.shell import analyze  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MINID = str(Path(sys.executable).parent / "minid")
 FILES = sorted((ROOT / "tests" / "minid" / "corpus").glob("*.Dockerfile"))
