@@ -149,35 +149,43 @@ class Ranges:
         self.error: BaseException | None = None
         self._lock = threading.Lock()
         self._resolve_lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
 
     def remaining(self) -> int:
         """Bytes not yet written."""
         return sum(b.left for b in self.blocks)
 
     def run(self, checkpoint: Iterator[None]) -> None:
-        """Fetch everything; ``checkpoint`` is advanced about once a second (saves the resume state)."""
-        workers = [
+        """Fetch everything; ``checkpoint`` is advanced about once a second (saves the resume state).
+
+        On the first error it returns at once: a worker stuck in a read of a silent connection must not hold up
+        the failure or the restart (workers stop at their next chunk; see :meth:`alive`).
+        """
+        self._workers = [
             threading.Thread(target=self._worker, name=f"rget-{i}", daemon=True)
             for i in range(min(self.opts.connections, len(self.todo)))
         ]
-        for w in workers:
+        for w in self._workers:
             w.start()
         size = self.remote.size or 0
         last = time.monotonic()
         try:
-            for w in workers:
-                while w.is_alive():
-                    w.join(0.1)  # a timed join lets Ctrl-C reach the main thread promptly
-                    self.reporter.update(size - self.remaining())
-                    if time.monotonic() - last >= STATE_EVERY:
-                        next(checkpoint, None)
-                        last = time.monotonic()
+            while not self.stop.is_set() and (alive := [w for w in self._workers if w.is_alive()]):
+                alive[0].join(0.1)  # a timed join lets Ctrl-C reach the main thread promptly
+                self.reporter.update(size - self.remaining())
+                if time.monotonic() - last >= STATE_EVERY:
+                    next(checkpoint, None)
+                    last = time.monotonic()
         except BaseException:
             self.stop.set()
             raise
         self.reporter.update(size - self.remaining())
         if self.error is not None:
             raise self.error
+
+    def alive(self) -> bool:
+        """True while a worker may still write to the file descriptor."""
+        return any(w.is_alive() for w in self._workers)
 
     def _fail(self, exc: BaseException) -> None:
         with self._lock:
@@ -447,6 +455,7 @@ def _parallel(
         blocks = plan(remote.size, opts.connections, opts.block_size)
         fd = _open_part(part, remote.size, fresh=True)
     resumed = remote.size - sum(b.left for b in blocks)
+    reporter.log(f"{len(blocks)} ranges over {min(opts.connections, len(blocks))} connections")
     state = State(remote.url, remote.size, remote.etag, remote.last_modified, blocks)
     resumable = remote.validator is not None
 
@@ -460,10 +469,8 @@ def _parallel(
     try:
         ranges.run(checkpoint())
     except RemoteChanged:
-        os.close(fd)
         raise
     except BaseException as e:
-        os.close(fd)
         if not resumable:
             _discard(part, state_path)
             raise
@@ -471,7 +478,11 @@ def _parallel(
         if isinstance(e, RgetError):
             raise RgetError(f"{e} (kept {part.name}; rerun with -c to resume)") from None
         raise
-    os.close(fd)
+    finally:
+        # A worker still blocked in a read would pwrite into whatever file reused this descriptor number:
+        # leave it open until the process ends rather than risk that.
+        if not ranges.alive():
+            os.close(fd)
     if ranges.remaining():
         raise RgetError(f"{remote.url}: {ranges.remaining()} bytes missing")  # unreachable unless a worker quit early
     return resumed
