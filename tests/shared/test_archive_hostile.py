@@ -182,3 +182,11 @@ def test_worker_processes_report_errors_with_their_path(tmp_path: Path, monkeypa
     assert str(err.value).startswith(f"{path}:") and "corrupt compressed layer" in str(err.value)
     good = read_image(write(tmp_path, docker_archive([gzip.compress(GOOD_LAYER), gzip.compress(GOOD_LAYER)]), "ok.tar"))
     assert [len(layer.entries) for layer in good.layers] == [2, 2]
+
+
+def test_json_members_have_a_total_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockit.archive import store
+
+    monkeypatch.setattr(store, "MAX_DOCS", 10_000)
+    data = tar_bytes([(f"m{i}.json", b"{" + b" " * 3000 + b"}") for i in range(5)])
+    assert "of JSON members: refusing" in read_both_ways(write(tmp_path, data))

@@ -20,6 +20,7 @@ from dockit.archive.tarstream import BLOCK, FileRegion, Limited, StreamSource, c
 from dockit.errors import ArchiveError
 
 MAX_DOC = 16 << 20  # a manifest, index or config bigger than this is not one
+MAX_DOCS = 128 << 20  # all JSON members kept together: past this, an archive is hostile, not rich in metadata
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class Store:
     def __init__(self, label: str) -> None:
         self.label = label
         self.docs: dict[str, bytes] = {}
+        self.doc_bytes = 0
         self.links: dict[str, str] = {}
 
     def resolve(self, name: str) -> str:
@@ -58,6 +60,13 @@ class Store:
     def normalize(self, name: str) -> str:
         """A member name as the store keys it (``./`` and leading ``/`` dropped)."""
         return clean_name(name, self.label).lstrip("/")
+
+    def keep(self, name: str, data: bytes) -> None:
+        """Keep a JSON member, within the total budget."""
+        self.doc_bytes += len(data)
+        if self.doc_bytes > MAX_DOCS:
+            raise ArchiveError(f"more than {MAX_DOCS >> 20} MiB of JSON members: refusing", path=self.label)
+        self.docs[name] = data
 
     def doc(self, name: str) -> bytes | None:
         """The bytes of a small JSON member, or None."""
@@ -101,7 +110,7 @@ class TarFileStore(Store):
                     data = Limited(region, size, path)
                     head = data.read(min(size, 64))
                     if _looks_json(head):
-                        self.docs[name] = head + data.read(size - len(head))
+                        self.keep(name, head + data.read(size - len(head)))
                         return size
                     region.pos = start
                 self.blobs[name] = (start, size)
@@ -144,7 +153,7 @@ class StreamStore(Store):
                 data = Limited(src, size, label)
                 head = data.read(min(size, BLOCK))
                 if size <= MAX_DOC and _looks_json(head):
-                    self.docs[name] = head + data.read(size - len(head))
+                    self.keep(name, head + data.read(size - len(head)))
                 elif sniff(head) is not None:
                     entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}")
                     self.scanned[name] = Scanned(entries, compression, size)
