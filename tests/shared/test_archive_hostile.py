@@ -190,3 +190,22 @@ def test_json_members_have_a_total_budget(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(store, "MAX_DOCS", 10_000)
     data = tar_bytes([(f"m{i}.json", b"{" + b" " * 3000 + b"}") for i in range(5)])
     assert "of JSON members: refusing" in read_both_ways(write(tmp_path, data))
+
+
+def _rechecksum(layer: bytearray, value: int) -> bytes:
+    layer[148:156] = f"{value:06o}\0 ".encode()
+    return bytes(layer)
+
+
+def test_header_checksums_signed_accepted_wrong_refused(tmp_path: Path) -> None:
+    layer = bytearray(tar_bytes([("café-ß", b"x")], fmt=tarfile.USTAR_FORMAT))
+    header = bytearray(layer[:512])
+    header[148:156] = b"        "
+    unsigned = sum(header)
+    signed = unsigned - 256 * sum(1 for b in header if b >= 128)
+    assert signed != unsigned
+    ok = read_image(write(tmp_path, docker_archive([_rechecksum(layer, signed)])))
+    assert ok.layers[0].entries[0].path == "café-ß"  # old tar writers summed signed chars; Go accepts it too
+    for wrong in (unsigned + 1, unsigned + 65521):  # 65521: what a sum modulo adler32's prime could not tell
+        message = read_both_ways(write(tmp_path, docker_archive([_rechecksum(layer, wrong)]), f"w{wrong}.tar"))
+        assert "not a tar (bad header checksum)" in message

@@ -12,6 +12,7 @@ import os
 import posixpath
 from collections.abc import Callable
 from typing import IO, Protocol
+from zlib import adler32
 
 from dockit.errors import ArchiveError
 
@@ -162,6 +163,13 @@ def _num(field: bytes, label: str) -> int:
         raise ArchiveError("not a tar: bad number in a header", path=label) from None
 
 
+def _exact_checksum(block: bytes, stored: int) -> bool:
+    field = sum(block[148:156])
+    unsigned = sum(block) - field + 256
+    signed = unsigned - 256 * (sum(1 for b in block if b >= 128) - sum(1 for b in block[148:156] if b >= 128))
+    return stored in (unsigned, signed)
+
+
 def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
@@ -210,7 +218,15 @@ def walk(src: ByteSource, label: str, visit: Visitor) -> int:
             stored = _num(block[148:156], label)
         except ArchiveError:
             stored = -1
-        if stored != sum(block) - sum(block[148:156]) + 256:
+        # The byte sum without a Python loop over 512 bytes (a third of the time per header): adler32 gives it mod
+        # 65521, which is the sum itself when fewer than 257 bytes are not zero (a usual header has ~130).
+        # Otherwise, and for signed sums (old writers; Go accepts them), the exact test.
+        if 512 - block.count(0) < 257:
+            total = (adler32(block) & 0xFFFF) - 1
+            total = total if total >= 0 else 65520
+        else:
+            total = sum(block)
+        if stored != total - sum(block[148:156]) + 256 and not _exact_checksum(block, stored):
             raise ArchiveError("not a tar (bad header checksum)", path=label)
         count += 1
         if count > MAX_MEMBERS:
