@@ -14,6 +14,7 @@ import json
 import math
 import textwrap
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from dockit.archive.model import Entry, Image, Layer
@@ -267,7 +268,7 @@ def _file_info(node: _Node) -> dict[str, Any]:
     }
 
 
-def _layer_doc(layer: Layer, tree: _Node) -> dict[str, Any]:
+def _layer_doc(layer: Layer, tree: _Node | None) -> dict[str, Any]:
     command = layer.history.created_by.removeprefix("/bin/sh -c ") if layer.history else "(missing)"
     return {
         "index": layer.index,
@@ -275,7 +276,7 @@ def _layer_doc(layer: Layer, tree: _Node) -> dict[str, Any]:
         "digestId": layer.diff_id,
         "sizeBytes": layer.size,
         "command": command,
-        "fileList": [_file_info(node) for _, node in _walk(tree)],
+        "fileList": [_file_info(node) for _, node in _walk(tree)] if tree is not None else [],
     }
 
 
@@ -295,19 +296,41 @@ def export(image: Image, figures: DiveFigures, wasted_bytes: int) -> dict[str, A
     return {"layer": layers, "image": _image_doc(figures, wasted_bytes)}
 
 
-def export_text(image: Image, figures: DiveFigures, wasted_bytes: int, indent: int | None = None) -> str:
-    """:func:`export` as JSON text, built one layer at a time (a big image's file list never sits in memory twice).
+_EMPTY_INFO = '{"path":"","typeFlag":0,"linkName":"","size":0,"fileMode":0,"uid":0,"gid":0,"isDir":false}'
 
-    Compact unless ``indent`` is given: the JSON of a 1 GB image is megabytes, and indenting it costs seconds.
-    """
+
+def _file_info_json(node: _Node) -> str:
+    """:func:`_file_info` as compact JSON, without building a dict (a layer of 20k files made 10 MB of them)."""
+    e = node.info
+    if e is None:
+        return _EMPTY_INFO
+    mode = go_file_mode(e)
+    return (
+        f'{{"path":{_quote(e.name)},"typeFlag":{ord(e.type)},"linkName":{_quote(e.link)},"size":{e.size},'
+        f'"fileMode":{mode},"uid":{e.uid},"gid":{e.gid},"isDir":{"true" if mode & _DIR else "false"}}}'
+    )
+
+
+def export_text(image: Image, figures: DiveFigures, wasted_bytes: int, indent: int | None = None) -> bytes:
+    """:func:`export` as UTF-8 JSON, built one layer at a time (a big image's file list never sits in memory
+    as objects). Compact unless ``indent`` is given: the JSON of a 1 GB image is megabytes."""
     sep = (",", ": ") if indent else (",", ":")
-    layers = [
-        json.dumps(_layer_doc(layer, tree), indent=indent, separators=sep)
-        for layer, tree in zip(image.layers, figures.trees, strict=True)
-    ]
     head = json.dumps(_image_doc(figures, wasted_bytes), indent=indent, separators=sep)
     if indent:
+        layers = [
+            json.dumps(_layer_doc(layer, tree), indent=indent, separators=sep)
+            for layer, tree in zip(image.layers, figures.trees, strict=True)
+        ]
         pad = " " * indent
         body = (",\n").join(textwrap.indent(x, pad * 2) for x in layers)
-        return f'{{\n{pad}"layer": [\n{body}\n{pad}],\n{pad}"image": {textwrap.indent(head, pad).lstrip()}\n}}\n'
-    return '{"layer":[' + ",".join(layers) + '],"image":' + head + "}\n"
+        text = f'{{\n{pad}"layer": [\n{body}\n{pad}],\n{pad}"image": {textwrap.indent(head, pad).lstrip()}\n}}\n'
+        return text.encode()
+    parts = ['{"layer":[']
+    for n, (layer, tree) in enumerate(zip(image.layers, figures.trees, strict=True)):
+        doc = _layer_doc(layer, None)
+        doc.pop("fileList")
+        meta = json.dumps(doc, separators=sep)
+        files = ",".join([_file_info_json(node) for _, node in _walk(tree)])
+        parts.append(("," if n else "") + meta[:-1] + ',"fileList":[' + files + "]}")
+    parts.append('],"image":' + head + "}\n")
+    return "".join(parts).encode()
