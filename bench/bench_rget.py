@@ -55,7 +55,7 @@ def measure(argv: list[str], out: Path, env: dict[str, str] | None = None) -> Ru
     for leftover in out.parent.iterdir():
         leftover.unlink()
     user, system, rss_kb = report.read_text().split()[-3:]
-    saved = re.search(r"bytes in ([0-9.]+) s", proc.stderr)
+    saved = re.search(r"saved .* in ([0-9.]+) s", proc.stderr)
     return Run(wall, float(user) + float(system), int(rss_kb) / 1024, float(saved.group(1)) if saved else 0.0)
 
 

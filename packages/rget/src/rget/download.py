@@ -430,8 +430,9 @@ def download(url: str, output: Path, opts: Options, reporter: Reporter | None = 
         raise RgetError(f"{output}: cannot write: {e.strerror or e}") from None
     _discard(state_path)
     result = Result(output, size, time.monotonic() - started, mode, restarted, resumed_from)
-    speed = size / 1048576 / max(result.seconds, 1e-9)
-    reporter.log(f"saved {output}: {size} bytes in {result.seconds:.2f} s ({speed:.1f} MiB/s)")
+    speed = (size - resumed_from) / 1048576 / max(result.seconds, 1e-9)
+    resumed = f" ({resumed_from} were already here)" if resumed_from else ""
+    reporter.log(f"saved {output}: {size} bytes{resumed} in {result.seconds:.2f} s ({speed:.1f} MiB/s)")
     return result
 
 
