@@ -3,6 +3,7 @@ summary (total, wasted, dive's efficiency) and the top wasted paths."""
 
 from __future__ import annotations
 
+import math
 import re
 import stat
 import textwrap
@@ -54,6 +55,11 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
+def _percent(share: float) -> str:
+    """Rounded down: an image that wastes anything never shows 100.00%."""
+    return f"{math.floor(share * 10000) / 100:.2f}%"
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -97,9 +103,8 @@ def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: in
     out.append(_cut(f"Total size:         {human(report.size)} in {len(report.layers)} layers", width))
     share = f" ({report.wasted_bytes / report.size:.1%})" if report.size else ""
     out.append(_cut(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted later", width))
-    out.append(
-        _cut(f"Efficiency (dive):  {dive.efficiency:.2%}, inefficient bytes {human(dive.inefficient_bytes)}", width)
-    )
+    efficiency = f"Efficiency (dive):  {_percent(dive.efficiency)}, inefficient bytes {human(dive.inefficient_bytes)}"
+    out.append(_cut(efficiency, width))
     wasted = report.stack.wasted_paths()
     if wasted:
         out.append("Top wasted paths:")
