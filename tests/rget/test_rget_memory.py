@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rget.conftest import RGET
+from tests.rget.runners import RGET
 from tests.system.http_fixtures import Nginx
 
 pytestmark = pytest.mark.system

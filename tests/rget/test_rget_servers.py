@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.rget.conftest import RGET, rget
+from tests.rget.runners import RGET, rget
 from tests.rget.servers import Site, pattern
+from tests.system.http_fixtures import Nginx, free_port
 
 KIB = 1024
 
@@ -134,8 +135,6 @@ def test_http_errors_fail_cleanly(site: Site, tmp_path: Path, status: int, reaso
 
 
 def test_connection_refused_fails_cleanly(tmp_path: Path) -> None:
-    from tests.system.http_fixtures import free_port
-
     url = f"http://127.0.0.1:{free_port()}/x"
     assert_clean_failure(rget(url, "-o", tmp_path / "o", "--retries", "0"), tmp_path / "o", url, "connection refused")
 
@@ -211,10 +210,7 @@ def test_continue_after_the_file_changed_starts_over(site: Site, tmp_path: Path)
 
 @pytest.mark.system
 @pytest.mark.parametrize("server", ["plain", "redirect", "noranges", "limited"])
-def test_nginx(nginx: object, server: str, tmp_path: Path) -> None:
-    from tests.system.http_fixtures import Nginx
-
-    assert isinstance(nginx, Nginx)
+def test_nginx(nginx: Nginx, server: str, tmp_path: Path) -> None:
     src = nginx.root / "rget-nginx.bin"
     if not src.exists():
         src.write_bytes(pattern(3 * 1024 * KIB + 11, seed=3))
@@ -226,10 +222,7 @@ def test_nginx(nginx: object, server: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.system
-def test_nginx_empty_file(nginx: object, tmp_path: Path) -> None:
-    from tests.system.http_fixtures import Nginx
-
-    assert isinstance(nginx, Nginx)
+def test_nginx_empty_file(nginx: Nginx, tmp_path: Path) -> None:
     (nginx.root / "rget-empty").write_bytes(b"")
     out = tmp_path / "o"
     result = rget(nginx.url("plain", "rget-empty"), "-o", out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rget.conftest import RGET_SH, rget_sh
+from tests.rget.runners import RGET_SH, rget_sh
 from tests.rget.servers import Site, pattern
 from tests.system.http_fixtures import Nginx, free_port
 

@@ -1,0 +1,26 @@
+"""Run the real rget console script and rget.sh (under busybox) as the tests' subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+RGET = Path(sys.executable).parent / "rget"
+RGET_SH = Path(__file__).resolve().parents[2] / "packages" / "rget" / "rget.sh"
+
+
+def rget(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``rget`` console script."""
+    return subprocess.run([str(RGET), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def rget_sh(busybox: Path, *args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run rget.sh with busybox's sh and nothing but busybox applets on PATH (as in an alpine image)."""
+    return subprocess.run(
+        [str(busybox / "sh"), str(RGET_SH), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": str(busybox)},
+    )
