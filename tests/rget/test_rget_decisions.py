@@ -302,3 +302,13 @@ def test_version_and_print_sh(capsys: pytest.CaptureFixture[str], tmp_path: Path
     with pytest.raises(SystemExit) as e:
         main(["--print-sh", "-o", str(tmp_path / "rget.sh")])
     assert e.value.code == 0 and (tmp_path / "rget.sh").stat().st_mode & 0o777 == 0o755
+
+
+@responses.activate
+def test_unwritable_output_is_one_line_and_no_leftovers(tmp_path: Path) -> None:
+    responses.add_callback(responses.GET, URL, callback=serving(pattern(1000)))
+    with pytest.raises(RgetError, match=re.escape(f"{tmp_path / 'missing' / 'o.part'}: cannot write: No such file")):
+        download(URL, tmp_path / "missing" / "o", Options())
+    with pytest.raises(RgetError, match="is a directory"):
+        download(URL, tmp_path, Options())
+    assert list(tmp_path.iterdir()) == []
