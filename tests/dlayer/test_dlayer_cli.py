@@ -60,11 +60,13 @@ def test_max_files_depth_attributes_and_width(archives: dict[str, Path]) -> None
     assert re.search(r"4 B  -rwsr-xr-x\s+0:0  /app/data/n.txt", full.stdout)
 
 
-def test_stdin_and_file_give_the_same_report(archives: dict[str, Path]) -> None:
+def test_stdin_pipe_and_file_give_the_same_report(archives: dict[str, Path]) -> None:
     from_file = dlayer("-f", str(archives["oci-gzip"]))
     from_stdin = dlayer(stdin=archives["oci-gzip"])
-    assert from_file.returncode == from_stdin.returncode == 0
-    assert from_file.stdout == from_stdin.stdout
+    with subprocess.Popen(["cat", str(archives["oci-gzip"])], stdout=subprocess.PIPE) as cat:
+        from_pipe = subprocess.run([DLAYER], stdin=cat.stdout, capture_output=True, text=True)
+    assert from_file.returncode == from_stdin.returncode == from_pipe.returncode == 0
+    assert from_file.stdout == from_stdin.stdout == from_pipe.stdout
 
 
 def test_every_layout_gives_the_same_report_body(archives: dict[str, Path]) -> None:
@@ -123,6 +125,9 @@ def test_bad_input_is_one_line(tmp_path: Path, archives: dict[str, Path]) -> Non
     truncated.write_bytes(archives["docker-save"].read_bytes()[:400_000])
     one_line_error(dlayer("-f", str(truncated)), 1, "truncated")
     one_line_error(dlayer(stdin=truncated), 1, "<stdin>", "truncated")
+    with subprocess.Popen(["cat", str(truncated)], stdout=subprocess.PIPE) as cat:
+        piped = subprocess.run([DLAYER], stdin=cat.stdout, capture_output=True, text=True)
+    one_line_error(piped, 1, "<stdin>", "truncated")
     one_line_error(dlayer("-f", str(archives["two-images"])), 2, "2 images; choose with --tag")
     one_line_error(dlayer("-f", str(archives["two-images"]), "--tag", "nope"), 2, "no image matches tag nope")
     one_line_error(dlayer("-n", "x"), 2, "'-n'")

@@ -4,6 +4,7 @@ Docker daemon, must read into the same model, from a file and from a stream."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -131,11 +132,26 @@ def test_umoci_members_are_dot_slash_prefixed(archives: dict[str, Path]) -> None
     assert read_image(archives["umoci"], tag="extra").layers[0].entries
 
 
-def test_reading_from_stdin_via_dash(archives: dict[str, Path]) -> None:
-    code = "import json, dockit.archive as a; print(json.dumps([x.size for x in a.read_image('-').layers]))"
-    with archives["oci-gzip"].open("rb") as f:
-        out = subprocess.run([sys.executable, "-c", code], stdin=f, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [layer.size for layer in read_image(archives["oci-gzip"]).layers]
+@pytest.mark.parametrize("layout", ["docker-save", "oci-gzip"])
+def test_reading_from_stdin_via_dash(archives: dict[str, Path], layout: str, tmp_path: Path) -> None:
+    """'-' is stdin: redirected from a file (read by seeking), through a pipe (data spliced away), a FIFO path."""
+    code = (
+        "import json, sys, dockit.archive as a; print(json.dumps([x.size for x in a.read_image(sys.argv[1]).layers]))"
+    )
+    want = [layer.size for layer in read_image(archives[layout]).layers]
+    with archives[layout].open("rb") as f:
+        out = subprocess.run([sys.executable, "-c", code, "-"], stdin=f, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == want
+    with subprocess.Popen(["cat", str(archives[layout])], stdout=subprocess.PIPE) as cat:
+        out = subprocess.run([sys.executable, "-c", code, "-"], stdin=cat.stdout, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == want
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with subprocess.Popen(["sh", "-c", f"cat {archives[layout]} > {fifo}"]) as writer:
+        out = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True)
+    assert writer.returncode == 0 and out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == want
 
 
 def test_oci_directory_needs_an_index(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import IO
@@ -11,6 +12,7 @@ from dockit.archive import docker_save, oci_layout
 from dockit.archive.candidate import Candidate
 from dockit.archive.model import HistoryEntry, Image, ImageRef, Layer
 from dockit.archive.store import DirStore, Store, StreamStore, TarFileStore
+from dockit.archive.tarstream import FdSource, StreamSource
 from dockit.errors import ArchiveError, UsageError
 
 STDIN = "-"
@@ -22,17 +24,32 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
     A regular file is read by seeking; stdin, pipes and streams in one pass.
     """
     if not isinstance(source, (str, os.PathLike)):
-        return StreamStore(source, getattr(source, "name", "<stream>"))
+        label = str(getattr(source, "name", "<stream>"))
+        return StreamStore(StreamSource(source, label), label)
     path = str(source)
     if path == STDIN:
-        return StreamStore(sys.stdin.buffer, "<stdin>")
+        return _fd_store(sys.stdin.fileno(), "<stdin>")
     p = Path(path)
     if p.is_dir():
         return DirStore(path)
     if p.exists() and not p.is_file():
-        with open(path, "rb") as f:  # a FIFO or a device: stream it
-            return StreamStore(f, path)
+        fd = os.open(path, os.O_RDONLY)  # a FIFO or a device: stream it
+        try:
+            return _fd_store(fd, path)
+        finally:
+            os.close(fd)
     return TarFileStore(path)
+
+
+def _fd_store(fd: int, label: str) -> Store:
+    """stdin redirected from a file is a file: seek in it; a pipe is read in one pass, its data spliced away."""
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return TarFileStore(label, fd=fd)
+    src = FdSource(fd, label)
+    try:
+        return StreamStore(src, label)
+    finally:
+        src.close()
 
 
 def candidates(store: Store) -> list[Candidate]:

@@ -11,12 +11,11 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
 from dockit.archive.layers import Prefixed, scan_layer
 from dockit.archive.model import Entry
-from dockit.archive.tarstream import BLOCK, FileRegion, Limited, StreamSource, clean_name, walk
+from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, Limited, clean_name, walk
 from dockit.errors import ArchiveError
 
 MAX_DOC = 16 << 20  # a manifest, index or config bigger than this is not one
@@ -84,10 +83,10 @@ class Store:
 class TarFileStore(Store):
     """A seekable tar file: one pass over its headers (data skipped), layers read afterwards, in parallel."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, fd: int | None = None) -> None:
         super().__init__(path)
         try:
-            self.fd = os.open(path, os.O_RDONLY)
+            self.fd = os.open(path, os.O_RDONLY) if fd is None else os.dup(fd)
         except FileNotFoundError:
             raise ArchiveError("no such file", path=path) from None
         except IsADirectoryError:
@@ -138,10 +137,9 @@ class StreamStore(Store):
     """A non-seekable stream read in one pass: every blob that looks like a layer (by its magic bytes) is read
     as it goes by; JSON members are kept."""
 
-    def __init__(self, raw: IO[bytes], label: str) -> None:
+    def __init__(self, src: ByteSource, label: str) -> None:
         super().__init__(label)
         self.scanned: dict[str, Scanned] = {}
-        src = StreamSource(raw, label)
 
         def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
             name = self.normalize(member)
