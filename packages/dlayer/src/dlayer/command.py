@@ -35,17 +35,20 @@ def run_dlayer(opts: Options) -> int:
     from dlayer.text import render
     from dockit.archive import read_image
 
-    # A big image is ~100k small acyclic objects (entries, tree nodes): the cyclic collector would walk them over
-    # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
-    gc.disable()
     if opts.file == "-" and sys.stdin.isatty():
         raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give -f FILE")
     if opts.interactive and opts.json_path == "-":
         raise UsageError("-i and -j - both want the terminal")
     if opts.ci:
         ci_rules.check(opts.ci_rules)
-    image = read_image(opts.file, tag=opts.tag, platform=opts.arch)
-    report = build_report(image, top=opts.max_files, depth=opts.depth)
+    # A big image is ~100k small acyclic objects (entries, tree nodes): the cyclic collector would walk them over
+    # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
+    gc.disable()
+    try:
+        image = read_image(opts.file, tag=opts.tag, platform=opts.arch)
+        report = build_report(image, top=opts.max_files, depth=opts.depth)
+    finally:
+        gc.enable()
     if opts.json_path is not None:
         pretty = opts.json_path == "-" and sys.stdout.isatty()
         write_output(opts.json_path, export_text(image, report.dive, report.wasted_bytes, indent=2 if pretty else None))
