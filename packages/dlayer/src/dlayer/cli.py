@@ -111,7 +111,8 @@ def build_app() -> "typer.Typer":
         attrs: Annotated[bool, typer.Option("-a", "--attributes", help="Show mode, uid and gid.")] = False,
         width: Annotated[int, typer.Option("-l", "--line-width", min=40, help="Line width.")] = 100,
         interactive: Annotated[
-            bool, typer.Option("-i", "--interactive", help="Browse layers in a terminal UI (needs dlayer[tui]).")
+            bool,
+            typer.Option("-i", "--interactive", help="Browse layers in a terminal UI (needs textual: the tui extra)."),
         ] = False,
         tag: Annotated[str | None, typer.Option("--tag", help="Image to read from a multi-image archive.")] = None,
         arch: Annotated[
