@@ -161,3 +161,18 @@ def test_fast_path_and_typer_give_the_same_results(archives: dict[str, Path], tm
         with open(os.devnull, "rb") as f:
             slow = subprocess.run([sys.executable, "-c", typer_only, *args], stdin=f, capture_output=True, text=True)
         assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), args
+
+
+def test_usage_errors_about_the_terminal(archives: dict[str, Path]) -> None:
+    primary, secondary = os.openpty()
+    try:
+        on_tty = subprocess.run([DLAYER], stdin=secondary, capture_output=True, text=True, start_new_session=True)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    one_line_error(on_tty, 2, "no archive on stdin")
+    one_line_error(dlayer("-f", str(archives["oci-gzip"]), "-i", "-j", "-"), 2, "-i and -j - both want the terminal")
+    # no controlling terminal at all (a new session, stdin from a file): the browser cannot start
+    with archives["oci-gzip"].open("rb") as f:
+        headless = subprocess.run([DLAYER, "-i"], stdin=f, capture_output=True, text=True, start_new_session=True)
+    one_line_error(headless, 2, "-i needs a terminal")
