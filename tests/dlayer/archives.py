@@ -1,10 +1,9 @@
 """One small image, built once per machine with buildah, written in every archive layout dlayer reads.
 
 Until the harness's ``image_archives`` fixture covers every layout, these are dlayer's real archives: buildah builds
-the image from the harness's busybox base; buildah, skopeo, umoci and the private Docker daemon write it out. Two
-layouts no tool here writes are derived from real output by re-packing blobs without changing a byte of any layer
-tar: OCI with uncompressed layers (buildah 1.28 compresses OCI layers even with --disable-compression) and Docker
-25+'s ``docker save`` (an OCI layout plus manifest.json; the Debian daemon is 20.10).
+the image from the harness's busybox base; buildah, skopeo, umoci and the private Docker daemon write it out. One
+layout no tool here writes is derived from real output by re-packing blobs without changing a byte of any layer
+tar: Docker 25+'s ``docker save`` (skopeo's uncompressed OCI layout plus manifest.json; the Debian daemon is 20.10).
 
 The image (sizes are fixed, contents random) exercises what matters: a deleted file, a file overwritten twice, a
 deleted directory, a directory replaced in the same layer, an opaque-free recreate, empty_layer history entries.
@@ -12,7 +11,6 @@ deleted directory, a directory replaced in the same layer, an opaque-free recrea
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -54,7 +52,7 @@ LAYOUTS = (
     "umoci",
 )
 MULTI_ARCH = "FROM scratch\nCOPY hello.txt /hello.txt\n"  # COPY only: builds for any arch without emulation
-RECIPE = hashlib.sha256((CONTAINERFILE + MULTI_ARCH + "|".join(LAYOUTS) + "v3").encode()).hexdigest()[:12]
+RECIPE = hashlib.sha256((CONTAINERFILE + MULTI_ARCH + "|".join(LAYOUTS) + "v4").encode()).hexdigest()[:12]
 CACHE = REPO / ".cache" / "dlayer" / RECIPE
 
 
@@ -109,7 +107,12 @@ def build(buildah: Any, dockerd: Callable[[], Any]) -> dict[str, Path]:
     b.buildah(
         "manifest", "push", "-q", "--all", "localhost/dlayer-multi:list", f"oci-archive:{out / 'multi-arch.tar'}:multi"
     )
-    _plain_oci(out / "oci-gzip.tar", out / "oci-plain.tar")
+    plain = ["--dest-oci-accept-uncompressed-layers"]  # containers-storage holds them uncompressed
+    subprocess.run(
+        [skopeo, "copy", "-q", *plain, b.storage_ref(TAG), f"oci-archive:{out / 'oci-plain.tar'}:{TAG}"],
+        check=True,
+        env=b.env,
+    )
     _docker25(out / "oci-plain.tar", out / "docker25.tar")
     daemon = dockerd()
     daemon.load(out / "buildah-docker.tar")
@@ -139,31 +142,6 @@ def _write(path: Path, members: dict[str, bytes]) -> None:
             tar.addfile(info, io.BytesIO(data))
 
 
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _plain_oci(src: Path, dst: Path) -> None:
-    """The same OCI layout with every layer blob gunzipped (the layer tars themselves unchanged)."""
-    members = _members(src)
-    index = json.loads(members["index.json"])
-    out = {"oci-layout": members["oci-layout"]}
-    for desc in index["manifests"]:
-        manifest = json.loads(members["blobs/sha256/" + desc["digest"].split(":")[1]])
-        out["blobs/sha256/" + manifest["config"]["digest"].split(":")[1]] = members[
-            "blobs/sha256/" + manifest["config"]["digest"].split(":")[1]
-        ]
-        for layer in manifest["layers"]:
-            raw = gzip.decompress(members["blobs/sha256/" + layer["digest"].split(":")[1]])
-            layer.update(mediaType="application/vnd.oci.image.layer.v1.tar", digest=_digest(raw), size=len(raw))
-            out["blobs/sha256/" + layer["digest"].split(":")[1]] = raw
-        data = json.dumps(manifest).encode()
-        desc.update(digest=_digest(data), size=len(data))
-        out["blobs/sha256/" + desc["digest"].split(":")[1]] = data
-    out["index.json"] = json.dumps(index).encode()
-    _write(dst, out)
-
-
 def _docker25(src: Path, dst: Path) -> None:
     """Docker 25+'s docker save: the uncompressed OCI layout plus manifest.json naming blobs/sha256/<diffid>."""
     members = _members(src)
@@ -188,6 +166,9 @@ def archives(request: pytest.FixtureRequest) -> dict[str, Path]:
 
     Import it into a test module (``from tests.dlayer.archives import archives``) to use it outside tests/dlayer.
     """
-    if ready():
-        return paths()
-    return build(request.getfixturevalue("buildah"), lambda: request.getfixturevalue("dockerd"))
+    from tests.system.docker_fixtures import locked
+
+    with locked(CACHE.parent / ".lock"):  # concurrent sessions wait: one builds, the others find it made
+        if ready():
+            return paths()
+        return build(request.getfixturevalue("buildah"), lambda: request.getfixturevalue("dockerd"))
