@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockit.archive.compression import Decompressed, sniff
-from dockit.archive.model import Entry
+from dockit.archive.model import HARDLINK, SYMLINK, Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, clean_name, walk
 from dockit.errors import ArchiveError
 
@@ -65,7 +65,8 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
             return 0
         if path.count("/") >= MAX_DEPTH:
             raise ArchiveError(f"path nested more than {MAX_DEPTH} deep: refusing", path=label)
-        append(Entry(path, flag, size, mode, uid, gid, link, name))
+        # Docker 20.10 can leave a stale link name on a plain whiteout file: only links have a target.
+        append(Entry(path, flag, size, mode, uid, gid, link if flag in (HARDLINK, SYMLINK) else "", name))
         return 0
 
     walk(stream, label, visit)
