@@ -180,7 +180,7 @@ def test_ctrl_c_keeps_state_and_continue_finishes_without_refetching(site: Site,
     proc.send_signal(signal.SIGINT)
     t0 = time.monotonic()
     _, err = proc.communicate(timeout=10)
-    assert time.monotonic() - t0 < 1.5, "Ctrl-C did not stop promptly"
+    assert time.monotonic() - t0 < 2, "Ctrl-C did not stop promptly"
     assert proc.returncode == 130 and err.strip() == "rget: interrupted"
     assert not out.exists()
     assert (tmp_path / "o.part").exists() and (tmp_path / "o.part.state").exists()
