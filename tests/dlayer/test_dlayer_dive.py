@@ -92,3 +92,53 @@ def test_ci_verdicts_equal_dive(archives: dict[str, Path], flags: list[str]) -> 
     ours = {name: status for status, name in re.findall(r"^\s+(PASS|FAIL|SKIP): (\w+)", proc.stdout, re.M)}
     assert ours == theirs
     assert proc.returncode == code
+
+
+def test_stale_link_name_on_a_whiteout_shows_as_dive_shows_it(tmp_path: Path) -> None:
+    # what the Debian Docker 20.10 wrote on a fresh machine: a plain whiteout file carrying a stale link name
+    import io
+    import tarfile
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes = b"", **attrs: object) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        for key, value in attrs.items():
+            setattr(info, key, value)
+        tar.addfile(info, io.BytesIO(data))
+
+    layers = []
+    for members in (
+        [("app/", {"type": tarfile.DIRTYPE}), ("app/obsolete.txt", {}), ("app/cache/", {"type": tarfile.DIRTYPE})],
+        [
+            ("app/", {"type": tarfile.DIRTYPE}),
+            ("app/.wh.cache", {}),
+            ("app/.wh.obsolete.txt", {"linkname": "app/cache"}),
+        ],
+    ):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+            for name, attrs in members:
+                add(
+                    t,
+                    name,
+                    b"" if attrs.get("type") else b"x" * 10 * (not name.split("/")[-1].startswith(".wh.")),
+                    **attrs,
+                )
+        layers.append(buf.getvalue())
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{i:064d}" for i in range(2)]},
+        "history": [{"created_by": "/bin/sh -c one"}, {"created_by": "/bin/sh -c two"}],
+    }
+    archive = tmp_path / "image.tar"
+    with tarfile.open(archive, "w") as t:
+        for i, data in enumerate(layers):
+            add(t, f"l{i}/layer.tar", data)
+        add(t, "config.json", json.dumps(config).encode())
+        manifest = [{"Config": "config.json", "RepoTags": ["t:1"], "Layers": ["l0/layer.tar", "l1/layer.tar"]}]
+        add(t, "manifest.json", json.dumps(manifest).encode())
+    theirs = dive_json(archive, tmp_path)
+    ours = dlayer_json(archive, "t:1")
+    assert ours["layer"] == theirs["layer"]
+    assert {f["path"]: f["linkName"] for f in ours["layer"][1]["fileList"]}["app/.wh.obsolete.txt"] == "app/cache"

@@ -92,7 +92,7 @@ def aggregate(entries: list[Entry], depth: int, top: int | None = None) -> tuple
 
 def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
     """Compute the report for ``image``: ``top`` paths per layer, paths aggregated to ``depth`` components."""
-    stacked = stack(image.layers)
+    stacked = stack(image.layers, final=False)
     deleted: dict[int, int] = {}
     wasted: dict[int, int] = {}
     for h in stacked.hidden:

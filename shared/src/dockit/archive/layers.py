@@ -56,6 +56,8 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
         stream = Decompressed(stream, compression, label)
     entries: list[Entry] = []
     append = entries.append
+    modes: dict[int, int] = {}
+    intern = modes.setdefault  # a layer has a handful of distinct modes: one int object each, not one per entry
 
     def visit(name: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
         if name.startswith(("./", "/")) or "/." in name or "//" in name or name.endswith("/") or name[:1] == ".":
@@ -65,8 +67,12 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
             return 0
         if path.count("/") >= MAX_DEPTH:
             raise ArchiveError(f"path nested more than {MAX_DEPTH} deep: refusing", path=label)
-        # Docker 20.10 can leave a stale link name on a plain whiteout file: only links have a target.
-        append(Entry(path, flag, size, mode, uid, gid, link if flag in (HARDLINK, SYMLINK) else "", name))
+        # Docker 20.10 can leave a stale link name on a plain whiteout file: only links have a target (the stale
+        # name is kept aside, as dive shows it).
+        if flag in (HARDLINK, SYMLINK) or not link:
+            append(Entry(path, flag, size, intern(mode, mode), uid, gid, link, name))
+        else:
+            append(Entry(path, flag, size, intern(mode, mode), uid, gid, "", name, link))
         return 0
 
     walk(stream, label, visit)

@@ -38,6 +38,7 @@ class Entry(NamedTuple):
     gid: int
     link: str
     name: str
+    raw_link: str = ""  # the header's link name when it is not a link's target (a stale one some writers leave)
 
     @property
     def basename(self) -> str:

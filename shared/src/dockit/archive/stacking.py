@@ -56,8 +56,9 @@ class Stack:
         return sorted(((p, s, n) for p, (s, n) in by_path.items()), key=lambda t: (-t[1], t[0]))
 
 
-def stack(layers: list[Layer]) -> Stack:
-    """Stack ``layers`` (base first) and record what each later layer hides.
+def stack(layers: list[Layer], final: bool = True) -> Stack:
+    """Stack ``layers`` (base first) and record what each later layer hides (and, unless ``final`` is False,
+    what the final filesystem shows: a path -> (layer, entry) map as big as the image).
 
     Walks from the top layer down, so each entry needs one lookup for itself and one per ancestor directory.
     """
@@ -88,7 +89,7 @@ def stack(layers: list[Layer]) -> Stack:
                     hit = parent_hit
             if hit is not None:
                 result.hidden.append(Hidden(layer.index, entry, hit[0], hit[1]))
-            else:
+            elif final:
                 result.final.setdefault(path, (layer.index, entry))
         mine: dict[str, tuple[int, How]] = {}
         mine_sub: dict[str, tuple[int, How]] = {}
@@ -107,6 +108,6 @@ def stack(layers: list[Layer]) -> Stack:
         # walking down, the lowest layer that hides a path is the one that hid it first
         exact.update(mine)
         subtree.update(mine_sub)
-    final = result.final
-    result.final = {k: final[k] for k in sorted(final)}
+    shown = result.final
+    result.final = {k: shown[k] for k in sorted(shown)}
     return result
