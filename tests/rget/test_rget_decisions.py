@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from itertools import pairwise
@@ -12,7 +13,7 @@ import requests
 import responses
 
 import rget.download
-from rget.blocks import plan
+from rget.blocks import Block, plan, spread
 from rget.cli import main, parse_headers
 from rget.download import Options, backoff, download
 from rget.errors import RgetError, UsageError
@@ -312,3 +313,27 @@ def test_unwritable_output_is_one_line_and_no_leftovers(tmp_path: Path) -> None:
     with pytest.raises(RgetError, match="is a directory"):
         download(URL, tmp_path, Options())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spread_splits_what_is_left_over_every_connection() -> None:
+    left = spread([Block(0, 9, 10), Block(10, 8 * 1024 * 1024 - 1, 100)], 4)
+    assert len(left) == 4 and left[0].pos == 100 and left[-1].end == 8 * 1024 * 1024 - 1
+    assert all(a.end + 1 == b.pos for a, b in pairwise(left))
+    assert max(b.left for b in left) - min(b.left for b in left) <= 1
+    assert spread([Block(0, 99, 0)], 8) == [Block(0, 99, 0)]  # below 2 MiB: not worth more connections
+
+
+@responses.activate
+def test_continue_resumes_only_the_missing_bytes_over_every_connection(tmp_path: Path) -> None:
+    data = pattern(8 * 1024 * 1024)
+    responses.add_callback(responses.GET, URL, callback=serving(data))
+    out = tmp_path / "o"
+    part = tmp_path / "o.part"
+    part.write_bytes(data[:1000] + bytes(len(data) - 1000))  # 1000 bytes arrived before the interruption
+    state = {"url": URL, "size": len(data), "etag": '"e1"', "last_modified": None, "blocks": [[1000, len(data) - 1]]}
+    (tmp_path / "o.part.state").write_text(json.dumps(state))
+    result = download(URL, out, Options(connections=4, resume=True))
+    assert out.read_bytes() == data and result.resumed_from == 1000
+    ranges = sorted(ranges_of(responses.calls)[1:], key=lambda r: int(str(r)[6:].split("-")[0]))
+    assert len(ranges) == 4 and str(ranges[0]).startswith("bytes=1000-")
+    assert list(tmp_path.iterdir()) == [out]

@@ -41,6 +41,25 @@ def plan(size: int, connections: int, block_size: int | None = None) -> list[Blo
     return [Block(s, min(s + step, size) - 1, s) for s in range(0, size, step)]
 
 
+def spread(blocks: list[Block], connections: int, minimum: int = MIB) -> list[Block]:
+    """The unfinished blocks, the biggest split in halves until each connection has one (pieces >= ``minimum``).
+
+    A download interrupted with few blocks left (or started with -P 1) resumes over every connection.
+
+    >>> [(b.pos, b.end) for b in spread([Block(0, 99, 40), Block(100, 199, 200)], 3, minimum=10)]
+    [(40, 54), (55, 69), (70, 99)]
+    """
+    todo = [b for b in blocks if b.left > 0]
+    while len(todo) < connections:
+        big = max(todo, key=lambda b: b.left, default=None)
+        if big is None or big.left < 2 * minimum:
+            break
+        middle = big.pos + big.left // 2
+        todo.remove(big)
+        todo += [Block(big.pos, middle - 1, big.pos), Block(middle, big.end, middle)]
+    return sorted(todo, key=lambda b: b.pos)
+
+
 @dataclass
 class State:
     """What ``-c`` needs to resume: which file (URL, size, ETag/Last-Modified) and the blocks not yet done."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from rget.blocks import Block, State, plan
+from rget.blocks import Block, State, plan, spread
 from rget.errors import RemoteChanged, RgetError
 from rget.progress import Reporter
 from rget.remote import HttpError, Remote, new_session, parse_content_range, probe, send, shown
@@ -447,7 +447,7 @@ def _parallel(
     state = State.load(state_path) if opts.resume else None
     blocks: list[Block] | None = None
     if state is not None and state.matches(remote) and part.exists() and part.stat().st_size == remote.size:
-        blocks = state.blocks
+        blocks = spread(state.blocks, opts.connections)
         fd = _open_part(part, remote.size, fresh=False)
         reporter.log(f"resuming: {remote.size - sum(b.left for b in blocks)} of {remote.size} bytes already here")
     else:
