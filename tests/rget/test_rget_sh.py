@@ -110,3 +110,14 @@ def test_ctrl_c_exits_130_and_cleans_up(site: Site, busybox_path: Path, tmp_path
     proc.wait(timeout=10)
     assert proc.returncode == 130
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["nginx", "site"])
+def test_empty_file(nginx: Nginx, site: Site, busybox_path: Path, where: str, tmp_path: Path) -> None:
+    (nginx.root / "rget-sh-empty").write_bytes(b"")
+    site.files["sh-empty"] = b""  # answers 416 with bytes */0 to the probe
+    url = nginx.url("plain", "rget-sh-empty") if where == "nginx" else site.url("/f/sh-empty")
+    result = rget_sh(busybox_path, "-u", url, "-o", tmp_path / "o")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o").read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
