@@ -6,9 +6,11 @@ cause, and nothing at the output path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import pty
 import signal
 import subprocess
 import time
@@ -228,3 +230,26 @@ def test_nginx_empty_file(nginx: Nginx, tmp_path: Path) -> None:
     result = rget(nginx.url("plain", "rget-empty"), "-o", out)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == b""
+
+
+def on_terminal(*args: str | Path) -> tuple[int, bytes]:
+    """Run rget with stdout and stderr on a pseudo-terminal; its exit code and what it showed there."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([str(RGET), *map(str, args)], stderr=terminal, stdout=terminal)
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once rget exits and the terminal closes
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    os.close(controller)
+    return proc.wait(timeout=30), shown
+
+
+def test_quiet_when_not_a_terminal_and_a_bar_on_one(site: Site, tmp_path: Path) -> None:
+    put(site, "bar.bin", 300 * KIB)
+    url = site.url("/f/bar.bin")
+    piped = rget(url, "-o", tmp_path / "piped")
+    assert piped.returncode == 0 and piped.stdout == "" and piped.stderr == ""
+    code, shown = on_terminal(url, "-o", tmp_path / "tty")
+    assert code == 0 and b"300.0/300.0 KiB" in shown and b"tty" in shown
+    assert on_terminal(url, "-o", tmp_path / "q", "-q") == (0, b"")
