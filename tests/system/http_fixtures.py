@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,15 @@ http {{
 """
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: nginx gets SIGTERM when the process that started it dies (a killed pytest or
+    bench leaves no nginx behind)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _wait_listening(ports: dict[str, int], proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
     for port in ports.values():
         while True:
@@ -111,6 +121,7 @@ def start_nginx(prefix: Path, root: Path | None = None, rate: str = "10m") -> It
         [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(log)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     try:
         _wait_listening(ports, proc, log, time.monotonic() + 10)
