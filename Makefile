@@ -11,7 +11,8 @@ install: $(STAMP)
 
 $(STAMP): $(MEMBERS)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	uv sync --all-packages --group dev
+	# bytecode compiled now, not at every start (PYTHONDONTWRITEBYTECODE may be set): start-up is measured
+	uv sync --all-packages --group dev --compile-bytecode
 	@touch $@
 
 # Debian packages the system tests and benchmarks use (one per line in tests/system/debian-packages.txt).

@@ -83,3 +83,10 @@ def test_run_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_run_debug_shows_the_traceback() -> None:
     with pytest.raises(DockerfileError):
         run(_app(DockerfileError("boom")), "tool", ["--debug"])
+
+
+def test_run_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        run(_app(KeyboardInterrupt()), "tool", [])
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "tool: interrupted\n"

@@ -125,4 +125,6 @@ def run(app: typer.Typer, tool: str, argv: list[str] | None = None) -> NoReturn:
         fail(tool, e, 1)
     except ClickException as e:
         fail(tool, e.format_message(), e.exit_code)
+    if result == 130:  # typer turns Ctrl-C into a returned 130 when not in standalone mode
+        fail(tool, "interrupted", 130)
     raise SystemExit(result if isinstance(result, int) else 0)
