@@ -180,3 +180,16 @@ def test_multi_platform_index_is_chosen_by_arch(archives: dict[str, Path]) -> No
         assert [e.path for e in image.layers[0].entries] == ["hello.txt"]
     with pytest.raises(UsageError, match="no image matches platform linux/s390x"):
         read_image(archives["multi-arch"], platform="linux/s390x")
+
+
+def test_stdin_read_from_where_the_shell_left_it(archives: dict[str, Path], tmp_path: Path) -> None:
+    """``{ read -n 3 x; dlayer; } < file``: a file is read from its current offset, a pipe from what is left."""
+    code = "import json, dockit.archive as a; print(json.dumps([x.size for x in a.read_image('-').layers]))"
+    want = [layer.size for layer in read_image(archives["docker-save"]).layers]
+    prefixed = tmp_path / "prefixed.tar"
+    prefixed.write_bytes(b"abc" + archives["docker-save"].read_bytes())
+    reader = f'{{ read -r -n 3 skip; {sys.executable} -c "{code}"; }}'
+    for feed in (f"< {prefixed}", f"< <(cat {prefixed})"):
+        out = subprocess.run(["bash", "-c", f"{reader} {feed}"], capture_output=True, text=True)
+        assert out.returncode == 0, (feed, out.stderr)
+        assert json.loads(out.stdout) == want, feed

@@ -93,9 +93,11 @@ class TarFileStore(Store):
             raise ArchiveError("is a directory", path=path) from None
         except OSError as e:
             raise ArchiveError(e.strerror or str(e), path=path) from None
+        # stdin redirected from a file starts where the shell left it (usually 0)
+        base = os.lseek(self.fd, 0, os.SEEK_CUR) if fd is not None else 0
         size = os.fstat(self.fd).st_size
-        self.blobs: dict[str, tuple[int, int]] = {}
-        region = FileRegion(self.fd, 0, size, path)
+        self.blobs: dict[str, tuple[int, int]] = {}  # name -> (absolute offset, size)
+        region = FileRegion(self.fd, base, max(size - base, 0), path)
 
         def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
             name = self.normalize(member)
@@ -112,7 +114,7 @@ class TarFileStore(Store):
                         self.keep(name, head + data.read(size - len(head)))
                         return size
                     region.pos = start
-                self.blobs[name] = (start, size)
+                self.blobs[name] = (base + start, size)
             return 0
 
         walk(region, path, visit)
