@@ -69,3 +69,9 @@ def test_recreated_after_delete_is_visible() -> None:
     result = stack([layer(0, ("f", 5)), layer(1, (".wh.f", 0)), layer(2, ("f", 8))])
     assert result.final["f"][0] == 2
     assert result.wasted_bytes == 5
+
+
+def test_opaque_marker_at_the_root_hides_everything_below() -> None:
+    result = stack([layer(0, ("a", 4), "d/", ("d/b", 6)), layer(1, (".wh..wh..opq", 0), ("c", 1))])
+    assert result.wasted_bytes == 10
+    assert set(result.final) == {"c"}

@@ -87,6 +87,8 @@ def stack(layers: list[Layer], final: bool = True) -> Stack:
                                 break
                             cut = path.rfind("/", 0, cut)
                     hit = parent_hit
+                if hit is None:
+                    hit = subtree.get("")  # an opaque marker at the root hides every lower entry
             if hit is not None:
                 result.hidden.append(Hidden(layer.index, entry, hit[0], hit[1]))
             elif final:
