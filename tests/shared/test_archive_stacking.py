@@ -75,3 +75,9 @@ def test_opaque_marker_at_the_root_hides_everything_below() -> None:
     result = stack([layer(0, ("a", 4), "d/", ("d/b", 6)), layer(1, (".wh..wh..opq", 0), ("c", 1))])
     assert result.wasted_bytes == 10
     assert set(result.final) == {"c"}
+
+
+def test_a_path_written_twice_in_one_layer_keeps_the_last_copy() -> None:
+    result = stack([layer(0, ("f", 3), ("f", 5)), layer(1, ("g", 1))])
+    assert result.final["f"][1].size == 5
+    assert [(h.entry.size, h.by, h.how) for h in result.hidden] == [(3, 0, "overwritten")]

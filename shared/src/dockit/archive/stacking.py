@@ -69,10 +69,16 @@ def stack(layers: list[Layer], final: bool = True) -> Stack:
         entries = layer.entries
         last_parent: str | None = None  # tar order groups a directory's entries: walk its ancestors once
         parent_hit: tuple[int, How] | None = None
-        for entry in entries:
+        here: set[str] = set()
+        # last entry first: a path written twice in one layer keeps its last copy, the first is overwritten
+        for entry in reversed(entries):
             path = entry.path
             if ".wh." in path and entry.is_whiteout:
                 continue
+            if path in here:
+                result.hidden.append(Hidden(layer.index, entry, layer.index, "overwritten"))
+                continue
+            here.add(path)
             hit = exact.get(path)
             if hit is None and subtree:
                 cut = path.rfind("/")
