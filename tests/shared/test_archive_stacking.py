@@ -12,11 +12,16 @@ from dockit.archive.tarstream import StreamSource
 
 
 def layer(index: int, *members: tuple[str, int] | str) -> Layer:
-    """A layer from real tar bytes: ("path", size) is a file, "path/" a directory."""
+    """A layer from real tar bytes: ("path", size) is a file, "path/" a directory, "path=>target" a hardlink."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for m in members:
-            if isinstance(m, str):
+            if isinstance(m, str) and "=>" in m:
+                name, target = m.split("=>")
+                info = tarfile.TarInfo(name)
+                info.type, info.linkname = tarfile.LNKTYPE, target
+                tar.addfile(info)
+            elif isinstance(m, str):
                 info = tarfile.TarInfo(m.rstrip("/"))
                 info.type = tarfile.DIRTYPE
                 tar.addfile(info)
@@ -81,3 +86,10 @@ def test_a_path_written_twice_in_one_layer_keeps_the_last_copy() -> None:
     result = stack([layer(0, ("f", 3), ("f", 5)), layer(1, ("g", 1))])
     assert result.final["f"][1].size == 5
     assert [(h.entry.size, h.by, h.how) for h in result.hidden] == [(3, 0, "overwritten")]
+
+
+def test_bytes_kept_by_a_visible_hardlink_are_not_wasted() -> None:
+    base = layer(0, ("data/big", 100), "data/alias=>data/big", ("data/other", 7), "data/gone=>data/other")
+    result = stack([base, layer(1, ("data/.wh.big", 0), ("data/.wh.other", 0), ("data/.wh.gone", 0))])
+    assert {h.entry.path for h in result.hidden} == {"data/big", "data/other", "data/gone"}
+    assert result.wasted_bytes == 7  # big lives on as data/alias; other's only other name is gone too

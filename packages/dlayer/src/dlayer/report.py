@@ -96,9 +96,9 @@ def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
     deleted: dict[int, int] = {}
     wasted: dict[int, int] = {}
     for h in stacked.hidden:
-        wasted[h.layer] = wasted.get(h.layer, 0) + h.entry.size
+        wasted[h.layer] = wasted.get(h.layer, 0) + h.wasted
         if h.how == "deleted":
-            deleted[h.by] = deleted.get(h.by, 0) + h.entry.size
+            deleted[h.by] = deleted.get(h.by, 0) + h.wasted
     layers = []
     for layer in image.layers:
         paths, count = aggregate(layer.entries, max(depth, 1), max(top, 0))

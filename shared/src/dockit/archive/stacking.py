@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dockit.archive.model import DIRECTORY, Entry, Layer
+from dockit.archive.model import DIRECTORY, HARDLINK, Entry, Layer
 
 How = Literal["overwritten", "deleted"]
 
@@ -23,6 +23,7 @@ class Hidden:
     entry: Entry
     by: int
     how: How
+    wasted: int = 0  # the entry's bytes, unless a hardlink the final filesystem still shows keeps them
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ class Stack:
     @property
     def wasted_bytes(self) -> int:
         """Bytes in layers that the final filesystem does not show (overwritten or deleted later)."""
-        return sum(h.entry.size for h in self.hidden)
+        return sum(h.wasted for h in self.hidden)
 
     def hidden_in(self, layer: int) -> list[Hidden]:
         """Entries of ``layer`` that later layers hid."""
@@ -49,9 +50,9 @@ class Stack:
         """``(path, bytes, copies)`` of hidden regular files, grouped by path, biggest first."""
         by_path: dict[str, list[int]] = {}
         for h in self.hidden:
-            if h.entry.size:
+            if h.wasted:
                 slot = by_path.setdefault(h.entry.path, [0, 0])
-                slot[0] += h.entry.size
+                slot[0] += h.wasted
                 slot[1] += 1
         return sorted(((p, s, n) for p, (s, n) in by_path.items()), key=lambda t: (-t[1], t[0]))
 
@@ -70,13 +71,14 @@ def stack(layers: list[Layer], final: bool = True) -> Stack:
         last_parent: str | None = None  # tar order groups a directory's entries: walk its ancestors once
         parent_hit: tuple[int, How] | None = None
         here: set[str] = set()
+        lost: list[tuple[Entry, int, How]] = []
         # last entry first: a path written twice in one layer keeps its last copy, the first is overwritten
         for entry in reversed(entries):
             path = entry.path
             if ".wh." in path and entry.is_whiteout:
                 continue
             if path in here:
-                result.hidden.append(Hidden(layer.index, entry, layer.index, "overwritten"))
+                lost.append((entry, layer.index, "overwritten"))
                 continue
             here.add(path)
             hit = exact.get(path)
@@ -96,9 +98,16 @@ def stack(layers: list[Layer], final: bool = True) -> Stack:
                 if hit is None:
                     hit = subtree.get("")  # an opaque marker at the root hides every lower entry
             if hit is not None:
-                result.hidden.append(Hidden(layer.index, entry, hit[0], hit[1]))
+                lost.append((entry, hit[0], hit[1]))
             elif final:
                 result.final.setdefault(path, (layer.index, entry))
+        # a file hidden here whose hardlink (same layer) stays visible has not lost its bytes
+        hidden_paths = {e.path for e, _, _ in lost}
+        kept = {
+            e.link.lstrip("/").removeprefix("./") for e in entries if e.type == HARDLINK and e.path not in hidden_paths
+        }
+        for e, by, how in lost:
+            result.hidden.append(Hidden(layer.index, e, by, how, 0 if e.path in kept else e.size))
         mine: dict[str, tuple[int, How]] = {}
         mine_sub: dict[str, tuple[int, How]] = {}
         for entry in entries:
