@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -91,6 +92,24 @@ def fail(tool: str, message: object, code: int = 1) -> NoReturn:
     raise SystemExit(code)
 
 
+@contextmanager
+def conventions(tool: str, debug: bool = False) -> Iterator[None]:
+    """The error conventions every entry point shares: DockitError -> one line and exit 1 (UsageError: 2),
+    Ctrl-C -> exit 130, a closed stdout (``tool | head``) -> exit 0; ``debug`` keeps the traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        fail(tool, "interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away: not an error of ours; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
+    except DockitError as e:
+        if debug:
+            raise
+        fail(tool, e, 2 if isinstance(e, UsageError) else 1)
+
+
 def run(app: typer.Typer, tool: str, argv: list[str] | None = None) -> NoReturn:
     """Run a typer app as a console script with the shared error conventions."""
     import typer
@@ -100,31 +119,18 @@ def run(app: typer.Typer, tool: str, argv: list[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("DOCKIT_DEBUG") == "1" or "--debug" in args
     args = [a for a in args if a != "--debug"]
-    try:
-        result = app(args=args, prog_name=tool, standalone_mode=False)
-    except typer.Exit as e:
-        raise SystemExit(e.exit_code) from None
-    except ClickUsageError as e:
-        hint = f" (see '{tool} --help')" if e.ctx is not None else ""
-        fail(tool, f"{e.format_message()}{hint}", 2)
-    except typer.Abort:
-        fail(tool, "interrupted", 130)
-    except KeyboardInterrupt:
-        fail(tool, "interrupted", 130)
-    except BrokenPipeError:
-        # The reader went away (`tool | head`): not an error of ours; keep Python from complaining at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
-    except UsageError as e:
-        if debug:
-            raise
-        fail(tool, e, 2)
-    except DockitError as e:
-        if debug:
-            raise
-        fail(tool, e, 1)
-    except ClickException as e:
-        fail(tool, e.format_message(), e.exit_code)
+    with conventions(tool, debug):
+        try:
+            result = app(args=args, prog_name=tool, standalone_mode=False)
+        except typer.Exit as e:
+            raise SystemExit(e.exit_code) from None
+        except ClickUsageError as e:
+            hint = f" (see '{tool} --help')" if e.ctx is not None else ""
+            fail(tool, f"{e.format_message()}{hint}", 2)
+        except typer.Abort:
+            fail(tool, "interrupted", 130)
+        except ClickException as e:
+            fail(tool, e.format_message(), e.exit_code)
     if result == 130:  # typer turns Ctrl-C into a returned 130 when not in standalone mode
         fail(tool, "interrupted", 130)
     raise SystemExit(result if isinstance(result, int) else 0)

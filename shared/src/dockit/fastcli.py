@@ -16,13 +16,11 @@ True
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from dockit.cli import fail
-from dockit.errors import DockitError, UsageError
+from dockit.cli import conventions
 
 
 @dataclass(frozen=True)
@@ -89,15 +87,6 @@ def parse_plain(argv: Sequence[str], options: Sequence[Option], positionals: Seq
 
 def guard(tool: str, action: Callable[[], object]) -> NoReturn:
     """Run ``action`` with :func:`dockit.cli.run`'s conventions: one line on stderr, exit 1 (2 for usage errors)."""
-    try:
+    with conventions(tool):
         result = action()
-    except KeyboardInterrupt:
-        fail(tool, "interrupted", 130)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
-    except UsageError as e:
-        fail(tool, e, 2)
-    except DockitError as e:
-        fail(tool, e, 1)
     raise SystemExit(result if isinstance(result, int) else 0)
