@@ -244,3 +244,19 @@ def test_import_is_cheap() -> None:
     modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines()[1:]}
     # The Go extension, typer and rich load only when used.
     assert not modules & {"dockerfile", "typer", "rich", "csv"}
+
+
+def test_heredoc_marker_after_a_continuation_keeps_its_quoting() -> None:
+    df = parse('FROM a\nRUN \\\n  <<"EOF" cat\nhi $x\nEOF\n')
+    assert [(h.name, h.expand, h.content) for h in df.stages[0].instructions[0].heredocs] == [("EOF", False, "hi $x\n")]
+
+
+@pytest.mark.parametrize("escape", ["\\", "`"])
+def test_onbuild_with_its_trigger_on_the_next_line(escape: str) -> None:
+    directive = "# escape=`\n" if escape == "`" else ""
+    first = 2 if escape == "`" else 1
+    text = f"{directive}FROM a\nONBUILD {escape}\n  RUN --mount=type=cache,target=/c make\n"
+    inner = parse(text).stages[0].instructions[0].inner
+    assert inner is not None
+    assert (inner.keyword, inner.flags, inner.args) == ("RUN", {"mount": ["type=cache,target=/c"]}, ["make"])
+    assert (inner.start_line, inner.end_line) == (first + 2, first + 2)

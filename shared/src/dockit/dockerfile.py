@@ -390,7 +390,8 @@ def _instruction(cmd: object, lines: list[str], prev_end: int, escape: str, path
         flag_list=tuple(getattr(c, "flags")),  # noqa: B009
         args=list(getattr(c, "value")),  # noqa: B009
         json=bool(getattr(c, "json")),  # noqa: B009
-        heredocs=_heredocs(getattr(c, "heredocs"), lines[start - 1]),  # noqa: B009
+        # the markers are on the first logical line, which continuations may spread over several physical ones
+        heredocs=_heredocs(getattr(c, "heredocs"), str(getattr(c, "original")).split("\n", 1)[0]),  # noqa: B009
         start_line=start,
         end_line=end,
         text="\n".join(lines[start - 1 : end]) + ("\n" if end < len(lines) else ""),
@@ -407,7 +408,10 @@ def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | N
     """Re-read ONBUILD's instruction from its text: the parser drops the inner flags and heredoc bodies."""
     import dockerfile as buildkit
 
-    body = re.sub(r"^\s*\S+\s*", "", inst.text, count=1)
+    # The keyword, then blanks and line continuations (`ONBUILD \` on a line of its own) up to the trigger.
+    keyword = re.match(rf"\s*\S+(?:[ \t]+|{re.escape(escape)}[ \t]*\r?\n)*", inst.text)
+    consumed = keyword.group(0) if keyword else ""
+    body = inst.text[len(consumed) :]
     if not body.strip():
         raise DockerfileError("ONBUILD needs an instruction", path, inst.line)
     prefix = f"# escape={escape}\n" if escape != "\\" else ""
@@ -417,7 +421,7 @@ def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | N
         raise DockerfileError(f"ONBUILD: {e}", path, inst.line) from None
     if not commands:
         return None
-    offset = inst.start_line - 1 - prefix.count("\n")
+    offset = inst.start_line - 1 + consumed.count("\n") - prefix.count("\n")
     inner_lines = (prefix + body).split("\n")
     inner = _instruction(commands[0], inner_lines, commands[0].start_line - 1, escape, path)
     if inner.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
