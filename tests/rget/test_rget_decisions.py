@@ -218,6 +218,28 @@ def test_retries_run_out_with_one_line_naming_url_and_status(tmp_path: Path) -> 
 
 
 @responses.activate
+def test_5xx_to_the_probe_and_to_one_stream_name_the_url_once(tmp_path: Path) -> None:
+    responses.add(responses.GET, URL, status=503)
+    with pytest.raises(RgetError) as e:
+        download(URL, tmp_path / "o", Options(retries=1))
+    assert str(e.value) == f"{URL}: HTTP 503 Service Unavailable (gave up after 2 attempts)"
+    assert len(responses.calls) == 2
+    plain = "https://releases.example/plain"  # no ranges; its stream is cut short, then the server is busy
+    n = {"calls": 0}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        n["calls"] += 1
+        return (200, {"Content-Length": "100"}, b"short") if n["calls"] == 1 else (503, {}, b"")
+
+    responses.add_callback(responses.GET, plain, callback=answer)
+    with pytest.raises(RgetError) as e:
+        download(plain, tmp_path / "o", Options(retries=1))
+    assert str(e.value) == f"{plain}: HTTP 503 Service Unavailable (gave up after 2 attempts)"
+    assert n["calls"] == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@responses.activate
 def test_dropped_connection_during_probe_is_retried(tmp_path: Path) -> None:
     data = pattern(2000)
     responses.add(responses.GET, URL, body=requests.ConnectionError("reset"))

@@ -84,6 +84,8 @@ def describe(exc: BaseException, timeout: float) -> str:
         if "RemoteDisconnected" in text or "Connection aborted" in text:
             return "connection closed by the server"
         return "connection failed"
+    if isinstance(exc, HttpError):
+        return exc.cause
     if isinstance(exc, RgetError):
         return text
     return text or type(exc).__name__
@@ -257,9 +259,7 @@ class Ranges:
             if status in EXPIRED_STATUS and url != remote.url:
                 self._reresolve(url)
                 raise _Expired(f"{where}: HTTP {status}, URL re-resolved")
-            if status in RETRY_STATUS:
-                raise Retryable(f"HTTP {status} {resp.reason or ''}".rstrip())
-            raise HttpError(where, status, resp.reason or "")
+            raise _refused(resp, where)
 
     def _stream(self, resp: requests.Response, block: Block, buf: memoryview) -> None:
         start = block.pos
@@ -290,6 +290,13 @@ class _Expired(Retryable):
     """A signed URL expired and was re-resolved: retry at once."""
 
 
+def _refused(resp: requests.Response, where: str) -> RgetError:
+    """The error for an answer we cannot use: worth a retry for 5xx/429 (the caller names the URL), else final."""
+    if resp.status_code in RETRY_STATUS:
+        return Retryable(f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+    return HttpError(where, resp.status_code, resp.reason or "")
+
+
 def _probe(session: requests.Session, url: str, opts: Options) -> tuple[Remote, requests.Response | None]:
     failures = 0
     while True:
@@ -303,7 +310,7 @@ def _probe(session: requests.Session, url: str, opts: Options) -> tuple[Remote, 
             cause = e
         failures += 1
         if failures > opts.retries:
-            raise RgetError(f"{url}: {describe(cause, opts.timeout)}")
+            raise RgetError(f"{url}: {describe(cause, opts.timeout)} (gave up after {failures} attempts)")
         time.sleep(backoff(failures))
 
 
@@ -327,10 +334,7 @@ def _single(
                     session, remote.url, original=remote.url, headers=opts.headers, timeout=opts.timeout
                 )
                 if body.status_code != 200:
-                    error = HttpError(shown(answered, remote.url), body.status_code, body.reason or "")
-                    if body.status_code in RETRY_STATUS:
-                        raise Retryable(str(error))
-                    raise error
+                    raise _refused(body, shown(answered, remote.url))
             length = body.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             reporter.restart(expected)
@@ -340,7 +344,7 @@ def _single(
                 done += n
                 reporter.update(done)
             if expected is not None and done != expected:
-                raise Retryable(f"{shown(answered, remote.url)}: got {done} of {expected} bytes")
+                raise Retryable(f"got {done} of {expected} bytes")
             return done
         except (Retryable, requests.RequestException) as e:
             failures += 1

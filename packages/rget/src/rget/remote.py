@@ -69,7 +69,9 @@ class HttpError(RgetError):
     """A response we cannot use: names the URL and the HTTP status."""
 
     def __init__(self, url: str, status: int, reason: str) -> None:
-        super().__init__(f"{url}: HTTP {status} {reason}".rstrip())
+        self.cause = f"HTTP {status} {reason}".rstrip()
+        """The status without the URL, for messages that name the URL themselves."""
+        super().__init__(f"{url}: {self.cause}")
         self.status = status
 
 
