@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system.docker_fixtures import free_port, stop_process
+
 SERVERS = ("plain", "limited", "redirect", "noranges")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -45,13 +47,6 @@ class Nginx:
     def url(self, server: str, name: str = "") -> str:
         """``http://127.0.0.1:PORT/name`` on one of :data:`SERVERS`."""
         return f"http://127.0.0.1:{self.ports[server]}/{name.lstrip('/')}"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the kernel picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _config(prefix: Path, root: Path, ports: dict[str, int], rate: str) -> str:
@@ -127,12 +122,7 @@ def start_nginx(prefix: Path, root: Path | None = None, rate: str = "10m") -> It
         _wait_listening(ports, proc, log, time.monotonic() + 10)
         yield Nginx(root, ports, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
 
 
 @pytest.fixture(scope="session")
