@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from castage import __version__
+from castage import __version__, cli
 from castage.cli import app
 from dockit.cli import run
 from tests.castage.scripts import shellcheck
@@ -114,3 +115,97 @@ def test_the_readme_shows_what_castage_prints(
                 assert out + err == expected, args_line
             shown += 1
     assert shown == 4
+
+
+def test_plain_runs_never_import_typer(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(EXAMPLE.read_bytes())
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", CASTAGE, "-i", "r/app", "--mode", "buildx"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0 and "(buildx mode)" in out.stdout
+    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "castage.script" in modules
+    assert not modules & {"typer", "rich", "click"}
+
+
+def test_options_table_matches_the_typer_command() -> None:
+    import typer.main
+
+    command = typer.main.get_command(cli.build_app())
+    declared = {
+        (tuple(sorted(p.opts)), not getattr(p, "is_flag", False), bool(getattr(p, "multiple", False)))
+        for p in command.params
+        if p.param_type_name == "option" and "--version" not in p.opts
+    }
+    assert declared == {(tuple(sorted(o.names)), o.value, o.multiple) for o in cli.OPTIONS}
+    assert [p.name for p in command.params if p.param_type_name == "argument"] == []
+
+
+# Both paths on the same command lines, in process: exit code, stdout and stderr must be identical.
+SAME = [
+    ["-i", "r/app"],
+    ["--image=r/app", "--push"],
+    ["-ir/app", "-f", "Dockerfile", "-p", "ctx", "-t", "build"],
+    ["-i", "r/app", "--mode", "gha", "--build-arg", "A=1", "--build-arg", "B"],
+    ["-i", "r/app", "--mode=buildx", "-t", "runtime", "--push"],
+    ["-i", "r/app", "-i", "127.0.0.1:5000/x"],
+    ["-i", "r/app", "-f", "-"],
+    ["-i", "r/app", "-f", "nope"],
+    ["-i", "r/app", "-t", "zz"],
+    ["-i", "r/app:v2"],
+    ["-i", "R/app"],
+    ["-i", "r/app", "-p", "-"],
+    ["-i", "r/app", "-p", ""],
+    ["-i", "r/app", "--build-arg", "=x"],
+]
+
+
+def _invoke(argv: list[str], fast: bool, capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
+    with pytest.raises(SystemExit) as e:
+        if fast:
+            cli.main(argv)
+        else:
+            run(cli.build_app(), "castage", argv)
+    out, err = capsys.readouterr()
+    return e.value.code, out, err
+
+
+@pytest.mark.parametrize("argv", SAME, ids=[" ".join(a) for a in SAME])
+def test_fast_path_and_typer_path_agree(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_bytes(EXAMPLE.read_bytes())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"FROM alpine AS one\n")))
+    fast = _invoke(argv, True, capsys)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"FROM alpine AS one\n")))
+    slow = _invoke(argv, False, capsys)
+    assert fast == slow
+    assert fast[1] or fast[2]  # the command did something observable
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["-f", "Dockerfile"],  # no --image: typer says it is missing
+        ["-i", "r/app", "--mode", "kaniko"],
+        ["-i", "r/app", "--mode", "GHA"],
+        ["-i", "r/app", "extra"],
+        ["-i"],
+        ["-i", "r/app", "--push=1"],
+        ["--", "-i", "r/app"],
+        ["-i", "r/app", "--debug"],
+    ],
+)
+def test_fast_path_leaves_these_to_typer(argv: list[str]) -> None:
+    assert cli.plain_options(argv) is None
+
+
+def test_fast_path_takes_the_plain_ones() -> None:
+    for argv in SAME:
+        assert cli.plain_options(argv) is not None, argv
