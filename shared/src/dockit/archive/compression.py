@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import IO, Any, cast
 
-from dockit.archive.tarstream import BLOCK, ByteSource
+from dockit.archive.tarstream import BLOCK, CHUNK, BufferedSource, ByteSource
 from dockit.errors import ArchiveError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_CHUNK = 1 << 20
-_FILL = 256 << 10
 
 
 def sniff(head: bytes) -> str | None:
@@ -39,7 +37,7 @@ class _Reader:
         self.src = src
 
     def read(self, n: int = -1) -> bytes:
-        return self.src.read(n if n >= 0 else _CHUNK)
+        return self.src.read(n if n >= 0 else CHUNK)
 
     def readinto(self, buf: Any) -> int:
         data = self.src.read(len(buf))
@@ -50,13 +48,14 @@ class _Reader:
         return True
 
 
-class Decompressed:
+class Decompressed(BufferedSource):
     """A ByteSource over the decompressed bytes of another source."""
 
+    truncated = "truncated (data runs past the end of the layer)"
+
     def __init__(self, src: ByteSource, compression: str, label: str) -> None:
+        super().__init__()
         self.label = label
-        self._buf = b""
-        self._pos = 0
         self.stream: Any
         if compression == "gzip":
             try:
@@ -84,41 +83,3 @@ class Decompressed:
             raise
         except Exception as e:  # zlib.error, EOFError, zstd.ZstdError, gzip.BadGzipFile: all mean a bad layer
             raise ArchiveError(f"corrupt compressed layer: {e}", path=self.label) from None
-
-    # Headers and small files are served from a buffer: one call into the decompressor per _FILL bytes, not two
-    # per tar member (on a layer of small files that halves the time).
-    def read(self, n: int) -> bytes:
-        buf, pos = self._buf, self._pos
-        if pos + n <= len(buf):
-            self._pos = pos + n
-            return buf[pos : pos + n]
-        parts = [buf[pos:]]
-        got = len(buf) - pos
-        self._buf, self._pos = b"", 0
-        while got < n:
-            chunk = self._pull(max(_FILL, n - got))
-            if not chunk:
-                break
-            take = n - got
-            if len(chunk) > take:
-                self._buf, self._pos = chunk, take
-                chunk = chunk[:take]
-            parts.append(chunk)
-            got += len(chunk)
-        return b"".join(parts)
-
-    def skip(self, n: int) -> None:
-        avail = len(self._buf) - self._pos
-        if n <= avail:
-            self._pos += n
-            return
-        n -= avail
-        self._buf, self._pos = b"", 0
-        while n > 0:
-            chunk = self._pull(min(max(n, _FILL), _CHUNK))
-            if not chunk:
-                raise ArchiveError("truncated (data runs past the end of the layer)", path=self.label)
-            if len(chunk) > n:
-                self._buf, self._pos = chunk, n
-                return
-            n -= len(chunk)

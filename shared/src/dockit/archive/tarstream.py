@@ -23,8 +23,8 @@ ZERO_BLOCK = bytes(BLOCK)
 MAX_META = 1 << 20  # a PAX record set or GNU long name larger than this is hostile, not a real path
 MAX_MEMBERS = 1_000_000  # headers per tar (big real layers have ~300k): a header bomb stops here, at ~250 MB
 HEADER_ONLY = frozenset("123456")  # Go's isHeaderOnlyType: these carry no data whatever their size field says
-_CHUNK = 1 << 20
-_FILL = 256 << 10
+CHUNK = 1 << 20  # the most one skip step moves
+FILL = 256 << 10  # the least a buffered source asks of the layer below
 
 
 class ByteSource(Protocol):
@@ -81,8 +81,7 @@ class StreamSource:
     def __init__(self, raw: IO[bytes], label: str) -> None:
         self.raw = raw
         self.label = label
-        self.pos = 0
-        self._scratch = bytearray(_CHUNK)
+        self._scratch = bytearray(CHUNK)
 
     def read(self, n: int) -> bytes:
         data = self.raw.read(n)
@@ -98,49 +97,54 @@ class StreamSource:
                 parts.append(more)
                 got += len(more)
             data = b"".join(parts)
-        self.pos += len(data)
         return data
 
     def skip(self, n: int) -> None:
         view = memoryview(self._scratch)
         readinto = getattr(self.raw, "readinto", None)
         while n > 0:
-            want = min(n, _CHUNK)
+            want = min(n, CHUNK)
             got = readinto(view[:want]) if readinto is not None else len(self.raw.read(want) or b"")
             if not got:
                 raise ArchiveError("truncated (data runs past the end)", path=self.label)
             n -= got
-            self.pos += got
 
 
-class FdSource:
-    """A pipe (``docker save | dlayer``) read at the file-descriptor level: ``skip`` moves the data to /dev/null with
-    splice(2), inside the kernel, instead of copying it through Python (falls back to reading when splice cannot)."""
+class BufferedSource:
+    """A ByteSource over a lower one that hands out big chunks (a pipe, a decompressor): headers and small files
+    are served from the last chunk, so the lower source is called once per FILL bytes, not twice per tar member
+    (on a layer of small files that halves the time). Subclasses give ``_pull``; ``_discard`` may move data past
+    more cheaply than pulling it."""
 
-    def __init__(self, fd: int, label: str) -> None:
-        self.fd = fd
-        self.label = label
-        self.pos = 0
+    label: str
+    truncated = "truncated (data runs past the end)"
+
+    def __init__(self) -> None:
         self._buf = b""
         self._off = 0
-        self._sink: int | None = None
-        self._splice = hasattr(os, "splice")
-        # A 1 MiB pipe buffer (the unprivileged maximum) instead of 64 KiB: a sixteenth of the wake-ups for the
-        # writer and for us (docker save | dlayer moves a gigabyte through it)
-        with contextlib.suppress(OSError, AttributeError):
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+    def _pull(self, n: int) -> bytes:
+        """Up to ``n`` bytes from the lower source (fewer only at its end)."""
+        raise NotImplementedError
+
+    def _discard(self, n: int) -> int:
+        """Move up to ``n`` bytes forward in the lower source; how many moved (0 at its end)."""
+        chunk = self._pull(min(max(n, FILL), CHUNK))
+        if len(chunk) > n:
+            self._buf, self._off = chunk, n
+            return n
+        return len(chunk)
 
     def read(self, n: int) -> bytes:
         buf, off = self._buf, self._off
         if off + n <= len(buf):
             self._off = off + n
-            self.pos += n
             return buf[off : off + n]
         parts = [buf[off:]]
         got = len(buf) - off
         self._buf, self._off = b"", 0
         while got < n:
-            chunk = os.read(self.fd, max(_FILL, n - got))
+            chunk = self._pull(max(FILL, n - got))
             if not chunk:
                 break
             take = n - got
@@ -149,34 +153,49 @@ class FdSource:
                 chunk = chunk[:take]
             parts.append(chunk)
             got += len(chunk)
-        self.pos += got
         return b"".join(parts)
 
     def skip(self, n: int) -> None:
         avail = len(self._buf) - self._off
         if n <= avail:
             self._off += n
-            self.pos += n
             return
         self._buf, self._off = b"", 0
-        self.pos += avail
         n -= avail
         while n > 0:
             moved = self._discard(n)
             if not moved:
-                raise ArchiveError("truncated (data runs past the end)", path=self.label)
+                raise ArchiveError(self.truncated, path=self.label)
             n -= moved
-            self.pos += moved
+
+
+class FdSource(BufferedSource):
+    """A pipe (``docker save | dlayer``) read at the file-descriptor level: ``skip`` moves the data to /dev/null with
+    splice(2), inside the kernel, instead of copying it through Python (falls back to reading when splice cannot)."""
+
+    def __init__(self, fd: int, label: str) -> None:
+        super().__init__()
+        self.fd = fd
+        self.label = label
+        self._sink: int | None = None
+        self._splice = hasattr(os, "splice")
+        # A 1 MiB pipe buffer (the unprivileged maximum) instead of 64 KiB: a sixteenth of the wake-ups for the
+        # writer and for us (docker save | dlayer moves a gigabyte through it)
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+    def _pull(self, n: int) -> bytes:
+        return os.read(self.fd, n)
 
     def _discard(self, n: int) -> int:
-        if self._splice and n >= _FILL:
+        if self._splice and n >= FILL:
             try:
                 if self._sink is None:
                     self._sink = os.open(os.devnull, os.O_WRONLY)
                 return os.splice(self.fd, self._sink, min(n, 1 << 30))
             except OSError:  # not a pipe, or a kernel without splice to /dev/null
                 self._splice = False
-        return len(os.read(self.fd, min(n, _CHUNK)))
+        return len(os.read(self.fd, min(n, CHUNK)))
 
     def close(self) -> None:
         """Close the /dev/null sink (the fd itself belongs to the caller)."""
