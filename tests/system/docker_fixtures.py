@@ -186,6 +186,32 @@ def _build_flags(
     return flags + list(extra)
 
 
+def _build(
+    head: list[str],
+    env: Mapping[str, str],
+    root: Path,
+    context: Path,
+    dockerfile: str | Path | None,
+    tag: str | None,
+    target: str | None,
+    build_args: Mapping[str, str] | None,
+    extra: Sequence[str],
+    check: bool,
+) -> BuildResult:
+    """Run a builder's command line ``head`` (``docker build``, ``buildah bud``: both take the same flags) with an
+    iidfile in a scratch directory under ``root``; the build's id and merged output."""
+    scratch = Path(tempfile.mkdtemp(prefix="build-", dir=root))
+    iidfile = scratch / "iid"
+    cmd = [*head, "--iidfile", str(iidfile), *_dockerfile_args(dockerfile, scratch)]
+    cmd += [*_build_flags(tag, target, build_args, extra), str(context)]
+    proc = run(cmd, env=env, check=False, merge=True)
+    image_id = iidfile.read_text().strip() if iidfile.exists() else ""
+    shutil.rmtree(scratch, ignore_errors=True)
+    if check and proc.returncode != 0:
+        raise CommandError(proc.returncode, proc.args, proc.stdout)
+    return BuildResult(image_id, tag, proc.stdout, proc.returncode)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # The base image: Debian's static busybox, as a docker-archive written here byte for byte the same on every machine
 # (fixed mtimes and owners), so its image id is stable and `docker load` after a prune restores the very same base.
@@ -399,16 +425,8 @@ class Dockerd:
         """``docker build`` (classic builder, ``--network none``) of ``context``; ``dockerfile`` is a path (Path)
         or the Dockerfile's text (str), default ``context/Dockerfile``. ``extra`` goes before the context, e.g.
         ``("--cache-from", "127.0.0.1:5000/app:deps")``. A failed build raises unless ``check=False``."""
-        scratch = Path(tempfile.mkdtemp(prefix="build-", dir=self.root))
-        iidfile = scratch / "iid"
-        cmd = [self.client, "build", "--network", "none", "--iidfile", str(iidfile)]
-        cmd += _dockerfile_args(dockerfile, scratch) + _build_flags(tag, target, build_args, extra) + [str(context)]
-        proc = run(cmd, env=self.env, check=False, merge=True)
-        image_id = iidfile.read_text().strip() if iidfile.exists() else ""
-        shutil.rmtree(scratch, ignore_errors=True)
-        if check and proc.returncode != 0:
-            raise CommandError(proc.returncode, proc.args, proc.stdout)
-        return BuildResult(image_id, tag, proc.stdout, proc.returncode)
+        head = [self.client, "build", "--network", "none"]
+        return _build(head, self.env, self.root, context, dockerfile, tag, target, build_args, extra, check)
 
     def save(self, image: str, path: Path) -> Path:
         """``docker save image -o path`` (legacy docker-archive format in Docker 20.10)."""
@@ -499,18 +517,9 @@ class Buildah:
     ) -> BuildResult:
         """``buildah bud --layers`` (``layers=False`` squashes each stage into one layer), same contract as
         :meth:`Dockerd.build`."""
-        scratch = Path(tempfile.mkdtemp(prefix="build-", dir=self.root))
-        iidfile = scratch / "iid"
-        cmd = [self.binary, *self.flags, "bud", "--isolation", "chroot", f"--layers={str(layers).lower()}"]
-        cmd += ["--identity-label=false"]  # else every image carries io.buildah.version: not what the Dockerfile says
-        cmd += ["--iidfile", str(iidfile)]
-        cmd += _dockerfile_args(dockerfile, scratch) + _build_flags(tag, target, build_args, extra) + [str(context)]
-        proc = run(cmd, env=self.env, check=False, merge=True)
-        image_id = iidfile.read_text().strip() if iidfile.exists() else ""
-        shutil.rmtree(scratch, ignore_errors=True)
-        if check and proc.returncode != 0:
-            raise CommandError(proc.returncode, proc.args, proc.stdout)
-        return BuildResult(image_id, tag, proc.stdout, proc.returncode)
+        head = [self.binary, *self.flags, "bud", "--isolation", "chroot", f"--layers={str(layers).lower()}"]
+        head += ["--identity-label=false"]  # else every image carries io.buildah.version: not what the Dockerfile says
+        return _build(head, self.env, self.root, context, dockerfile, tag, target, build_args, extra, check)
 
     def push(self, image: str, destination: str, *flags: str) -> None:
         """``buildah push [flags] image destination``, e.g. ``oci-archive:/x.tar:tag``, ``docker://HOST/x:tag``."""
