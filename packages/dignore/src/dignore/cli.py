@@ -1,15 +1,31 @@
-"""dignore's command line: a thin typer layer over :mod:`dignore.command`."""
+"""dignore's command line: a thin typer layer over :func:`dignore.command.execute`.
 
-from __future__ import annotations
+Importing typer costs more than the rest of a typical dignore run, so ``main()`` reads plain command lines itself
+(:mod:`dockit.fastcli`) and builds the typer app only for ``--help``, ``--version`` and mistakes. ``OPTIONS`` must
+list exactly the options the typer command declares; tests check that, and that both paths behave the same.
+"""
+
+# No `from __future__ import annotations` here: typer evaluates the command's annotations, and the command is defined
+# inside build_app(), where string annotations could not see its local `typer`.
 
 import sys
-from typing import Annotated, NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import typer
+from dockit.fastcli import Option, guard, parse_plain
 
-from dignore import __version__
-from dockit.cli import version_callback
+if TYPE_CHECKING:
+    import typer
 
+TOOL = "dignore"
+OPTIONS = [
+    Option("context", ("-C", "--context")),
+    Option("output", ("-o", "--output")),
+    Option("dockerfile", ("-f", "--dockerfile")),
+    Option("target", ("-t", "--target")),
+    Option("exclude_root_files", ("--exclude-root-files",), value=False),
+    Option("check", ("--check",), value=False),
+]
 HELP = """Print the .dockerignore that leaves in the build context only what the service needs: the DIRs (and the \
 paths the Dockerfile reads with -f), the files at the context root, and nothing else. Each DIR's own .dockerignore \
 is carried over, rewritten relative to the context root.
@@ -17,57 +33,81 @@ is carried over, rewritten relative to the context root.
 Example: dignore svc/api lib/common > .dockerignore
 """
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+def build_app() -> "typer.Typer":
+    """The typer app (imports typer: about 0.05 s)."""
+    import typer
+
+    from dignore import __version__
+    from dignore.command import Options, execute
+    from dockit.cli import version_callback
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.command(help=HELP)
+    def dignore(
+        dirs: Annotated[list[str] | None, typer.Argument(metavar="DIR...", help="Directories to keep.")] = None,
+        context: Annotated[
+            str, typer.Option("-C", "--context", metavar="ROOT", help="Build context root; DIRs are relative to it.")
+        ] = ".",
+        output: Annotated[
+            str, typer.Option("-o", "--output", metavar="PATH", help="Write here, atomically ('-': stdout).")
+        ] = "-",
+        dockerfile: Annotated[
+            str | None,
+            typer.Option(
+                "-f",
+                "--dockerfile",
+                metavar="PATH",
+                help="Also keep what this Dockerfile reads from the context (COPY/ADD sources, RUN bind mounts).",
+            ),
+        ] = None,
+        target: Annotated[
+            str | None,
+            typer.Option("-t", "--target", metavar="STAGE", help="With -f: the stage built (default: last)."),
+        ] = None,
+        exclude_root_files: Annotated[
+            bool, typer.Option("--exclude-root-files", help="Leave out the files at the context root too.")
+        ] = False,
+        check: Annotated[
+            bool, typer.Option("--check", help="Print the context's files and bytes before and after, to stderr.")
+        ] = False,
+        version: Annotated[
+            bool,
+            typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
+        ] = False,
+    ) -> None:
+        execute(Options(list(dirs or []), context, output, dockerfile, target, exclude_root_files, check))
+
+    return app
 
 
-@app.command(help=HELP)
-def dignore(
-    dirs: Annotated[list[str] | None, typer.Argument(metavar="DIR...", help="Directories to keep.")] = None,
-    context: Annotated[
-        str, typer.Option("-C", "--context", metavar="ROOT", help="Build context root; DIRs are relative to it.")
-    ] = ".",
-    output: Annotated[
-        str, typer.Option("-o", "--output", metavar="PATH", help="Write here, atomically ('-': stdout).")
-    ] = "-",
-    dockerfile: Annotated[
-        str | None,
-        typer.Option(
-            "-f",
-            "--dockerfile",
-            metavar="PATH",
-            help="Also keep what this Dockerfile reads from the context (COPY/ADD sources, RUN bind mounts).",
-        ),
-    ] = None,
-    target: Annotated[
-        str | None, typer.Option("-t", "--target", metavar="STAGE", help="With -f: the stage built (default: last).")
-    ] = None,
-    exclude_root_files: Annotated[
-        bool, typer.Option("--exclude-root-files", help="Leave out the files at the context root too.")
-    ] = False,
-    check: Annotated[
-        bool, typer.Option("--check", help="Print the context's files and bytes before and after, to stderr.")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=version_callback("dignore", __version__), is_eager=True, help="Version."),
-    ] = False,
-) -> int:
-    from dignore.command import Options, check_context, dockerignore
-    from dockit.cli import write_output
-
-    opts = Options(list(dirs or []), context, output, dockerfile, target, exclude_root_files)
-    result = dockerignore(opts)
-    for warning in result.warnings:
-        print(f"dignore: warning: {warning}", file=sys.stderr)
-    if check:
-        sys.stderr.write(check_context(context, result.text).report())
-    # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
-    write_output(output, result.text.encode("utf-8", "surrogateescape"))
-    return 0
+def plain_options(args: Sequence[str]) -> dict[str, Any] | None:
+    """The fields of :class:`dignore.command.Options` a plain command line gives; None when typer must handle it."""
+    # DIR... takes any number of words: give parse_plain a name for each one it could be
+    slots = [f"dir {i}" for i in range(len(args))]
+    values = parse_plain(args, OPTIONS, slots)
+    if values is None:
+        return None
+    values["dirs"] = [values.pop(slot) for slot in slots if slot in values]
+    return values
 
 
-def main() -> NoReturn:
-    """Console script entry point."""
+def __getattr__(name: str) -> Any:
+    if name == "app":  # built on first use, so importing dignore.cli stays cheap
+        globals()["app"] = app = build_app()
+        return app
+    raise AttributeError(name)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The console script: plain command lines run directly, everything else goes through typer."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    plain = plain_options(args)
+    if plain is not None:
+        from dignore.command import Options, execute
+
+        guard(TOOL, lambda: execute(Options(**plain)))
     from dockit.cli import run
 
-    run(app, "dignore")
+    run(build_app(), TOOL, args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,20 @@ class Options:
     dockerfile: str | None = None
     target: str | None = None
     exclude_root_files: bool = False
+    check: bool = False  # print the context's figures before and after, to stderr
+
+
+def execute(opts: Options) -> None:
+    """What the command line does: warnings and ``--check`` figures on stderr, the .dockerignore to ``output``."""
+    from dockit.cli import write_output
+
+    result = dockerignore(opts)
+    for warning in result.warnings:
+        print(f"dignore: warning: {warning}", file=sys.stderr)
+    if opts.check:
+        sys.stderr.write(check_context(opts.context, result.text).report())
+    # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
+    write_output(opts.output, result.text.encode("utf-8", "surrogateescape"))
 
 
 def command_line(opts: Options) -> str:
