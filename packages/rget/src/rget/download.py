@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,8 +157,8 @@ class Ranges:
         """Bytes not yet written."""
         return sum(b.left for b in self.blocks)
 
-    def run(self, checkpoint: Iterator[None]) -> None:
-        """Fetch everything; ``checkpoint`` is advanced about once a second (saves the resume state).
+    def run(self, checkpoint: Callable[[], None]) -> None:
+        """Fetch everything; ``checkpoint`` is called about once a second (saves the resume state).
 
         On the first error it returns at once: a worker stuck in a read of a silent connection must not hold up
         the failure or the restart (workers stop at their next chunk; see :meth:`alive`).
@@ -176,7 +176,7 @@ class Ranges:
                 alive[0].join(0.1)  # a timed join lets Ctrl-C reach the main thread promptly
                 self.reporter.update(size - self.remaining())
                 if time.monotonic() - last >= STATE_EVERY:
-                    next(checkpoint, None)
+                    checkpoint()
                     last = time.monotonic()
         except BaseException:
             self.stop.set()
@@ -449,7 +449,6 @@ def _parallel(
     """
     assert remote.size
     state = State.load(state_path) if opts.resume else None
-    blocks: list[Block] | None = None
     if state is not None and state.matches(remote) and part.exists() and part.stat().st_size == remote.size:
         blocks = spread(state.blocks, opts.connections)
         fd = _open_part(part, remote.size, fresh=False)
@@ -464,15 +463,13 @@ def _parallel(
     state = State(remote.url, remote.size, remote.etag, remote.last_modified, blocks)
     resumable = remote.validator is not None
 
-    def checkpoint() -> Iterator[None]:
-        while True:
-            if resumable:
-                state.save(state_path)
-            yield
+    def checkpoint() -> None:
+        if resumable:
+            state.save(state_path)
 
     ranges = Ranges(session, remote, opts, fd, blocks, reporter)
     try:
-        ranges.run(checkpoint())
+        ranges.run(checkpoint)
     except RemoteChanged:
         raise
     except BaseException as e:

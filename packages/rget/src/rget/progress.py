@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any, TextIO
 
 
@@ -16,7 +15,6 @@ class Reporter:
         self.bar = not quiet and self.stream.isatty()
         self._progress: Any = None
         self._task: Any = None
-        self._started = time.monotonic()
 
     def log(self, message: str) -> None:
         """A verbose line (``-v``), printed above the bar if there is one."""
@@ -29,7 +27,6 @@ class Reporter:
 
     def start(self, total: int | None, name: str) -> None:
         """Begin a transfer of ``total`` bytes (None when the server did not say)."""
-        self._started = time.monotonic()
         if not self.bar:
             return
         # Imported only on a terminal: rich costs start-up time that pipes and build logs never need.
@@ -70,7 +67,3 @@ class Reporter:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-
-    def elapsed(self) -> float:
-        """Seconds since :meth:`start`."""
-        return time.monotonic() - self._started
