@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
 from dockit.archive.layers import Prefixed, scan_layer
-from dockit.archive.model import Entry
+from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, Limited, clean_name, walk
 from dockit.errors import ArchiveError
 
@@ -60,6 +60,17 @@ class Store:
         """A member name as the store keys it (``./`` and leading ``/`` dropped)."""
         return clean_name(name, self.label).lstrip("/")
 
+    def note_link(self, name: str, flag: str, link: str) -> bool:
+        """Remember a member that is a link (a symlink's target is relative to its directory, a hardlink's to the
+        root); False for any other member."""
+        if flag == SYMLINK:
+            self.links[name] = link
+        elif flag == HARDLINK:
+            self.links[name] = "/" + link.lstrip("/")
+        else:
+            return False
+        return True
+
     def keep(self, name: str, data: bytes) -> None:
         """Keep a JSON member, within the total budget."""
         self.doc_bytes += len(data)
@@ -101,11 +112,9 @@ class TarFileStore(Store):
 
         def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
             name = self.normalize(member)
-            if flag == "2":
-                self.links[name] = link
-            elif flag == "1":
-                self.links[name] = "/" + link.lstrip("/")
-            elif flag == "0":
+            if self.note_link(name, flag, link):
+                return 0
+            if flag == REGULAR:
                 start = region.pos
                 if size <= MAX_DOC:
                     data = Limited(region, size, path)
@@ -145,11 +154,9 @@ class StreamStore(Store):
 
         def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
             name = self.normalize(member)
-            if flag == "2":
-                self.links[name] = link
-            elif flag == "1":
-                self.links[name] = "/" + link.lstrip("/")
-            elif flag == "0":
+            if self.note_link(name, flag, link):
+                return 0
+            if flag == REGULAR:
                 data = Limited(src, size, label)
                 head = data.read(min(size, BLOCK))
                 if size <= MAX_DOC and _looks_json(head):
