@@ -76,6 +76,15 @@ def test_diff(dockerfile: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]])
+def test_diff_compares_with_the_text_the_parser_read(check: list[str], tmp_path: Path) -> None:
+    # The parser strips one BOM; a second one is part of the text and stays in the output: nothing changed.
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf# c\nFROM a\nRUN x\n")
+    done = minid("--diff", *check, str(path))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
 def test_stats_on_stderr(dockerfile: Path) -> None:
     done = minid("--stats", str(dockerfile))
     assert (done.stdout, done.stderr) == (RESULT, "stage 0: 2 -> 1 layers\n")

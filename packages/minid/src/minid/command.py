@@ -79,26 +79,21 @@ def execute(opts: Options) -> int:
         ]
         return max(codes)
     path = input_path(opts.dockerfile, opts.file)
-    data = read_bytes(path)
-    result = minify(data, display_name(path))
+    result = minify(read_bytes(path), display_name(path))
     if opts.stats:
         sys.stderr.write(stats_report(result))
         sys.stderr.flush()
     if opts.check:
         sys.stdout.write(check_report(result, path))
         if opts.diff:
-            sys.stdout.write(unified_diff(data.decode("utf-8", "replace").lstrip("\ufeff"), result.text, path))
+            sys.stdout.write(unified_diff(result.source, result.text, path))
         sys.stdout.flush()
         return 1 if result.changed else 0
     if opts.diff:
-        write_output(opts.output, unified_diff(_source(data), result.text, path))
+        write_output(opts.output, unified_diff(result.source, result.text, path))
         return 0
     write_output(opts.output, result.text)
     return 0
-
-
-def _source(data: bytes) -> str:
-    return data.decode("utf-8").removeprefix("\ufeff")
 
 
 def split_file_option(args: list[str]) -> tuple[str | None, list[str]]:

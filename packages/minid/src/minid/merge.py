@@ -68,11 +68,12 @@ class StageStats:
 
 @dataclass
 class Result:
-    """The rewritten Dockerfile text, the merges made, and layers per stage."""
+    """The rewritten Dockerfile text, the merges made, layers per stage, and the source text as the parser read it."""
 
     text: str
     merges: list[Merge] = field(default_factory=list)
     stats: list[StageStats] = field(default_factory=list)
+    source: str = ""
 
     @property
     def changed(self) -> bool:
@@ -122,7 +123,7 @@ def minify(data: bytes | str, path: str = "Dockerfile") -> Result:
                     after -= len(part) - 1
         stats.append(StageStats(stage.index, stage.label, before, after))
     out.append(df.trailer)
-    return Result("".join(out), merges, stats)
+    return Result("".join(out), merges, stats, df.source)
 
 
 # --- shells -----------------------------------------------------------------------------------------------------
