@@ -2,8 +2,8 @@
 
 Prints wall time, MiB/s, CPU seconds and peak RSS (median of 3 runs; curl once: it alone takes ~50 s), as ratios
 to the ideal (N x 10 MiB/s) and to aria2c at the same N; then the uncapped loopback against curl. For rget also
-the transfer alone ("xfer": probe to rename, as ``rget -v`` reports it), since wall time includes ~0.25 s of
-Python start-up (importing requests) that the C tools do not pay.
+the transfer alone ("xfer": probe to rename, as ``rget -v`` reports it), since wall time includes ~0.15 s of
+Python start-up (importing requests, byte-compiled as pip leaves it) that the C tools do not pay.
 Run: ``.venv/bin/python bench/bench_rget.py`` (or ``make bench TOOLS=rget``).
 """
 
@@ -23,13 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.rget.runners import RGET, RGET_SH  # noqa: E402
 from tests.system.http_fixtures import install_busybox, start_nginx  # noqa: E402
 
 MIB = 1024 * 1024
 SIZE = 512 * MIB
 RATE_MIB = 10
-RGET = Path(sys.executable).parent / "rget"
-RGET_SH = ROOT / "packages" / "rget" / "rget.sh"
 TIME = shutil.which("time") or "/usr/bin/time"  # GNU time (Debian package "time")
 
 
