@@ -36,7 +36,7 @@ def execute(opts: Options) -> None:
     for warning in result.warnings:
         print(f"dignore: warning: {warning}", file=sys.stderr)
     if opts.check:
-        sys.stderr.write(check_context(opts.context, result.text).report())
+        sys.stderr.write(check_context(opts.context, result.matcher).report())
     # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
     write_output(opts.output, result.text.encode("utf-8", "surrogateescape"))
 
@@ -60,9 +60,10 @@ def command_line(opts: Options) -> str:
 
 @dataclass
 class Generated:
-    """The .dockerignore text, and warnings about paths the Dockerfile reads that it leaves out."""
+    """The .dockerignore text, its patterns compiled, and warnings about paths the build needs that it leaves out."""
 
     text: str
+    matcher: PatternMatcher
     warnings: list[str]
 
 
@@ -86,16 +87,16 @@ def dockerignore(opts: Options) -> Generated:
         raise UsageError("give at least one DIR, or -f DOCKERFILE")
     kept = minimal(kept)
     text = generate(context, kept, not opts.exclude_root_files, command_line(opts))
-    return Generated(text, _unreachable(text, kept) + _left_out(text, kept, uses, opts))
+    matcher = PatternMatcher.parse(text, "generated .dockerignore")
+    return Generated(text, matcher, _unreachable(matcher, kept) + _left_out(matcher, kept, uses, opts))
 
 
 def _where(opts: Options, use: ContextUse) -> str:
     return f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
 
 
-def _unreachable(text: str, kept: list[Kept]) -> list[str]:
+def _unreachable(matcher: PatternMatcher, kept: list[Kept]) -> list[str]:
     """A warning for each kept path docker's walk never reaches (an escaped name in a directory above it)."""
-    matcher = PatternMatcher.parse(text)
     warnings = []
     for k in kept:
         parts = [] if k.path == "." else k.path.split("/") if k.glob else k.path.split("/")[:-1]
@@ -110,9 +111,8 @@ def _unreachable(text: str, kept: list[Kept]) -> list[str]:
     return warnings
 
 
-def _left_out(text: str, kept: list[Kept], uses: list[ContextUse], opts: Options) -> list[str]:
+def _left_out(matcher: PatternMatcher, kept: list[Kept], uses: list[ContextUse], opts: Options) -> list[str]:
     """A warning for each path the Dockerfile reads that a carried-over .dockerignore leaves out."""
-    matcher = PatternMatcher.parse(text)
     warnings = []
     for use in uses:
         if use.glob is None and use.path != "." and matcher.matches(use.path):
@@ -140,10 +140,10 @@ class Check:
         )
 
 
-def check_context(context: str, generated: str) -> Check:
-    """Walk the context twice, as docker would with the current .dockerignore and with ``generated``."""
+def check_context(context: str, generated: PatternMatcher) -> Check:
+    """Walk the context twice, as docker would with the current .dockerignore and with the ``generated`` one."""
     before = ContextSize.of(walk_context(context, read_dockerignore(context)))
-    after = ContextSize.of(walk_context(context, PatternMatcher.parse(generated, "generated .dockerignore")))
+    after = ContextSize.of(walk_context(context, generated))
     return Check(before, after)
 
 
