@@ -59,9 +59,8 @@ def candidates(store: Store) -> list[Candidate]:
         return _merge(docker_save.candidates(store))
     if "index.json" in store.docs:
         return _merge(oci_layout.candidates(store))
-    if store.links or store.docs or getattr(store, "blobs", None) or getattr(store, "scanned", None):
-        raise ArchiveError("not an image archive: no manifest.json or index.json", path=store.label)
-    raise ArchiveError("empty archive", path=store.label)
+    # (an empty archive never gets here: every store refuses one as it opens)
+    raise ArchiveError("not an image archive: no manifest.json or index.json", path=store.label)
 
 
 def _merge(found: list[Candidate]) -> list[Candidate]:
@@ -83,7 +82,7 @@ def list_images(source: str | os.PathLike[str] | IO[bytes]) -> list[ImageRef]:
     try:
         return [c.ref for c in candidates(store)]
     finally:
-        _close(store)
+        store.close()
 
 
 def choose(found: list[Candidate], tag: str | None, platform: str | None, label: str) -> Candidate:
@@ -129,7 +128,7 @@ def read_image(
                 raise ArchiveError("layer is not a tar (nor a gzip or zstd one)", path=f"{store.label}:{name}")
         scanned = store.scan(chosen.layer_names)
     finally:
-        _close(store)
+        store.close()
     config = chosen.config
     history = [HistoryEntry.from_config(h) for h in config.get("history") or [] if isinstance(h, dict)]
     with_layer = iter([h for h in history if not h.empty_layer])
@@ -150,9 +149,3 @@ def read_image(
         config_digest=chosen.ref.config_digest,
         platform=chosen.ref.platform,
     )
-
-
-def _close(store: Store) -> None:
-    close = getattr(store, "close", None)
-    if close is not None:
-        close()

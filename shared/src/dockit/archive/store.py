@@ -90,6 +90,9 @@ class Store:
         """Read the named layer blobs into entries."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the store holds open (nothing, unless it keeps a file open)."""
+
 
 class TarFileStore(Store):
     """A seekable tar file: one pass over its headers (data skipped), layers read afterwards, in parallel."""
