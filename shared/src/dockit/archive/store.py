@@ -138,7 +138,7 @@ class TarFileStore(Store):
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
-        for name in sorted({self.resolve(n) for n in names}, key=lambda n: -self.blobs[n][1]):
+        for name in sorted({self.resolve(n) for n in names}):
             start, size = self.blobs[name]
             jobs.append((name, size, (self.fd, start, size, f"{self.label}:{name}", None)))
         return _scan_all(jobs)
@@ -221,7 +221,7 @@ class DirStore(Store):
             blob = self.root / name
             size = blob.stat().st_size
             jobs.append((name, size, (-1, 0, size, str(blob), str(blob))))
-        return _scan_all(sorted(jobs, key=lambda j: -j[1]))
+        return _scan_all(jobs)
 
 
 # A layer scan job: (fd, start, size, label, path). With a path the worker opens the file itself; without, it
@@ -269,6 +269,7 @@ def _scan_all(jobs: list[tuple[str, int, Job]]) -> dict[str, Scanned]:
     layers are worth it: a plain layer in a file is read by seeking, and sending its entries back costs about as
     much as parsing them (measured: 0.44 s with workers against 0.35 s without on the 1 GB bench docker-archive).
     """
+    jobs = sorted(jobs, key=lambda j: -j[1])  # the biggest first: a worker does not finish long after the others
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers > 1 and sum(size for _, size, job in jobs if _compressed(job)) >= PARALLEL_BYTES:
         import multiprocessing
