@@ -22,7 +22,17 @@ class RuleResult:
     message: str = ""
 
 
-def _float(name: str, value: str) -> float:
+def _threshold(name: str, value: str) -> float | None:
+    """A rule's threshold (a size for highestWastedBytes, else a number), None when ``disabled``; one that does
+    not parse is a UsageError."""
+    value = value.strip()
+    if value == DISABLED:
+        return None
+    if name == "highestWastedBytes":
+        try:
+            return parse_size(value)
+        except ValueError:
+            raise UsageError(f"--ci rule {name}: not a size: {value!r}") from None
     try:
         return float(value)
     except ValueError:
@@ -34,16 +44,7 @@ def check(settings: dict[str, str]) -> None:
     for name, value in settings.items():
         if name not in DEFAULTS:
             raise UsageError(f"unknown --ci rule {name!r}")
-        value = value.strip()
-        if value == DISABLED:
-            continue
-        if name == "highestWastedBytes":
-            try:
-                parse_size(value)
-            except ValueError:
-                raise UsageError(f"--ci rule {name}: not a size: {value!r}") from None
-        else:
-            _float(name, value)
+        _threshold(name, value)
 
 
 def evaluate(figures: DiveFigures, settings: dict[str, str] | None = None) -> list[RuleResult]:
@@ -51,36 +52,21 @@ def evaluate(figures: DiveFigures, settings: dict[str, str] | None = None) -> li
     values = {**DEFAULTS, **(settings or {})}
     results = []
     for name in sorted(values):
-        value = values[name].strip()
-        if value == DISABLED:
+        limit = _threshold(name, values[name])
+        if limit is None:
             results.append(RuleResult(name, "SKIP", "rule disabled"))
             continue
-        if name == "lowestEfficiency":
-            limit = _float(name, value)
-            if limit > figures.efficiency:
-                msg = f"image efficiency is too low (efficiency={figures.efficiency} < threshold={limit})"
-                results.append(RuleResult(name, "FAIL", msg))
-                continue
-        elif name == "highestWastedBytes":
-            try:
-                most = parse_size(value)
-            except ValueError:
-                raise UsageError(f"--ci rule {name}: not a size: {value!r}") from None
-            if figures.inefficient_bytes > most:
-                msg = f"too many bytes wasted (wasted-bytes={figures.inefficient_bytes} > threshold={most})"
-                results.append(RuleResult(name, "FAIL", msg))
-                continue
-        elif name == "highestUserWastedPercent":
-            limit = _float(name, value)
-            share = figures.user_wasted_percent
-            if limit < share:
-                msg = (
-                    "too many bytes wasted, relative to the user bytes added "
-                    f"(%-user-wasted-bytes={share} > threshold={limit})"
-                )
-                results.append(RuleResult(name, "FAIL", msg))
-                continue
-        results.append(RuleResult(name, "PASS"))
+        msg = ""
+        if name == "lowestEfficiency" and limit > figures.efficiency:
+            msg = f"image efficiency is too low (efficiency={figures.efficiency} < threshold={limit})"
+        elif name == "highestWastedBytes" and figures.inefficient_bytes > limit:
+            msg = f"too many bytes wasted (wasted-bytes={figures.inefficient_bytes} > threshold={limit})"
+        elif name == "highestUserWastedPercent" and limit < figures.user_wasted_percent:
+            msg = (
+                "too many bytes wasted, relative to the user bytes added "
+                f"(%-user-wasted-bytes={figures.user_wasted_percent} > threshold={limit})"
+            )
+        results.append(RuleResult(name, "FAIL", msg) if msg else RuleResult(name, "PASS"))
     return results
 
 
