@@ -24,10 +24,9 @@ from pathlib import Path
 
 from dignore import __version__
 from dignore.kept import WHOLE, Kept
+from dockit.build_context import DOCKERIGNORE
 from dockit.errors import DockitError
-from dockit.ignore import Pattern, escape_literal, read_ignorefile
-
-IGNOREFILE = ".dockerignore"
+from dockit.ignore import PatternMatcher, escape_literal
 
 
 def root_files(context: Path) -> list[str]:
@@ -41,29 +40,20 @@ def root_files(context: Path) -> list[str]:
             names = [e.name for e in it if not e.is_dir(follow_symlinks=False)]
     except OSError as e:
         raise DockitError(e.strerror or str(e), path=str(context)) from None
-    return sorted(n for n in names if not n.endswith(IGNOREFILE))
+    return sorted(n for n in names if not n.endswith(DOCKERIGNORE))
 
 
 def carried_rules(context: Path, kept: Kept) -> list[str]:
     """The rules of ``kept``'s own .dockerignore, rebased on it; [] when it has none."""
-    path = context / kept.path / IGNOREFILE
+    path = context / kept.path / DOCKERIGNORE
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as e:
         raise DockitError(e.strerror or str(e), path=str(path)) from None
-    shown = f"{kept.path}/{IGNOREFILE}"
-    out = []
-    for line in read_ignorefile(data, shown):
-        try:
-            pattern = Pattern.compile(line.text)
-        except ValueError as e:
-            raise DockitError(f"{e}: {line.text!r}", path=shown, line=line.line) from None
-        rebased = pattern.rebased(kept.path)
-        if rebased is not None:
-            out.append(rebased)
-    return out
+    patterns = PatternMatcher.parse(data, f"{kept.path}/{DOCKERIGNORE}").patterns
+    return [rebased for p in patterns if (rebased := p.rebased(kept.path)) is not None]
 
 
 def generate(context: Path, kept: Sequence[Kept], keep_root_files: bool = True, command: str = "dignore") -> str:
