@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dlayer.archives import TAG, archives
+from tests.dlayer.archives import LAYOUTS, TAG, archives
 
 __all__ = ["archives"]
 pytestmark = pytest.mark.system
@@ -71,16 +71,7 @@ def test_stdin_pipe_and_file_give_the_same_report(archives: dict[str, Path]) -> 
 
 def test_every_layout_gives_the_same_report_body(archives: dict[str, Path]) -> None:
     bodies = set()
-    for layout in (
-        "docker-save",
-        "buildah-docker",
-        "docker25",
-        "oci-gzip",
-        "oci-zstd",
-        "oci-plain",
-        "oci-dir",
-        "umoci",
-    ):
+    for layout in LAYOUTS:
         proc = dlayer("-f", str(archives[layout]), "--tag", TAG)
         assert proc.returncode == 0, (layout, proc.stderr)
         bodies.add(proc.stdout.split("\n", 1)[1])  # the title names the format
