@@ -257,6 +257,16 @@ def test_404_fails_at_once(tmp_path: Path) -> None:
 
 
 @responses.activate
+def test_redirect_to_a_bad_url_is_one_line(tmp_path: Path) -> None:
+    responses.add(responses.GET, URL, status=302, headers={"Location": "https://cdn.example:99999/x?sig=secret"})
+    with pytest.raises(RgetError) as e:
+        download(URL, tmp_path / "o", Options())
+    assert str(e.value).startswith(f"{URL}: redirected to a bad URL: https://cdn.example:99999/x?…: ")
+    assert "secret" not in str(e.value) and type(e.value) is RgetError  # exit 1: the server's fault
+    assert list(tmp_path.iterdir()) == []
+
+
+@responses.activate
 def test_redirect_loop_is_an_error(tmp_path: Path) -> None:
     responses.add(responses.GET, URL, status=302, headers={"Location": URL})
     with pytest.raises(RgetError, match="more than 10 redirects"):
@@ -300,6 +310,10 @@ def test_headers_parse_and_reject_garbage() -> None:
         (["http://a/b"], "rget: missing -o PATH"),
         (["-u", "http://a/b", "http://a/c", "-o", "x"], "rget: give the URL once"),
         (["ftp://a/b", "-o", "x"], "rget: ftp://a/b: only http:// and https:// URLs"),
+        (["http:///b", "-o", "x"], "rget: http:///b: no host"),
+        (["http://a:99999/b", "-o", "x"], "rget: http://a:99999/b: Port out of range"),
+        (["http://a:x/b", "-o", "x"], "rget: http://a:x/b: Port could not be cast"),
+        (["http://[::1/b", "-o", "x"], "rget: http://[::1/b: Invalid IPv6 URL"),
         (["http://a/b", "-o", "x", "--sha256", "abc"], "rget: --sha256 wants 64 hex digits"),
         (["http://a/b", "-o", "x", "-H", "nocolon"], "rget: bad header 'nocolon'"),
         (["http://a/b", "-o", "x", "-P", "0"], "rget: Invalid value for '-P'"),

@@ -90,8 +90,10 @@ def rget(
     target = url or url_arg
     if not target:
         raise UsageError("missing URL (rget -u URL -o PATH, or rget URL -o PATH)")
-    if not re.match(r"^https?://", target, re.IGNORECASE):
-        raise UsageError(f"{target}: only http:// and https:// URLs")
+    from rget.remote import url_problem  # here, not at the top: --help and --version stay quick
+
+    if problem := url_problem(target):
+        raise UsageError(f"{target}: {problem}")
     if output is None:
         raise UsageError("missing -o PATH")
     if sha256 is not None and not _SHA256.match(sha256):

@@ -50,6 +50,24 @@ def parse_content_range(value: str | None) -> ContentRange | None:
     )
 
 
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable (not http(s), no host, a bad port), or None.
+
+    >>> url_problem("http://127.0.0.1:99999/x")
+    'Port out of range 0-65535'
+    >>> url_problem("https://github.com/o/r/releases/download/v1/tool") is None
+    True
+    """
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        return "only http:// and https:// URLs"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is not a number in range
+    except ValueError as e:
+        return str(e)
+    return None if parts.hostname else "no host"
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with default ports filled in: the unit to which the user's headers are confined."""
     parts = urlsplit(url)
@@ -142,6 +160,8 @@ def send(
             return resp, url
         resp.close()
         url = urljoin(url, location)
+        if problem := url_problem(url):
+            raise RgetError(f"{original}: redirected to a bad URL: {shown(url, original)}: {problem}")
     raise RgetError(f"{original}: more than {MAX_REDIRECTS} redirects")
 
 
