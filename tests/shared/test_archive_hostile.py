@@ -80,12 +80,6 @@ def test_empty_file(tmp_path: Path) -> None:
     assert "image.tar: empty archive" in message and "image.tar: empty input" in message
 
 
-def test_a_tar_without_image_metadata(tmp_path: Path) -> None:
-    for members in ([("etc/hello", b"hello\n")], [("config.json", b"{}")]):
-        message = read_both_ways(write(tmp_path, tar_bytes(members)))
-        assert message.count("image.tar: not an image archive: no manifest.json or index.json") == 2
-
-
 def test_truncated_archive(tmp_path: Path) -> None:
     whole = docker_archive([tar_bytes([("big", os.urandom(20000))])])
     assert "truncated" in read_both_ways(write(tmp_path, whole[:6000]))
