@@ -36,7 +36,7 @@ def _version(value: bool) -> None:
 
 
 def parse_headers(values: list[str]) -> dict[str, str]:
-    """``-H 'Key: value'`` flags as a dict; a value without a colon is a usage error.
+    """``-H 'Key: value'`` flags as a dict; one that HTTP cannot carry is a usage error.
 
     >>> parse_headers(["Authorization: token abc", "Accept:application/octet-stream"])
     {'Authorization': 'token abc', 'Accept': 'application/octet-stream'}
@@ -44,10 +44,22 @@ def parse_headers(values: list[str]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw in values:
         key, sep, value = raw.partition(":")
-        if not sep or not key.strip() or any(c.isspace() for c in key.strip()):
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not key.isascii() or any(c.isspace() for c in key):
             raise UsageError(f"bad header {raw!r}: expected 'Name: value'")
-        headers[key.strip()] = value.strip()
+        # http.client sends values as latin-1 and refuses line breaks: say so now, not as a traceback or retries
+        if not _latin1(value) or any(c in value for c in "\r\n\0"):
+            raise UsageError(f"bad header {raw!r}: the value must be one line of latin-1 text")
+        headers[key] = value
     return headers
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @app.command(help="Download one file over many HTTP Range connections: resumable, verified, never a corrupt file.")
