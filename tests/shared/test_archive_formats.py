@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -157,6 +158,16 @@ def test_reading_from_stdin_via_dash(archives: dict[str, Path], layout: str, tmp
 def test_oci_directory_needs_an_index(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match=r"no index\.json"):
         read_image(tmp_path)
+
+
+def test_oci_directory_with_stray_files(
+    archives: dict[str, Path], reference: dict[str, object], tmp_path: Path
+) -> None:
+    layout = tmp_path / "oci"
+    shutil.copytree(archives["oci-dir"], layout)
+    (layout / "blobs" / "README").write_text("not an algorithm\n")
+    (layout / "blobs" / "sha256" / "notes").mkdir()
+    assert figures(read_image(layout, tag=TAG)) == reference
 
 
 def test_worker_processes_give_the_same_image(

@@ -196,21 +196,30 @@ class DirStore(Store):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.root = Path(path)
+        try:
+            self._read_docs()
+        except OSError as e:
+            raise ArchiveError(e.strerror or str(e), path=str(e.filename or path)) from None
+        if "index.json" not in self.docs and "manifest.json" not in self.docs:
+            raise ArchiveError("not an OCI image layout (no index.json)", path=path)
+
+    def _read_docs(self) -> None:
         for name in ("index.json", "manifest.json", "oci-layout"):
             f = self.root / name
             if f.is_file():
                 self.docs[name] = f.read_bytes()
         blobs = self.root / "blobs"
-        if blobs.is_dir():
-            for alg in blobs.iterdir():
-                for blob in alg.iterdir():
-                    if blob.is_file() and blob.stat().st_size <= MAX_DOC:
-                        with blob.open("rb") as fh:
-                            head = fh.read(64)
-                            if _looks_json(head):
-                                self.docs[f"blobs/{alg.name}/{blob.name}"] = head + fh.read()
-        if "index.json" not in self.docs and "manifest.json" not in self.docs:
-            raise ArchiveError("not an OCI image layout (no index.json)", path=path)
+        if not blobs.is_dir():
+            return
+        for alg in blobs.iterdir():
+            if not alg.is_dir():
+                continue  # a stray file beside the algorithm directories (a README, .DS_Store) holds no blob
+            for blob in alg.iterdir():
+                if blob.is_file() and blob.stat().st_size <= MAX_DOC:
+                    with blob.open("rb") as fh:
+                        head = fh.read(64)
+                        if _looks_json(head):
+                            self.docs[f"blobs/{alg.name}/{blob.name}"] = head + fh.read()
 
     def has_blob(self, name: str) -> bool:
         return (self.root / self.resolve(name)).is_file()
