@@ -24,6 +24,8 @@ from dockit.words import is_plain, legacy_value_word
         ("a\\ b c", "\\", "a\\ b\\ c"),
         ("it's open", "\\", None),  # BuildKit rejects the unterminated quote too
         ("ends with \\", "\\", None),
+        ("`", "`", None),  # BuildKit reads `ENV K=`` as a continued line: K would be empty
+        ("a\\\\", "\\", None),
     ],
 )
 def test_legacy_value_word(raw: str, escape: str, word: str | None) -> None:

@@ -23,8 +23,11 @@ def legacy_value_word(raw: str, escape: str = "\\") -> str | None:
 
     A value without blanks is already a word. Otherwise, when it holds no quote and no escape character, double
     quotes around it change nothing (only ``$``, ``"`` and the escape character mean anything inside them); else
-    each blank outside quotes gets the escape character in front of it.
+    each blank outside quotes gets the escape character in front of it. A value ending with the escape character
+    has no such word: at the end of a line the escape continues the line, elsewhere it escapes the blank after it.
     """
+    if raw.endswith(escape):
+        return None
     if not any(ch.isspace() for ch in raw):
         return raw
     if not any(ch in raw for ch in ("'", '"', escape)):
