@@ -8,7 +8,7 @@ the options the typer command declares (a test checks both paths behave the same
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 from dockit.fastcli import Option, guard, parse_plain
 
@@ -39,49 +39,28 @@ OPTIONS = [
     Option("highest_wasted_bytes", ("--highest-wasted-bytes", "--highestWastedBytes")),
     Option("highest_user_wasted_percent", ("--highest-user-wasted-percent", "--highestUserWastedPercent")),
 ]
-MINIMUM = {"max_files": 0, "depth": 1, "width": 40}
-DEFAULTS: dict[str, object] = {
-    "file": "-",
-    "max_files": 100,
-    "depth": 8,
-    "attrs": False,
-    "width": 100,
-    "interactive": False,
-    "tag": None,
-    "arch": None,
-    "json_path": None,
-    "ci": False,
-    "lowest_efficiency": "0.9",
-    "highest_wasted_bytes": "disabled",
-    "highest_user_wasted_percent": "0.1",
+MINIMUM = {"max_files": 0, "depth": 1, "width": 40}  # the numeric options, with the least each takes
+CI_RULES = {
+    "lowest_efficiency": "lowestEfficiency",
+    "highest_wasted_bytes": "highestWastedBytes",
+    "highest_user_wasted_percent": "highestUserWastedPercent",
 }
 
 
-def options(values: dict[str, object]) -> "Options":
-    """Options from parsed values (missing ones take their defaults)."""
+def options(values: dict[str, Any]) -> "Options":
+    """Options from parsed values: those not given keep the defaults of :class:`dlayer.command.Options` and, for
+    the CI rules, of :mod:`dlayer.ci`."""
     from dlayer.command import Options
 
-    v = {**DEFAULTS, **values}
-    return Options(
-        file=str(v["file"]),
-        max_files=int(v["max_files"]),  # type: ignore[call-overload]
-        depth=int(v["depth"]),  # type: ignore[call-overload]
-        attrs=bool(v["attrs"]),
-        width=int(v["width"]),  # type: ignore[call-overload]
-        interactive=bool(v["interactive"]),
-        tag=v["tag"],  # type: ignore[arg-type]
-        arch=v["arch"],  # type: ignore[arg-type]
-        json_path=v["json_path"],  # type: ignore[arg-type]
-        ci=bool(v["ci"]),
-        ci_rules={
-            "lowestEfficiency": str(v["lowest_efficiency"]),
-            "highestWastedBytes": str(v["highest_wasted_bytes"]),
-            "highestUserWastedPercent": str(v["highest_user_wasted_percent"]),
-        },
-    )
+    given = dict(values)
+    rules = {rule: str(given.pop(dest)) for dest, rule in CI_RULES.items() if dest in given}
+    for name in MINIMUM:  # text on the fast path
+        if name in given:
+            given[name] = int(given[name])
+    return Options(**given, ci_rules=rules)
 
 
-def _plain_options(values: dict[str, object]) -> "Options | None":
+def _plain_options(values: dict[str, Any]) -> "Options | None":
     """The options of a plain command line, or None when a number is bad (typer then says why)."""
     for name, least in MINIMUM.items():
         if name in values:
@@ -147,9 +126,8 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
         ] = False,
     ) -> int:
-        values = dict(locals())
-        values.pop("version")
-        return run_dlayer(options(values))
+        here = locals()  # the parameters, and the names the body closes over (run_dlayer): take only OPTIONS
+        return run_dlayer(options({o.dest: here[o.dest] for o in OPTIONS}))
 
     return app
 
