@@ -160,6 +160,11 @@ def test_oci_directory_needs_an_index(tmp_path: Path) -> None:
         read_image(tmp_path)
 
 
+def test_an_empty_path_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"^empty archive path"):
+        read_image("")
+
+
 def test_oci_directory_with_stray_files(
     archives: dict[str, Path], reference: dict[str, object], tmp_path: Path
 ) -> None:

@@ -27,6 +27,8 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
         label = str(getattr(source, "name", "<stream>"))
         return StreamStore(StreamSource(source, label), label)
     path = str(source)
+    if not path:  # Path("") is the current directory: never what an empty argument meant
+        raise UsageError("empty archive path (give a file, a directory or - for stdin)")
     if path == STDIN:
         return _fd_store(sys.stdin.fileno(), "<stdin>")
     p = Path(path)
