@@ -13,7 +13,7 @@ import requests
 import responses
 
 import rget.download
-from rget.blocks import Block, plan, spread
+from rget.blocks import Block, State, plan, spread
 from rget.cli import main, parse_headers
 from rget.download import Options, backoff, download
 from rget.errors import RgetError, UsageError
@@ -360,6 +360,14 @@ def test_spread_splits_what_is_left_over_every_connection() -> None:
     assert all(a.end + 1 == b.pos for a, b in pairwise(left))
     assert max(b.left for b in left) - min(b.left for b in left) <= 1
     assert spread([Block(0, 99, 0)], 8) == [Block(0, 99, 0)]  # below 2 MiB: not worth more connections
+
+
+def test_a_state_that_cannot_be_saved_says_so_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    state = State(URL, 10, '"e1"', None, plan(10, 1))
+    (tmp_path / "o.part.state").mkdir()  # the rename over it fails after the temp file is written
+    assert not state.save(tmp_path / "o.part.state")
+    assert [p.name for p in tmp_path.iterdir()] == ["o.part.state"]
+    assert state.save(tmp_path / "o2.part.state") and State.load(tmp_path / "o2.part.state") == state
 
 
 @responses.activate

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import pty
+import resource
 import signal
 import subprocess
 import time
@@ -148,6 +149,20 @@ def test_slow_server_hits_the_timeout(site: Site, tmp_path: Path) -> None:
     result = rget(url, "-o", tmp_path / "o", "--timeout", "0.3", "--retries", "1")
     assert time.monotonic() - t0 < 5
     assert_clean_failure(result, tmp_path / "o", url, "no data for 0.3 s")
+
+
+def test_a_failed_write_is_one_line_and_leaves_nothing(site: Site, tmp_path: Path) -> None:
+    put(site, "big.bin", 300 * KIB)
+    url = site.url("/ignore/big.bin")
+    out = tmp_path / "o"
+
+    def limit_file_size() -> None:  # the kernel then refuses writes past 100 KiB (EFBIG), as a full disk would
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * KIB, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    result = subprocess.run(
+        [str(RGET), url, "-o", str(out)], capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size
+    )
+    assert_clean_failure(result, out, f"rget: {out}.part: cannot write: File too large")
 
 
 def test_sha256_verifies_and_a_mismatch_leaves_nothing(site: Site, tmp_path: Path) -> None:

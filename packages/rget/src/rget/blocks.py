@@ -81,8 +81,11 @@ class State:
             remote.last_modified,
         )
 
-    def save(self, path: Path) -> None:
-        """Write atomically, so that a kill at any moment leaves the previous or the new state, never half."""
+    def save(self, path: Path) -> bool:
+        """Write atomically, so that a kill at any moment leaves the previous or the new state, never half.
+
+        False when it cannot be written (a full disk): the previous state, if any, stays as it was.
+        """
         data = {
             "url": self.url,
             "size": self.size,
@@ -91,8 +94,13 @@ class State:
             "blocks": [[b.pos, b.end] for b in self.blocks if b.left > 0],
         }
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return False
+        return True
 
     @classmethod
     def load(cls, path: Path) -> State | None:

@@ -110,11 +110,15 @@ def read_into(resp: requests.Response, view: memoryview, timeout: float) -> int:
     return n
 
 
-def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
-    while data:
-        n = os.pwrite(fd, data, offset)
-        data = data[n:]
-        offset += n
+def _pwrite_all(fd: int, data: memoryview, offset: int, path: Path) -> None:
+    """Write all of ``data`` at ``offset``; a failed write (a full disk) is one line naming ``path``."""
+    try:
+        while data:
+            n = os.pwrite(fd, data, offset)
+            data = data[n:]
+            offset += n
+    except OSError as e:
+        raise RgetError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
 def _open_part(part: Path, size: int | None, *, fresh: bool) -> int:
@@ -137,11 +141,19 @@ class Ranges:
     """Fetches the blocks of one version of the file over ``connections`` threads into ``fd``."""
 
     def __init__(
-        self, session: requests.Session, remote: Remote, opts: Options, fd: int, blocks: list[Block], reporter: Reporter
+        self,
+        session: requests.Session,
+        remote: Remote,
+        opts: Options,
+        part: Path,
+        fd: int,
+        blocks: list[Block],
+        reporter: Reporter,
     ) -> None:
         self.session = session
         self.remote = remote
         self.opts = opts
+        self.part = part
         self.fd = fd
         self.blocks = blocks
         self.reporter = reporter
@@ -269,7 +281,7 @@ class Ranges:
                 if block.pos == start:
                     raise Retryable("connection closed before any data")
                 return  # a short answer: the caller asks again for the rest
-            _pwrite_all(self.fd, buf[:n], block.pos)
+            _pwrite_all(self.fd, buf[:n], block.pos, self.part)
             block.pos += n  # only after the write: the resume state never claims bytes not on disk
 
     def _reresolve(self, used: str) -> None:
@@ -340,7 +352,7 @@ def _single(
             reporter.restart(expected)
             done = 0
             while n := read_into(body, buf, opts.timeout):
-                _pwrite_all(fd, buf[:n], done)
+                _pwrite_all(fd, buf[:n], done, part)
                 done += n
                 reporter.update(done)
             if expected is not None and done != expected:
@@ -467,16 +479,15 @@ def _parallel(
         if resumable:
             state.save(state_path)
 
-    ranges = Ranges(session, remote, opts, fd, blocks, reporter)
+    ranges = Ranges(session, remote, opts, part, fd, blocks, reporter)
     try:
         ranges.run(checkpoint)
     except RemoteChanged:
         raise
     except BaseException as e:
-        if not resumable:
+        if not (resumable and state.save(state_path)):
             _discard(part, state_path)
             raise
-        state.save(state_path)
         if isinstance(e, RgetError):
             raise RgetError(f"{e} (kept {part.name}; rerun with -c to resume)") from None
         raise
