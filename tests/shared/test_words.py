@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dockit.dockerfile import parse
 from dockit.expand import expand
-from dockit.words import is_plain, legacy_value_word
+from dockit.words import blanks_are_quoted, is_plain, legacy_value_word
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,34 @@ def test_the_word_is_one_word_with_the_same_value(raw: str, escape: str) -> None
     before, after = expand(legacy.args[1], env, escape), expand(word, env, escape)
     if not before.unsupported:
         assert after.value == before.value
+
+
+@pytest.mark.parametrize(
+    ("word", "escape", "one"),
+    [
+        ("plain", "\\", True),
+        ('"a b"', "\\", True),
+        ("'a b'", "\\", True),
+        ("a\\ b", "\\", True),
+        ("a` b", "`", True),
+        ("a\\ b", "`", False),
+        ("a b", "\\", False),
+        ("'a b", "\\", False),
+        ("'a\\' b", "\\", False),  # no escape inside single quotes: the quote closes, the blank is bare
+        ('"a\\" b"', "\\", True),
+        ("a\\", "\\", False),
+        ("a\\\\", "\\", False),  # an escaped escape still ends the line with one: BuildKit continues it
+    ],
+)
+def test_blanks_are_quoted(word: str, escape: str, one: bool) -> None:
+    assert blanks_are_quoted(word, escape) is one
+
+
+@given(word=VALUES, escape=st.sampled_from(["\\", "`"]))
+def test_a_word_with_quoted_blanks_stays_one_word_for_buildkit(word: str, escape: str) -> None:
+    word = word.strip()
+    if not word or not blanks_are_quoted(word, escape):
+        return
+    head = "# escape=`\n" if escape == "`" else ""
+    label = parse(f"{head}FROM a\nLABEL K={word}\n").stages[0].instructions[0]
+    assert label.args == ["K", word]

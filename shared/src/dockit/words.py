@@ -58,6 +58,34 @@ def legacy_value_word(raw: str, escape: str = "\\") -> str | None:
     return None if quote else "".join(out)
 
 
+def blanks_are_quoted(word: str, escape: str = "\\") -> bool:
+    """True when every blank in ``word`` is inside closed quotes or escaped, so the lexer keeps it one word.
+
+    A word ending with the escape character never qualifies: it would continue the line or escape the next blank.
+
+    >>> blanks_are_quoted('"a b"'), blanks_are_quoted("a\\\\ b"), blanks_are_quoted("a b"), blanks_are_quoted("'a b")
+    (True, True, False, False)
+    """
+    if word.endswith(escape):
+        return False
+    quote = ""
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == escape:
+            i += 1
+        elif quote == '"':
+            quote = "" if ch == '"' else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace():
+            return False
+        i += 1
+    return not quote
+
+
 def is_plain(word: str) -> bool:
     """True when ``word`` means itself to every Dockerfile reader: no blank, quote, escape, ``$``, ``[`` or ``#``.
 

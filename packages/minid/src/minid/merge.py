@@ -21,7 +21,7 @@ from dockit.dockerfile import Instruction, Stage, parse
 from dockit.edit import logical_line
 from dockit.errors import DockerfileError
 from dockit.expand import expand, referenced_names
-from dockit.words import is_plain, legacy_value_word
+from dockit.words import blanks_are_quoted, is_plain, legacy_value_word
 from minid.shell import Analysis, analyze
 
 LAYER_KEYWORDS = ("RUN", "COPY", "ADD")
@@ -255,32 +255,12 @@ def _pairs(inst: Instruction, escape: str) -> list[tuple[str, str]] | None:
         if not key or any(ch.isspace() for ch in key) or "=" in key:
             return None
         word = legacy_value_word(raw, escape) if legacy else raw
-        if word is None or (any(ch.isspace() for ch in word) and not _quoted_blanks_only(word, escape)):
+        if word is None or (any(ch.isspace() for ch in word) and not blanks_are_quoted(word, escape)):
             return None
         if legacy and not _same_value(raw, word, escape):
             return None
         pairs.append((key, word))
     return pairs
-
-
-def _quoted_blanks_only(word: str, escape: str) -> bool:
-    """True when every blank in ``word`` is inside quotes or escaped, so the parser keeps it one word."""
-    quote = ""
-    i = 0
-    while i < len(word):
-        ch = word[i]
-        if quote == "'":
-            quote = "" if ch == "'" else quote
-        elif ch == escape:
-            i += 1
-        elif quote == '"':
-            quote = "" if ch == '"' else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch.isspace():
-            return False
-        i += 1
-    return not quote
 
 
 def _same_value(raw: str, word: str, escape: str) -> bool:
