@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,18 @@ def test_json_to_a_file_and_not_on_failure(archives: dict[str, Path], tmp_path: 
     one_line_error(dlayer("-f", str(garbage), "-j", str(out)), 1, "garbage.tar", "not a tar")
     assert out.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.tar", "report.json"]
+
+
+def test_json_never_overwrites_the_archive_read(archives: dict[str, Path], tmp_path: Path) -> None:
+    archive = tmp_path / "image.tar"
+    shutil.copyfile(archives["docker-save"], archive)
+    before = archive.read_bytes()
+    one_line_error(dlayer("-f", str(archive), "-j", str(archive)), 2, "would overwrite the archive")
+    layout = tmp_path / "layout"
+    shutil.copytree(archives["oci-dir"], layout)
+    index = (layout / "index.json").read_bytes()
+    one_line_error(dlayer("-f", str(layout), "-j", str(layout / "index.json")), 2, "would overwrite the archive")
+    assert archive.read_bytes() == before and (layout / "index.json").read_bytes() == index
 
 
 def test_ci_exit_codes(archives: dict[str, Path]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dockit.cli import write_output
 from dockit.errors import UsageError
@@ -39,6 +40,8 @@ def run_dlayer(opts: Options) -> int:
         raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give -f FILE")
     if opts.interactive and opts.json_path == "-":
         raise UsageError("-i and -j - both want the terminal")
+    if opts.json_path not in (None, "-") and _inside(opts.json_path, opts.file):
+        raise UsageError(f"-j {opts.json_path}: would overwrite the archive being read")
     if opts.ci:
         ci_rules.check(opts.ci_rules)
     # A big image is ~100k small acyclic objects (entries, tree nodes): the cyclic collector would walk them over
@@ -68,3 +71,11 @@ def run_dlayer(opts: Options) -> int:
         out.flush()
         return 1 if any(r.status == "FAIL" for r in results) else 0
     return 0
+
+
+def _inside(out: str, archive: str) -> bool:
+    """Whether writing ``out`` would replace the archive, or a file of the layout directory, being read."""
+    if archive == "-":
+        return False
+    target, source = Path(out).resolve(), Path(archive).resolve()
+    return target == source or source in target.parents
