@@ -326,7 +326,7 @@ def base_image() -> BaseImage:
 
 
 class Dockerd:
-    """A private dockerd: vfs storage, no bridge/iptables, its own data and exec root under ``root``.
+    """A private dockerd: overlay2 or vfs storage, no bridge/iptables, its own data and exec root under ``root``.
 
     Builds use the classic builder (``DOCKER_BUILDKIT=0``) with ``--network none``.
 
@@ -364,27 +364,27 @@ class Dockerd:
     def start(self, timeout: float = 60) -> None:
         """Start the daemon and wait until it answers; load the busybox base image."""
         dockerd = require("dockerd")["dockerd"]
-        log = (self.root / "dockerd.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                dockerd,
-                f"--data-root={self.root / 'data'}",
-                f"--exec-root={self.root / 'exec'}",
-                f"--pidfile={self.root / 'dockerd.pid'}",
-                f"--host=unix://{self.socket}",
-                "--iptables=false",
-                "--ip6tables=false",
-                "--ip-masq=false",
-                "--bridge=none",
-                f"--storage-driver={self.storage_driver}",
-                "--log-level=warn",
-                f"--config-file={self._config_file()}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a Ctrl-C in pytest must not kill the daemon before we stop it cleanly
-        )
+        with (self.root / "dockerd.log").open("wb") as log:  # the daemon holds its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [
+                    dockerd,
+                    f"--data-root={self.root / 'data'}",
+                    f"--exec-root={self.root / 'exec'}",
+                    f"--pidfile={self.root / 'dockerd.pid'}",
+                    f"--host=unix://{self.socket}",
+                    "--iptables=false",
+                    "--ip6tables=false",
+                    "--ip-masq=false",
+                    "--bridge=none",
+                    f"--storage-driver={self.storage_driver}",
+                    "--log-level=warn",
+                    f"--config-file={self._config_file()}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C in pytest must not kill the daemon before we stop it cleanly
+            )
         deadline = time.monotonic() + timeout
         while self.docker("version", check=False).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -567,10 +567,10 @@ class Registry:
             f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}, delete: {{enabled: true}}}}\n"
             f"http: {{addr: '{self.host}'}}\n"
         )
-        log = (self.root / "registry.log").open("wb")
-        self.process = subprocess.Popen(
-            [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with (self.root / "registry.log").open("wb") as log:  # the registry holds its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:
