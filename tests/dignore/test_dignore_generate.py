@@ -115,6 +115,32 @@ def test_nested_names_with_regexp_characters(tmp_path: Path, dignore: Callable[.
     assert sent(root, r.out) == {"svc/a^b$(c)/x", "svc/a^b$(c)/.dockerignore"}
 
 
+def test_an_exception_below_a_name_with_a_caret_still_opens_its_directory(
+    tmp_path: Path, dignore: Callable[..., Result]
+) -> None:
+    # "!vendor/*" compiles to a regexp, where the rebased copy must spell "^" as "\\^": no longer the literal path
+    # docker's walk needs to enter svc/q^r/vendor/. The unescaped copy beside it spells it, and matches nothing.
+    rules = "vendor\n!vendor/*\nvendor/drop\n"
+    root = write_tree(
+        tmp_path,
+        {"svc/q^r/.dockerignore": rules, "svc/q^r/vendor/keep": "", "svc/q^r/vendor/drop": "", "svc/q^r/m": ""},
+    )
+    r = dignore("svc/q^r", "--exclude-root-files", cwd=root)
+    assert r.out.splitlines()[1:] == [
+        "*",
+        "!svc/q^r",
+        "svc/q^r/vendor",
+        "!svc/q\\^r/vendor/*",
+        "!svc/q^r/vendor/*",
+        "svc/q^r/vendor/drop",
+    ]
+    assert r.err == ""
+    alone = {
+        f"svc/q^r/{e.path}" for e in walk_context(root / "svc/q^r", PatternMatcher.parse(rules)) if e.kind != "dir"
+    }
+    assert sent(root, r.out) == alone == {"svc/q^r/.dockerignore", "svc/q^r/m", "svc/q^r/vendor/keep"}
+
+
 def test_rooted_and_double_star_rules_in_a_nested_service(tmp_path: Path, dignore: Callable[..., Result]) -> None:
     root = write_tree(
         tmp_path,

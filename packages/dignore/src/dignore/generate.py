@@ -26,7 +26,7 @@ from dignore import __version__
 from dignore.kept import WHOLE, Kept
 from dockit.build_context import DOCKERIGNORE
 from dockit.errors import DockitError
-from dockit.ignore import PatternMatcher, escape_literal
+from dockit.ignore import MatchType, Pattern, PatternMatcher, escape_literal
 
 
 def root_files(context: Path) -> list[str]:
@@ -52,8 +52,34 @@ def carried_rules(context: Path, kept: Kept) -> list[str]:
         return []
     except OSError as e:
         raise DockitError(e.strerror or str(e), path=str(path)) from None
-    patterns = PatternMatcher.parse(data, f"{kept.path}/{DOCKERIGNORE}").patterns
-    return [rebased for p in patterns if (rebased := p.rebased(kept.path)) is not None]
+    out = []
+    for pattern in PatternMatcher.parse(data, f"{kept.path}/{DOCKERIGNORE}").patterns:
+        rebased = pattern.rebased(kept.path)
+        if rebased is not None:
+            out.append(rebased)
+            opener = walk_opener(kept.path, pattern, rebased)
+            if opener is not None:
+                out.append(opener)
+    return out
+
+
+def walk_opener(prefix: str, pattern: Pattern, rebased: str) -> str | None:
+    """An exception that matches nothing but lets docker's walk into what ``pattern`` opens, when ``rebased`` cannot.
+
+    Docker's walk enters an excluded directory only when an exception's text starts with its path. A rebased
+    exception compiled as a regexp spells a ``^`` of ``prefix`` as ``\\^`` (moby reads a bare ``^`` as an anchor),
+    so it no longer starts with the directories it re-includes from. The unescaped text does, and matches nothing:
+    ``^`` past the start of a regexp is an anchor that cannot match.
+
+    >>> walk_opener("s/q^r", Pattern.compile("!a/*"), "!s/q\\\\^r/a/*")
+    '!s/q^r/a/*'
+    """
+    literal = f"!{prefix}/{pattern.text}"
+    if not pattern.exclusion or rebased == literal or prefix.startswith("^") or escape_literal(prefix) != prefix:
+        return None  # the rebased text spells the path already, or `prefix` holds what no literal text can spell
+    if Pattern.compile(literal).kind is not MatchType.REGEXP:
+        return None
+    return literal
 
 
 def generate(context: Path, kept: Sequence[Kept], keep_root_files: bool = True, command: str = "dignore") -> str:
