@@ -337,9 +337,9 @@ def walk(src: ByteSource, label: str, visit: Visitor) -> int:
             if flag == "x":
                 pax = _pax(record, label)
             elif flag == "L":
-                long_name = record.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                long_name = _text(record)
             elif flag == "K":
-                long_link = record.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                long_link = _text(record)
             continue  # a global PAX header ('g') sets defaults nobody we read relies on
         name = _text(block[0:100])
         if block[257:263] == b"ustar\0" and block[345]:
