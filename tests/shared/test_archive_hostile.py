@@ -114,6 +114,8 @@ def test_missing_config(tmp_path: Path) -> None:
 
 def test_layer_that_is_not_a_tar(tmp_path: Path) -> None:
     assert "layer is not a tar" in read_both_ways(write(tmp_path, docker_archive([os.urandom(3000)])))
+    json_layer = read_both_ways(write(tmp_path, docker_archive([b'{"not": "a layer"}'])))
+    assert json_layer.count("/layer.tar: layer is not a tar") == 2
 
 
 def test_corrupt_gzip_layer(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ class Store:
         return self.docs.get(self.resolve(name))
 
     def has_blob(self, name: str) -> bool:
-        """Whether a (non-JSON) member of that name exists."""
+        """Whether a member of that name exists (one kept as JSON too: read_image then says it is no layer)."""
         raise NotImplementedError
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
@@ -134,7 +134,8 @@ class TarFileStore(Store):
             raise ArchiveError("empty archive", path=path)
 
     def has_blob(self, name: str) -> bool:
-        return self.resolve(name) in self.blobs
+        real = self.resolve(name)
+        return real in self.blobs or real in self.docs
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
@@ -177,7 +178,8 @@ class StreamStore(Store):
             raise ArchiveError("empty input (expected an image archive)", path=label)
 
     def has_blob(self, name: str) -> bool:
-        return self.resolve(name) in self.scanned
+        real = self.resolve(name)
+        return real in self.scanned or real in self.docs
 
     def scan(self, names: list[str]) -> dict[str, Scanned]:
         out = {}
