@@ -13,8 +13,11 @@ import os
 import pty
 import resource
 import signal
+import ssl
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from tests.rget.servers import Site, pattern
 from tests.system.http_fixtures import Nginx, free_port
 
 KIB = 1024
+TLS = Path(__file__).parent / "tls"
 
 
 def put(site: Site, name: str, size: int, seed: int = 0) -> bytes:
@@ -140,6 +144,24 @@ def test_http_errors_fail_cleanly(site: Site, tmp_path: Path, status: int, reaso
 def test_connection_refused_fails_cleanly(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/x"
     assert_clean_failure(rget(url, "-o", tmp_path / "o", "--retries", "0"), tmp_path / "o", url, "connection refused")
+
+
+def test_tls_failure_names_its_cause(tmp_path: Path) -> None:
+    # tests/rget/tls: a throwaway self-signed certificate (valid until 2126) that no client trusts
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}/x"
+        result = rget(url, "-o", tmp_path / "o", "--retries", "0")
+        assert_clean_failure(
+            result, tmp_path / "o", url, "TLS failed: certificate verify failed: self-signed certificate"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_slow_server_hits_the_timeout(site: Site, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import os
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -76,6 +77,10 @@ def describe(exc: BaseException, timeout: float) -> str:
         return f"no data for {timeout:g} s"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection closed mid-transfer"
+    if isinstance(exc, requests.exceptions.SSLError):
+        # requests nests it: "...(Caused by SSLError(...('[SSL: X] certificate verify failed: ... (_ssl.c:1006)')))"
+        m = re.search(r"\[SSL[^]]*\] ([^'\"]+?)(?: \(_ssl\.c:\d+\))?['\"]", text)
+        return f"TLS failed: {m.group(1)}" if m else "TLS failed"
     if isinstance(exc, requests.ConnectionError):
         if "Connection refused" in text:
             return "connection refused"
