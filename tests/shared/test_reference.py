@@ -49,6 +49,10 @@ def test_valid_references(text: str, expected: Reference) -> None:
         ("a.b_c/app", "bad registry 'a.b_c'"),  # a dot makes it a domain, where "_" is not allowed
         ("host:port/app", "bad registry 'host:port'"),
         ("a" * 256, "longer than 255"),
+        ("team/app\n", "bad path component 'app\\n'"),  # "$" would match before a final newline; "\Z" does not
+        ("app:v1\n", "bad tag 'v1\\n'"),
+        ("localhost:5000\n/app", "bad registry 'localhost:5000\\n'"),
+        ("app@" + DIGEST + "\n", "bad digest"),
     ],
 )
 def test_invalid_references_say_why(text: str, message: str) -> None:
@@ -64,3 +68,5 @@ def test_tags() -> None:
         check_tag("a" * 129)
     with pytest.raises(DockitError, match=r"invalid tag '\.x'"):
         check_tag(".x")
+    with pytest.raises(DockitError, match=r"invalid tag 'x\\n'"):
+        check_tag("x\n")
