@@ -245,10 +245,8 @@ def _pairs(inst: Instruction, escape: str) -> list[tuple[str, str]] | None:
     """ENV/LABEL as ``key=word`` pairs (legacy form converted), or None when one cannot be written safely."""
     if inst.flag_list or inst.heredocs or len(inst.args) % 2:
         return None
-    line, _ = logical_line(inst.text, escape)
-    rest = line.split(None, 1)[1] if len(line.split(None, 1)) == 2 else ""
-    first_word = rest.split(None, 1)[0] if rest else ""
-    legacy = "=" not in first_word
+    words = logical_line(inst.text, escape)[0].split(None, 2)  # keyword, first word, the rest
+    legacy = len(words) < 2 or "=" not in words[1]
     pairs = []
     for i in range(0, len(inst.args), 2):
         key, raw = inst.args[i], inst.args[i + 1]
