@@ -9,12 +9,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.dlayer.archives import TAG, WASTED_BY_HAND, archives
+from tests.shared.archive_builders import docker_archive, tar_bytes
 
 __all__ = ["archives"]
 pytestmark = pytest.mark.system
@@ -96,48 +98,11 @@ def test_ci_verdicts_equal_dive(archives: dict[str, Path], flags: list[str]) -> 
 
 def test_stale_link_name_on_a_whiteout_shows_as_dive_shows_it(tmp_path: Path) -> None:
     # what the Debian Docker 20.10 wrote on a fresh machine: a plain whiteout file carrying a stale link name
-    import io
-    import tarfile
-
-    def add(tar: tarfile.TarFile, name: str, data: bytes = b"", **attrs: object) -> None:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        for key, value in attrs.items():
-            setattr(info, key, value)
-        tar.addfile(info, io.BytesIO(data))
-
-    layers = []
-    for members in (
-        [("app/", {"type": tarfile.DIRTYPE}), ("app/obsolete.txt", {}), ("app/cache/", {"type": tarfile.DIRTYPE})],
-        [
-            ("app/", {"type": tarfile.DIRTYPE}),
-            ("app/.wh.cache", {}),
-            ("app/.wh.obsolete.txt", {"linkname": "app/cache"}),
-        ],
-    ):
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
-            for name, attrs in members:
-                add(
-                    t,
-                    name,
-                    b"" if attrs.get("type") else b"x" * 10 * (not name.split("/")[-1].startswith(".wh.")),
-                    **attrs,
-                )
-        layers.append(buf.getvalue())
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{i:064d}" for i in range(2)]},
-        "history": [{"created_by": "/bin/sh -c one"}, {"created_by": "/bin/sh -c two"}],
-    }
+    directory = {"type": tarfile.DIRTYPE}
+    lower = [("app/", b"", directory), ("app/obsolete.txt", b"x" * 10), ("app/cache/", b"", directory)]
+    upper = [("app/", b"", directory), ("app/.wh.cache", b""), ("app/.wh.obsolete.txt", b"", {"linkname": "app/cache"})]
     archive = tmp_path / "image.tar"
-    with tarfile.open(archive, "w") as t:
-        for i, data in enumerate(layers):
-            add(t, f"l{i}/layer.tar", data)
-        add(t, "config.json", json.dumps(config).encode())
-        manifest = [{"Config": "config.json", "RepoTags": ["t:1"], "Layers": ["l0/layer.tar", "l1/layer.tar"]}]
-        add(t, "manifest.json", json.dumps(manifest).encode())
+    archive.write_bytes(docker_archive([tar_bytes(x, fmt=tarfile.GNU_FORMAT) for x in (lower, upper)]))
     theirs = dive_json(archive, tmp_path)
     ours = dlayer_json(archive, "t:1")
     assert ours["layer"] == theirs["layer"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
-import io
 import json
 import os
 import tarfile
@@ -14,33 +12,7 @@ import pytest
 
 from dockit.archive import read_image, tarstream
 from dockit.errors import ArchiveError
-
-
-def tar_bytes(members: list[tuple[str, bytes]], fmt: int = tarfile.PAX_FORMAT) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def docker_archive(layers: list[bytes], manifest: object = None, config: object = None) -> bytes:
-    """A legacy docker-save archive around the given layer blobs."""
-    names = [f"{hashlib.sha256(layer).hexdigest()}/layer.tar" for layer in layers]
-    if config is None:
-        config = {
-            "os": "linux",
-            "architecture": "amd64",
-            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(x).hexdigest() for x in layers]},
-            "history": [{"created_by": f"step {i}"} for i in range(len(layers))],
-        }
-    if manifest is None:
-        manifest = [{"Config": "config.json", "RepoTags": ["t:1"], "Layers": names}]
-    members = list(zip(names, layers, strict=True))
-    members += [("config.json", json.dumps(config).encode()), ("manifest.json", json.dumps(manifest).encode())]
-    return tar_bytes(members)
+from tests.shared.archive_builders import docker_archive, tar_bytes
 
 
 def write(tmp_path: Path, data: bytes, name: str = "image.tar") -> Path:
@@ -153,18 +125,16 @@ def test_header_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_symlink_loop_between_members(tmp_path: Path) -> None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, target in (("a/layer.tar", "../b/layer.tar"), ("b/layer.tar", "../a/layer.tar")):
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = tarfile.SYMTYPE, target
-            tar.addfile(info)
-        manifest = json.dumps([{"Config": "c.json", "Layers": ["a/layer.tar"]}]).encode()
-        for name, data in (("c.json", b"{}"), ("manifest.json", manifest)):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    assert "symlink loop" in read_both_ways(write(tmp_path, buf.getvalue()))
+    manifest = json.dumps([{"Config": "c.json", "Layers": ["a/layer.tar"]}]).encode()
+    data = tar_bytes(
+        [
+            ("a/layer.tar", b"", {"type": tarfile.SYMTYPE, "linkname": "../b/layer.tar"}),
+            ("b/layer.tar", b"", {"type": tarfile.SYMTYPE, "linkname": "../a/layer.tar"}),
+            ("c.json", b"{}"),
+            ("manifest.json", manifest),
+        ]
+    )
+    assert "symlink loop" in read_both_ways(write(tmp_path, data))
 
 
 def test_bad_digest_in_an_oci_index(tmp_path: Path) -> None:

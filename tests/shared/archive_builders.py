@@ -1,0 +1,43 @@
+"""Small synthetic archives for tests that need a shape no real builder writes (hostile or quirky input):
+layer tars from Python's tarfile, wrapped in a legacy ``docker save`` layout."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Mapping, Sequence
+
+Member = tuple[str, bytes] | tuple[str, bytes, Mapping[str, object]]
+
+
+def tar_bytes(members: Sequence[Member], fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    """A tar of ``(name, data)`` members, or ``(name, data, {TarInfo attribute: value})`` for links, directories
+    and other header fields."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        for name, data, *rest in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            for key, value in (rest[0] if rest else {}).items():
+                setattr(info, key, value)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def docker_archive(layers: list[bytes], manifest: object = None, config: object = None) -> bytes:
+    """A legacy docker-save archive (tag ``t:1``) around the given layer blobs."""
+    names = [f"{hashlib.sha256(layer).hexdigest()}/layer.tar" for layer in layers]
+    if config is None:
+        config = {
+            "os": "linux",
+            "architecture": "amd64",
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(x).hexdigest() for x in layers]},
+            "history": [{"created_by": f"step {i}"} for i in range(len(layers))],
+        }
+    if manifest is None:
+        manifest = [{"Config": "config.json", "RepoTags": ["t:1"], "Layers": names}]
+    members: list[Member] = list(zip(names, layers, strict=True))
+    members += [("config.json", json.dumps(config).encode()), ("manifest.json", json.dumps(manifest).encode())]
+    return tar_bytes(members)
