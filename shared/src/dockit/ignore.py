@@ -356,7 +356,6 @@ class PatternMatcher:
             except ValueError as e:
                 raise DockitError(f"{e}: {text!r}", path=path, line=line if path else None) from None
         self.patterns: Sequence[Pattern] = tuple(compiled)
-        self.exclusions = any(p.exclusion for p in compiled)
 
     @classmethod
     def parse(cls, data: bytes | str, path: str = ".dockerignore") -> PatternMatcher:
