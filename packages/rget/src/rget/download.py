@@ -96,6 +96,11 @@ def describe(exc: BaseException, timeout: float) -> str:
     return text or type(exc).__name__
 
 
+def gave_up(where: str, cause: BaseException, attempts: int, timeout: float) -> RgetError:
+    """The one-line error once retries run out: the URL, the last cause, and how many attempts were made."""
+    return RgetError(f"{where}: {describe(cause, timeout)} (gave up after {attempts} attempts)")
+
+
 def read_into(resp: requests.Response, view: memoryview, timeout: float) -> int:
     """Fill ``view`` from the body; 0 at its end. A dropped connection or a silent server raises Retryable.
 
@@ -242,7 +247,7 @@ class Ranges:
             failures = 1 if block.pos > before else failures + 1
             where = shown(url, self.remote.url)
             if failures > self.opts.retries:
-                raise RgetError(f"{where}: {describe(cause, self.opts.timeout)} (gave up after {failures} attempts)")
+                raise gave_up(where, cause, failures, self.opts.timeout)
             delay = 0.0 if isinstance(cause, _Expired) else backoff(failures)
             self.reporter.log(
                 f"range {block.pos}-{block.end}: {describe(cause, self.opts.timeout)}; retry {failures}"
@@ -327,7 +332,7 @@ def _probe(session: requests.Session, url: str, opts: Options) -> tuple[Remote, 
             cause = e
         failures += 1
         if failures > opts.retries:
-            raise RgetError(f"{url}: {describe(cause, opts.timeout)} (gave up after {failures} attempts)")
+            raise gave_up(url, cause, failures, opts.timeout)
         time.sleep(backoff(failures))
 
 
@@ -367,7 +372,7 @@ def _single(
             failures += 1
             if failures > opts.retries:
                 where = shown(answered, remote.url)
-                raise RgetError(f"{where}: {describe(e, opts.timeout)} (gave up after {failures} attempts)") from None
+                raise gave_up(where, e, failures, opts.timeout) from None
             reporter.log(f"single stream: {describe(e, opts.timeout)}; retry {failures}/{opts.retries}")
             time.sleep(backoff(failures))
         finally:
