@@ -9,7 +9,8 @@ Matching is moby/patternmatcher's ``MatchesOrParentMatches`` (a pattern matching
 Docker 20.10 CLI used the older ``Matches``, which tries only the parent as deep as the pattern has components, and
 Docker 23+ uses ``MatchesUsingParentResults``; the results differ only once an exception has opened an excluded
 directory, for patterns with ``**`` before their last component (20.10) or for a path excluded again by a pattern
-that already matched its parent (23+).
+that already matched its parent (23+). Docker 20.10 also compiles a pattern without wildcards to a regexp, where a
+``^`` is an anchor: ``!svc/a^b`` re-includes nothing there (seen on Docker 20.10), while 23+ compares it as a string.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
