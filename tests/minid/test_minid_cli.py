@@ -137,6 +137,12 @@ def test_build_without_docker_is_a_one_line_error(dockerfile: Path) -> None:
     assert (done.returncode, done.stderr) == (1, "minid: docker: command not found\n")
 
 
+@pytest.mark.parametrize("option", [["-f", "missing"], ["--file", "missing"], ["--file=missing"], ["-fmissing"]])
+def test_build_after_the_originals_file_option_reads_that_file(option: list[str], dockerfile: Path) -> None:
+    done = minid(*option, "build", ".", cwd=dockerfile.parent)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "minid: missing: no such file\n")
+
+
 def test_pre_commit_hook_runs_minid_check_on_dockerfiles(tmp_path: Path) -> None:
     """The repository's .pre-commit-hooks.yaml, read as pre-commit reads it: its entry on the files it selects."""
     import re

@@ -79,13 +79,16 @@ def __getattr__(name: str) -> Any:
 
 
 def _build_args(args: list[str]) -> tuple[str | None, list[str]] | None:
-    """``build ARGS`` or the original's ``-f FILE build ARGS``: the file and ARGS, or None for no build."""
+    """``build ARGS`` or the original's ``-f FILE build ARGS`` (any spelling of ``-f``): the file and ARGS, or None."""
+    from minid.command import split_file_option
+
     if args[:1] == ["build"]:
         return None, args[1:]
-    if len(args) >= 3 and args[0] in ("-f", "--file") and args[2] == "build":
-        return args[1], args[3:]
-    if len(args) >= 2 and args[0].startswith("--file=") and args[1] == "build":
-        return args[0].split("=", 1)[1], args[2:]
+    n = 2 if args[:1] in (["-f"], ["--file"]) else 1  # the words of the -f option before `build`
+    if args[n : n + 1] == ["build"]:
+        file, rest = split_file_option(args[:n])
+        if file is not None and not rest:
+            return file, args[n + 1 :]
     return None
 
 
