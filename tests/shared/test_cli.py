@@ -90,3 +90,19 @@ def test_run_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> N
         run(_app(KeyboardInterrupt()), "tool", [])
     assert e.value.code == 130
     assert capsys.readouterr().err == "tool: interrupted\n"
+
+
+def test_build_args_like_docker_build() -> None:
+    from dockit.cli import build_args
+
+    env = {"HOME": "/root", "EMPTY": ""}
+    assert build_args(["A=1", "B==2", "C=", "HOME", "EMPTY", "UNSET"], env) == {
+        "A": "1",
+        "B": "=2",
+        "C": "",
+        "HOME": "/root",
+        "EMPTY": "",
+    }
+    for bad in ["=x", "A B=1", ""]:
+        with pytest.raises(UsageError, match="expected NAME=VALUE or NAME"):
+            build_args([bad], env)

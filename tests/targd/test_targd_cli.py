@@ -132,7 +132,7 @@ def test_binary_input_is_an_error_not_a_traceback(workdir: Path) -> None:
             ["--platform", "amd64"],
             "targd: --platform 'amd64': expected OS/ARCH or OS/ARCH/VARIANT (e.g. linux/arm64)\n",
         ),
-        (["--build-arg", "=x"], "targd: --build-arg '=x': expected NAME=VALUE\n"),
+        (["--build-arg", "=x"], "targd: --build-arg '=x': expected NAME=VALUE or NAME\n"),
         (["--bogus"], "targd: No such option: --bogus (see 'targd --help')\n"),
         (["-t"], "targd: Option '-t' requires an argument.\n"),
         (["a", "b"], "targd: Got unexpected extra argument(s) (b) (see 'targd --help')\n"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -71,6 +71,26 @@ def write_output(path: str | os.PathLike[str], data: str | bytes) -> None:
         if isinstance(e, OSError):
             raise DockitError(f"cannot write: {e.strerror or e}", path=str(path)) from None
         raise
+
+
+def build_args(values: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``--build-arg`` values as ``docker build`` takes them: ``NAME=VALUE``, or a bare ``NAME`` whose value comes
+    from the environment (skipped when unset). A name that is empty or holds blanks is a UsageError.
+
+    >>> build_args(["GO_VERSION=1.23", "HOME", "UNSET_HERE"], {"HOME": "/root"})
+    {'GO_VERSION': '1.23', 'HOME': '/root'}
+    """
+    env = os.environ if environ is None else environ
+    out = {}
+    for item in values:
+        name, eq, value = item.partition("=")
+        if not name or any(c.isspace() for c in name):
+            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE or NAME")
+        if eq:
+            out[name] = value
+        elif name in env:
+            out[name] = env[name]
+    return out
 
 
 def version_callback(tool: str, version: str) -> Callable[[bool], None]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from castage.mode import Mode
 from castage.plan import plan_stages
 from castage.script import ScriptOptions, render
+from dockit.cli import build_args as build_args_from_cli
 from dockit.dockerfile import parse
 from dockit.errors import DockerfileError, DockitError, UsageError
 from dockit.reference import check_tag, parse_reference
@@ -51,7 +52,7 @@ def generate(
         raise UsageError("--context -: a context read from stdin can be used by one build only; give a directory")
     if not context:
         raise UsageError("--context: empty path")
-    values = _build_arg_values(build_args, os.environ if environ is None else environ)
+    values = build_args_from_cli(build_args, environ)
 
     df = parse(dockerfile, path="<stdin>" if path == STDIN else path, build_args=values)
     plan = plan_stages(df, target)
@@ -74,16 +75,3 @@ def generate(
         mode=mode,
     )
     return render(plan, options)
-
-
-def _build_arg_values(build_args: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
-    values = {}
-    for arg in build_args:
-        name, eq, value = arg.partition("=")
-        if not name or any(c.isspace() for c in name):
-            raise UsageError(f"--build-arg {arg!r}: expected NAME=VALUE or NAME")
-        if eq:
-            values[name] = value
-        elif name in environ:
-            values[name] = environ[name]
-    return values

@@ -6,7 +6,6 @@ typer; both end here, so a given command line behaves the same either way.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -33,23 +32,9 @@ class Options:
     quiet: bool = False
 
 
-def build_args(values: list[str]) -> dict[str, str]:
-    """``K=V`` pairs; a bare ``K`` takes its value from the environment (as ``docker build`` does) or is skipped."""
-    out = {}
-    for item in values:
-        key, eq, value = item.partition("=")
-        if not key or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise UsageError(f"--build-arg {item!r}: expected NAME=VALUE")
-        if eq:
-            out[key] = value
-        elif key in os.environ:
-            out[key] = os.environ[key]
-    return out
-
-
 def execute(opts: Options) -> None:
     """Do what the options ask; raises DockitError (exit 1) or UsageError (exit 2) with a one-line message."""
-    from dockit.cli import read_bytes, write_output
+    from dockit.cli import build_args, read_bytes, write_output
     from dockit.dockerfile import DEFAULT_PLATFORM, PLATFORM_ARGS, parse
     from targd.prune import prune
 
