@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import pty
-import resource
+import shutil
 import signal
 import ssl
 import subprocess
@@ -178,12 +178,10 @@ def test_a_failed_write_is_one_line_and_leaves_nothing(site: Site, tmp_path: Pat
     url = site.url("/ignore/big.bin")
     out = tmp_path / "o"
 
-    def limit_file_size() -> None:  # the kernel then refuses writes past 100 KiB (EFBIG), as a full disk would
-        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * KIB, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-
-    result = subprocess.run(
-        [str(RGET), url, "-o", str(out)], capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size
-    )
+    # The kernel refuses writes past RLIMIT_FSIZE (EFBIG) as it would on a full disk. prlimit (util-linux), not
+    # preexec_fn: this process runs server threads, and preexec_fn may deadlock the child of a threaded process.
+    limit = [shutil.which("prlimit") or "prlimit", f"--fsize={100 * KIB}"]
+    result = subprocess.run([*limit, str(RGET), url, "-o", str(out)], capture_output=True, text=True, timeout=60)
     assert_clean_failure(result, out, f"rget: {out}.part: cannot write: File too large")
 
 
