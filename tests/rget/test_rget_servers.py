@@ -155,10 +155,11 @@ def test_tls_failure_names_its_cause(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"https://127.0.0.1:{server.server_address[1]}/x"
-        result = rget(url, "-o", tmp_path / "o", "--retries", "0")
+        result = rget(url, "-o", tmp_path / "o", "--retries", "5")
         assert_clean_failure(
             result, tmp_path / "o", url, "TLS failed: certificate verify failed: self-signed certificate"
         )
+        assert "gave up" not in result.stderr  # it will not verify on a retry either: failed at once
     finally:
         server.shutdown()
         server.server_close()

@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import os
 import random
-import re
 import threading
 import time
 from collections import deque
@@ -24,7 +23,7 @@ import requests
 from rget.blocks import Block, State, plan, spread
 from rget.errors import RemoteChanged, RgetError
 from rget.progress import Reporter
-from rget.remote import HttpError, Remote, new_session, parse_content_range, probe, send, shown
+from rget.remote import HttpError, Remote, new_session, parse_content_range, probe, send, shown, tls_failure
 
 CHUNK = 64 * 1024  # per read: small enough that progress, the resume state and a cut connection lose little
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -78,9 +77,7 @@ def describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection closed mid-transfer"
     if isinstance(exc, requests.exceptions.SSLError):
-        # requests nests it: "...(Caused by SSLError(...('[SSL: X] certificate verify failed: ... (_ssl.c:1006)')))"
-        m = re.search(r"\[SSL[^]]*\] ([^'\"]+?)(?: \(_ssl\.c:\d+\))?['\"]", text)
-        return f"TLS failed: {m.group(1)}" if m else "TLS failed"
+        return tls_failure(exc)
     if isinstance(exc, requests.ConnectionError):
         if "Connection refused" in text:
             return "connection refused"

@@ -116,6 +116,13 @@ class Remote:
         return (self.size, self.etag, self.last_modified) == (other.size, other.etag, other.last_modified)
 
 
+def tls_failure(exc: BaseException) -> str:
+    """A TLS error in a few words, e.g. ``TLS failed: certificate verify failed: self-signed certificate``."""
+    # requests nests it: "...(Caused by SSLError(...('[SSL: X] certificate verify failed: ... (_ssl.c:1006)')))"
+    m = re.search(r"\[SSL[^]]*\] ([^'\"]+?)(?: \(_ssl\.c:\d+\))?['\"]", str(exc))
+    return f"TLS failed: {m.group(1)}" if m else "TLS failed"
+
+
 def new_session(connections: int) -> requests.Session:
     """A session whose connection pool keeps one socket per worker."""
     import requests
@@ -145,6 +152,8 @@ def send(
 
     ``headers`` go only to the origin of ``original``; Range and If-Range go to every hop.
     """
+    import requests
+
     extra: dict[str, str] = {}
     if byte_range is not None:
         start, end = byte_range
@@ -154,7 +163,13 @@ def send(
     home = origin(original)
     for _ in range(MAX_REDIRECTS + 1):
         sent = {**headers, **extra} if origin(url) == home else extra
-        resp = session.get(url, headers=sent, stream=True, allow_redirects=False, timeout=(timeout, timeout))
+        try:
+            resp = session.get(url, headers=sent, stream=True, allow_redirects=False, timeout=(timeout, timeout))
+        except requests.exceptions.SSLError as e:
+            if "CERTIFICATE_VERIFY_FAILED" not in str(e):
+                raise  # a handshake cut short may pass on a retry
+            # A certificate that does not verify will not verify on a retry: a final error (not retried)
+            raise RgetError(f"{shown(url, original)}: {tls_failure(e)}") from None
         location = resp.headers.get("Location")
         if resp.status_code not in REDIRECTS or not location:
             return resp, url
