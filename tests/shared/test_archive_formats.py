@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -158,6 +159,13 @@ def test_reading_from_stdin_via_dash(archives: dict[str, Path], layout: str, tmp
 def test_oci_directory_needs_an_index(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match=r"no index\.json"):
         read_image(tmp_path)
+
+
+def test_a_path_that_cannot_be_opened_is_one_error(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "s.sock"))
+        with pytest.raises(ArchiveError, match=r"s\.sock: No such device or address$"):
+            read_image(tmp_path / "s.sock")
 
 
 def test_an_empty_path_is_a_usage_error() -> None:

@@ -35,7 +35,10 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
     if p.is_dir():
         return DirStore(path)
     if p.exists() and not p.is_file():
-        fd = os.open(path, os.O_RDONLY)  # a FIFO or a device: stream it
+        try:
+            fd = os.open(path, os.O_RDONLY)  # a FIFO or a device: stream it
+        except OSError as e:  # a socket, or no permission
+            raise ArchiveError(e.strerror or str(e), path=path) from None
         try:
             return _fd_store(fd, path)
         finally:
