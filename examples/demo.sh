@@ -9,6 +9,7 @@ for script in examples/demo.d/*.sh; do
     tool=$(basename "$script" .sh)
     [[ -x "$bin/$tool" ]] || continue
     printf '\n=== %s ===\n' "$tool"
+    # demos end with a deliberate mistake (exit 1/2 and its one-line error): that is not the demo failing
     # shellcheck source=/dev/null
-    PATH="$PWD/$bin:$PATH" source "$script"
+    PATH="$PWD/$bin:$PATH" source "$script" || true
 done
