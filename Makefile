@@ -30,7 +30,7 @@ typecheck: install
 test: install debs lint typecheck
 	$(BIN)/pytest
 
-demo: install
+demo: install debs
 	@bash examples/demo.sh
 
 bench: install debs
