@@ -15,6 +15,7 @@ from castage import __version__, cli
 from castage.cli import app
 from dockit.cli import run
 from tests.castage.scripts import shellcheck
+from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "castage" / "Dockerfile"
@@ -126,22 +127,15 @@ def test_plain_runs_never_import_typer(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert out.returncode == 0 and "(buildx mode)" in out.stdout
-    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    modules = imported_modules(out.stderr)
     assert "castage.script" in modules
     assert not modules & {"typer", "rich", "click"}
 
 
 def test_options_table_matches_the_typer_command() -> None:
-    import typer.main
-
-    command = typer.main.get_command(cli.build_app())
-    declared = {
-        (tuple(sorted(p.opts)), not getattr(p, "is_flag", False), bool(getattr(p, "multiple", False)))
-        for p in command.params
-        if p.param_type_name == "option" and "--version" not in p.opts
-    }
-    assert declared == {(tuple(sorted(o.names)), o.value, o.multiple) for o in cli.OPTIONS}
-    assert [p.name for p in command.params if p.param_type_name == "argument"] == []
+    app = cli.build_app()
+    assert typer_options(app) == option_table(cli.OPTIONS)
+    assert typer_arguments(app) == []
 
 
 # Both paths on the same command lines, in process: exit code, stdout and stderr must be identical.

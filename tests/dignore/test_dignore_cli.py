@@ -14,6 +14,7 @@ import pytest
 from dignore import __version__, cli
 from dockit.cli import run
 from tests.dignore.conftest import MONOREPO, Result, write_tree
+from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 DOCKERFILE = """\
 # syntax=docker/dockerfile:1
@@ -167,23 +168,15 @@ def test_plain_runs_never_import_typer(monorepo: Path) -> None:
         [sys.executable, "-X", "importtime", exe, "svc/api", "--check"], capture_output=True, text=True, cwd=monorepo
     )
     assert out.returncode == 0 and "\n!svc/api\n" in out.stdout
-    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    modules = imported_modules(out.stderr)
     assert "dignore.generate" in modules
     assert not modules & {"typer", "rich", "click"}
 
 
 def test_options_table_matches_the_typer_command() -> None:
-    import typer.main
-
-    command = typer.main.get_command(cli.build_app())
-    declared = {
-        (tuple(sorted(p.opts)), not getattr(p, "is_flag", False), bool(getattr(p, "multiple", False)))
-        for p in command.params
-        if p.param_type_name == "option" and "--version" not in p.opts
-    }
-    assert declared == {(tuple(sorted(o.names)), o.value, o.multiple) for o in cli.OPTIONS}
-    arguments = [p for p in command.params if p.param_type_name == "argument"]
-    assert [(p.name, p.nargs) for p in arguments] == [("dirs", -1)]  # plain_options takes any number of DIRs
+    app = cli.build_app()
+    assert typer_options(app) == option_table(cli.OPTIONS)
+    assert typer_arguments(app) == [("dirs", -1)]  # plain_options takes any number of DIRs
 
 
 # Both paths on the same command lines, in process: exit code, stdout, stderr and output file must be identical.

@@ -14,6 +14,7 @@ import pytest
 from dockit.cli import run
 from dockit.fastcli import parse_plain
 from targd import cli
+from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 TARGD = str(Path(sys.executable).parent / "targd")
 
@@ -216,23 +217,15 @@ def test_plain_runs_never_import_typer(workdir: Path) -> None:
         [sys.executable, "-X", "importtime", TARGD, "-t", "app"], capture_output=True, text=True, cwd=workdir
     )
     assert out.returncode == 0 and out.stdout == APP_AMD64
-    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    modules = imported_modules(out.stderr)
     assert "targd.prune" in modules
     assert not modules & {"typer", "rich", "click", "json", "targd.report"}
 
 
 def test_options_table_matches_the_typer_command() -> None:
-    import typer.main
-
-    command = typer.main.get_command(cli.build_app())
-    declared = {
-        (tuple(sorted(p.opts)), not getattr(p, "is_flag", False), bool(getattr(p, "multiple", False)))
-        for p in command.params
-        if p.param_type_name == "option" and "--version" not in p.opts
-    }
-    table = {(tuple(sorted(o.names)), o.value, o.multiple) for o in cli.OPTIONS}
-    assert declared == table
-    assert [p.name for p in command.params if p.param_type_name == "argument"] == cli.POSITIONALS
+    app = cli.build_app()
+    assert typer_options(app) == option_table(cli.OPTIONS)
+    assert [name for name, _ in typer_arguments(app)] == cli.POSITIONALS
 
 
 # Both paths on the same command lines, in process: exit code, stdout, stderr and output files must be identical.
