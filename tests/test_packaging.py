@@ -44,7 +44,7 @@ def test_rget_installs_alone_without_dockit(tmp_path: Path) -> None:
     venv = _venv(tmp_path)
     installed = _install(venv, ROOT / "packages" / "rget")
     assert "rget" in installed
-    assert not installed & {"dockit", "dockerfile", "pydantic"}
+    assert not installed & {"better-image-dockit", "dockerfile", "pydantic"}
     out = subprocess.run([venv / "bin" / "rget", "--version"], check=True, capture_output=True, text=True)
     assert out.stdout.startswith("rget ")
     script = subprocess.run([venv / "bin" / "rget", "--print-sh"], check=True, capture_output=True, text=True)
@@ -54,7 +54,7 @@ def test_rget_installs_alone_without_dockit(tmp_path: Path) -> None:
 def test_every_dockit_tool_installs_and_runs(tmp_path: Path) -> None:
     venv = _venv(tmp_path)
     installed = _install(venv, ROOT / "shared", *(ROOT / "packages" / tool for tool in TOOLS))
-    assert {"dockit", "dockerfile", "isal", "zstandard", *TOOLS} <= installed
+    assert {"better-image-dockit", "dockerfile", "isal", "zstandard", *TOOLS} <= installed
     assert "pydantic" not in installed
     for tool in TOOLS:
         out = subprocess.run([venv / "bin" / tool, "--version"], check=True, capture_output=True, text=True)
