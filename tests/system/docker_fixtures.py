@@ -5,12 +5,18 @@ Fixtures (session-scoped, each process stopped by its PID, never by name):
 - ``busybox_image`` -> :class:`BaseImage`: ``localhost/busybox:base``, a one-layer image of Debian's static busybox
   (every applet symlinked in /bin, /etc/passwd with root, app (1000) and nobody). Every test Dockerfile builds
   ``FROM localhost/busybox:base``; both builders already hold it. Made once per machine under ``.cache/busybox/``.
-- ``dockerd`` -> :class:`Dockerd`: a private Docker 20.10 daemon (overlay2, else vfs; no bridge; classic builder only:
-  the Debian CLI has no buildx, so no BuildKit through ``docker``). ``dockerd.docker(...)``, ``.env``, ``.build(...)``,
-  ``.export(...)``, ``.save(...)``, ``.prune()``.
+- ``dockerd`` -> :class:`Dockerd`: a private Docker 20.10 daemon (overlay2, else vfs; no bridge) whose builds use the
+  classic builder (``DOCKER_BUILDKIT=0``). ``dockerd.docker(...)``, ``.env``, ``.build(...)``, ``.export(...)``,
+  ``.save(...)``, ``.prune()``.
+- ``buildkit`` -> :class:`BuildKit`: BuildKit builds on that same daemon (its config enables the ``buildkit``
+  feature; Debian's client ``/usr/bin/docker`` with ``DOCKER_BUILDKIT=1``, ``--progress plain``). The same ``build``
+  / ``export`` / ``prune``; ``build`` returns a :class:`tests.system.buildkit.BuildKitResult` (stages run, steps,
+  ``CACHED``).
 - ``buildah`` -> :class:`Buildah`: buildah with a private store (vfs, chroot isolation); the same ``build`` /
   ``export`` / ``prune`` as the daemon, plus ``buildah.buildah(...)`` and ``storage_ref(image)`` for skopeo.
 - ``registry`` -> :class:`Registry`: Debian's docker-registry on ``registry.host`` (``127.0.0.1:PORT``), plain HTTP.
+- ``builder`` -> one of the three, parametrized with ids ``classic``, ``buildkit``, ``buildah``; narrow it with
+  ``@pytest.mark.parametrize("builder", ["classic", "buildkit"], indirect=True)``.
 - ``image_archives`` -> :class:`tests.system.fixtures.make_archives.Archives`: one multi-stage image in every
   archive format (see tests/system/fixtures/make_archives.py), made once per machine under ``.cache/fixtures/``.
 
@@ -42,6 +48,7 @@ from typing import Any
 
 import pytest
 
+from tests.system.buildkit import BuildKitResult
 from tests.system.fixtures import make_archives
 from tests.system.fixtures.make_archives import Archives
 from tests.system.images import BuildResult, ImageExport, read_docker_archive
@@ -197,6 +204,7 @@ def _build(
     build_args: Mapping[str, str] | None,
     extra: Sequence[str],
     check: bool,
+    result: type[BuildResult] = BuildResult,
 ) -> BuildResult:
     """Run a builder's command line ``head`` (``docker build``, ``buildah bud``: both take the same flags) with an
     iidfile in a scratch directory under ``root``; the build's id and merged output."""
@@ -209,7 +217,7 @@ def _build(
     shutil.rmtree(scratch, ignore_errors=True)
     if check and proc.returncode != 0:
         raise CommandError(proc.returncode, proc.args, proc.stdout)
-    return BuildResult(image_id, tag, proc.stdout, proc.returncode)
+    return result(image_id, tag, proc.stdout, proc.returncode)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -328,13 +336,17 @@ def base_image() -> BaseImage:
 class Dockerd:
     """A private dockerd: overlay2 or vfs storage, no bridge/iptables, its own data and exec root under ``root``.
 
-    Builds use the classic builder (``DOCKER_BUILDKIT=0``) with ``--network none``.
+    Builds use the classic builder (``DOCKER_BUILDKIT=0``) with ``--network none``. The daemon's config enables the
+    ``buildkit`` feature so that :class:`BuildKit` builds on it too (the client's ``DOCKER_BUILDKIT`` picks the
+    builder per build): one daemon, one image store, for both builders.
 
     >>> dockerd.docker("images", "-q").stdout  # doctest: +SKIP
     >>> result = dockerd.build(ctx, "FROM localhost/busybox:base\\nRUN echo hi > /x\\n", tag="t")  # doctest: +SKIP
     >>> result.steps, result.cached  # doctest: +SKIP
     (2, 0)
     """
+
+    name = "classic"
 
     def __init__(self, root: Path, base: BaseImage, storage_driver: str = "vfs") -> None:
         self.root = root
@@ -396,7 +408,7 @@ class Dockerd:
 
     def _config_file(self) -> Path:
         config = self.root / "daemon.json"
-        config.write_text(json.dumps({"features": {"buildkit": False}}))
+        config.write_text(json.dumps({"features": {"buildkit": True}}))
         return config
 
     def stop(self) -> None:
@@ -454,6 +466,70 @@ class Dockerd:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# BuildKit, on the same daemon
+
+
+class BuildKit:
+    """BuildKit builds on a :class:`Dockerd` (Docker 20.10's built-in BuildKit: no buildx, no frontend image).
+
+    The same ``build``/``export``/``prune`` as the other builders; ``build`` returns a :class:`BuildKitResult`.
+    It shares the daemon's image store with the classic builder, so ``prune()`` empties both (a fresh CI runner).
+    Limits of this BuildKit: no ``# syntax=`` lines or heredocs (they need a frontend image), no ``RUN --network``,
+    no ``--cache-to`` (buildx); a global ``ARG TARGETARCH`` without a default is empty; ``FROM Base`` does not find a
+    stage declared ``AS Base`` (names are lower-cased on one side only).
+
+    >>> result = buildkit.build(ctx, dockerfile, target="release")  # doctest: +SKIP
+    >>> result.stages, [str(s) for s in result.executed]  # doctest: +SKIP
+    ({'base', 'release'}, ['base 2/2 RUN mkdir /opt/app (ran)', ...])
+    """
+
+    name = "buildkit"
+
+    def __init__(self, daemon: Dockerd) -> None:
+        self.daemon = daemon
+        self.base = daemon.base
+        self.client = daemon.client
+        self.env: dict[str, str] = {**daemon.env, "DOCKER_BUILDKIT": "1"}
+        """Environment for subprocesses (scripts that call ``docker``): the daemon's, with ``DOCKER_BUILDKIT=1``."""
+
+    def docker(
+        self, *args: str | os.PathLike[str], input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the docker client against the daemon, BuildKit on (``docker build`` builds with BuildKit)."""
+        return run([self.client, *args], env=self.env, input=input, check=check)
+
+    def build(
+        self,
+        context: Path,
+        dockerfile: str | Path | None = None,
+        tag: str | None = None,
+        target: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        extra: Sequence[str] = (),
+        check: bool = True,
+    ) -> BuildKitResult:
+        """``docker build --progress plain --network none`` with BuildKit; same contract as :meth:`Dockerd.build`.
+        ``extra`` may hold BuildKit-only flags: ``("--cache-from", ref, "--build-arg", "BUILDKIT_INLINE_CACHE=1")``."""
+        head = [self.client, "build", "--progress", "plain", "--network", "none"]
+        root = self.daemon.root
+        built = _build(head, self.env, root, context, dockerfile, tag, target, build_args, extra, check, BuildKitResult)
+        assert isinstance(built, BuildKitResult)
+        return built
+
+    def export(self, image: str) -> ImageExport:
+        """The image's final filesystem, config, layer count and history (read from ``docker save``)."""
+        return self.daemon.export(image)
+
+    def image_id(self, image: str) -> str:
+        """``sha256:...`` id of a local image."""
+        return self.daemon.image_id(image)
+
+    def prune(self) -> None:
+        """Empty the daemon (images, containers, BuildKit's cache and cache mounts) and reload the base image."""
+        self.daemon.prune()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # buildah with a private store
 
 
@@ -463,6 +539,8 @@ class Buildah:
     ``storage_ref(image)`` names an image of this store for skopeo
     (``containers-storage:[vfs@ROOT+RUNROOT]image``).
     """
+
+    name = "buildah"
 
     def __init__(self, root: Path, base: BaseImage) -> None:
         self.root = root
@@ -630,6 +708,29 @@ def dockerd(busybox_image: BaseImage) -> Iterator[Dockerd]:
         yield daemon
     finally:
         daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def buildkit(dockerd: Dockerd) -> BuildKit:
+    """BuildKit builds on the session's private daemon (one daemon serves both builders)."""
+    return BuildKit(dockerd)
+
+
+Builder = Dockerd | BuildKit | Buildah
+"""What the ``builder`` fixture gives: each has ``name``, ``base``, ``env``, ``build``, ``export``, ``prune``."""
+
+BUILDER_FIXTURES = {"classic": "dockerd", "buildkit": "buildkit", "buildah": "buildah"}
+
+
+@pytest.fixture(params=list(BUILDER_FIXTURES), ids=list(BUILDER_FIXTURES))
+def builder(request: pytest.FixtureRequest) -> Builder:
+    """Each builder in turn (ids ``classic``, ``buildkit``, ``buildah``), so a difference fails with its name.
+    Where a feature exists on some builders only, narrow it and say why::
+
+        @pytest.mark.parametrize("builder", ["buildkit", "buildah"], indirect=True)  # RUN --mount
+    """
+    builder: Builder = request.getfixturevalue(BUILDER_FIXTURES[request.param])
+    return builder
 
 
 @pytest.fixture(scope="session")
