@@ -145,11 +145,13 @@ def test_version() -> None:
 def test_fast_path_declares_exactly_the_typer_options() -> None:
     from typer.main import get_command
 
-    from dlayer.cli import OPTIONS, build_app
+    from dlayer.cli import OPTIONS, POSITIONALS, build_app
 
     command = get_command(build_app())
-    declared = {p.name: tuple(sorted(p.opts)) for p in command.params if p.name != "version"}
+    options = [p for p in command.params if p.param_type_name == "option"]
+    declared = {p.name: tuple(sorted(p.opts)) for p in options if p.name != "version"}
     assert declared == {o.dest: tuple(sorted(o.names)) for o in OPTIONS}
+    assert [p.name for p in command.params if p.param_type_name == "argument"] == POSITIONALS
 
 
 def test_fast_path_and_typer_give_the_same_results(archives: dict[str, Path], tmp_path: Path) -> None:
@@ -158,6 +160,9 @@ def test_fast_path_and_typer_give_the_same_results(archives: dict[str, Path], tm
         ["-f", str(archives["two-images"]), "--tag", TAG, "--ci", "--lowestEfficiency", "0.5"],
         ["-f", str(archives["two-images"])],
         ["-f", str(tmp_path / "missing.tar")],
+        [str(archives["oci-gzip"]), "-q", "-P", "2", "--source", "archive"],
+        [str(archives["oci-gzip"]), "-f", str(archives["oci-zstd"])],
+        ["--source", "daemon", str(archives["oci-gzip"])],
     ]
     typer_only = "import sys; from dlayer.cli import build_app; from dockit.cli import run; run(build_app(), 'dlayer')"
     for args in cases:

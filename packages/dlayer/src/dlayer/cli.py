@@ -21,11 +21,17 @@ TOOL = "dlayer"
 HELP = """Why is this image big: per layer, the command that made it and the biggest files it added; then what the \
 image wastes (bytes a later layer overwrote or deleted) and dive's efficiency figures.
 
-Reads `docker save` archives (legacy and Docker 25+), buildah docker-archives, OCI layouts (tar or directory; \
-gzip, zstd or plain layers). Example: docker save app:latest | dlayer -n 10
+SOURCE is an image archive (`docker save`, buildah, OCI; tar or directory; gzip, zstd or plain layers; the whole \
+file gzip, zstd or xz compressed), - for stdin, or an image reference: read from the Docker daemon if it has it, \
+else from its registry (no daemon needed). Prefixes choose: docker://, podman://, registry://, docker-archive://, \
+oci-archive://. Examples: dlayer nginx:latest; docker save app | gzip | dlayer -n 10
 """
 OPTIONS = [
     Option("file", ("-f", "--file")),
+    Option("source", ("--source",)),
+    Option("quiet", ("-q", "--quiet"), value=False),
+    Option("parallel", ("-P", "--parallel")),
+    Option("insecure", ("--insecure",), value=False),
     Option("max_files", ("-n", "--max-files")),
     Option("depth", ("-d", "--depth")),
     Option("attrs", ("-a", "--attributes"), value=False),
@@ -39,7 +45,8 @@ OPTIONS = [
     Option("highest_wasted_bytes", ("--highest-wasted-bytes", "--highestWastedBytes")),
     Option("highest_user_wasted_percent", ("--highest-user-wasted-percent", "--highestUserWastedPercent")),
 ]
-MINIMUM = {"max_files": 0, "depth": 1, "width": 40}  # the numeric options, with the least each takes
+POSITIONALS = ["spec"]  # SOURCE: the same as -f
+MINIMUM = {"max_files": 0, "depth": 1, "width": 40, "parallel": 1}  # the numeric options, with the least each takes
 CI_RULES = {
     "lowest_efficiency": "lowestEfficiency",
     "highest_wasted_bytes": "highestWastedBytes",
@@ -53,6 +60,13 @@ def options(values: dict[str, Any]) -> "Options":
     from dlayer.command import Options
 
     given = dict(values)
+    spec = given.pop("spec", None)
+    if spec is not None:
+        if given.get("file") not in (None, "-"):
+            from dockit.errors import UsageError
+
+            raise UsageError(f"SOURCE {spec!r} and -f {given['file']!r}: give one (-f is a synonym of SOURCE)")
+        given["file"] = spec
     rules = {rule: str(given.pop(dest)) for dest, rule in CI_RULES.items() if dest in given}
     for name in MINIMUM:  # text on the fast path
         if name in given:
@@ -67,7 +81,12 @@ def _plain_options(values: dict[str, Any]) -> "Options | None":
             text = str(values[name])
             if not text.isdigit() or int(text) < least:
                 return None
-    return options(values)
+    from dockit.errors import UsageError
+
+    try:
+        return options(values)
+    except UsageError:
+        return None  # typer says it, the same way
 
 
 def build_app() -> "typer.Typer":
@@ -82,9 +101,22 @@ def build_app() -> "typer.Typer":
 
     @app.command(help=HELP)
     def dlayer(
+        spec: Annotated[
+            str | None, typer.Argument(metavar="[SOURCE]", help="Archive, directory, '-' (stdin) or image reference.")
+        ] = None,
         file: Annotated[
-            str, typer.Option("-f", "--file", help="Image archive or OCI layout directory ('-': stdin).")
+            str, typer.Option("-f", "--file", help="The same as SOURCE (kept from earlier versions).")
         ] = "-",
+        source: Annotated[
+            str, typer.Option("--source", help="Where to read: auto, archive, docker, podman, registry.")
+        ] = "auto",
+        quiet: Annotated[
+            bool, typer.Option("-q", "--quiet", help="Do not say on stderr which source is read.")
+        ] = False,
+        parallel: Annotated[int, typer.Option("-P", "--parallel", min=1, help="Registry: layers fetched at once.")] = 4,
+        insecure: Annotated[
+            bool, typer.Option("--insecure", help="Registry: allow plain HTTP (always allowed on loopback).")
+        ] = False,
         max_files: Annotated[int, typer.Option("-n", "--max-files", min=0, help="Paths shown per layer.")] = 100,
         depth: Annotated[int, typer.Option("-d", "--depth", min=1, help="Aggregate paths to this depth.")] = 8,
         attrs: Annotated[bool, typer.Option("-a", "--attributes", help="Show mode, uid and gid.")] = False,
@@ -127,7 +159,10 @@ def build_app() -> "typer.Typer":
         ] = False,
     ) -> int:
         here = locals()  # the parameters, and the names the body closes over (run_dlayer): take only OPTIONS
-        return run_dlayer(options({o.dest: here[o.dest] for o in OPTIONS}))
+        given = {o.dest: here[o.dest] for o in OPTIONS}
+        if spec is not None:
+            given["spec"] = spec
+        return run_dlayer(options(given))
 
     return app
 
@@ -144,7 +179,7 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script: plain command lines run directly, everything else goes through typer."""
     args = sys.argv[1:] if argv is None else list(argv)
-    plain = parse_plain(args, OPTIONS, [])
+    plain = parse_plain(args, OPTIONS, POSITIONALS)
     opts = _plain_options(plain) if plain is not None else None
     if opts is not None:
         from dlayer.command import run_dlayer

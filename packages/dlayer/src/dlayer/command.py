@@ -16,6 +16,10 @@ class Options:
     """dlayer's command-line options."""
 
     file: str = "-"
+    source: str = "auto"
+    quiet: bool = False
+    parallel: int = 4
+    insecure: bool = False
     max_files: int = 100
     depth: int = 8
     attrs: bool = False
@@ -34,13 +38,14 @@ def run_dlayer(opts: Options) -> int:
     from dlayer.dive import export_text
     from dlayer.report import build_report
     from dlayer.text import render
-    from dockit.archive import read_image
+    from dockit.archive.sources import open_image, split_spec
 
-    if opts.file == "-" and sys.stdin.isatty():
-        raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give -f FILE")
+    kind, target = split_spec(opts.file, opts.source)
+    if target == "-" and kind in ("auto", "archive") and sys.stdin.isatty():
+        raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give SOURCE")
     if opts.interactive and opts.json_path == "-":
         raise UsageError("-i and -j - both want the terminal")
-    if opts.json_path not in (None, "-") and _inside(opts.json_path, opts.file):
+    if opts.json_path not in (None, "-") and _inside(opts.json_path, target):
         raise UsageError(f"-j {opts.json_path}: would overwrite the archive being read")
     if opts.ci:
         ci_rules.check(opts.ci_rules)
@@ -48,7 +53,15 @@ def run_dlayer(opts: Options) -> int:
     # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
     gc.disable()
     try:
-        image = read_image(opts.file, tag=opts.tag, platform=opts.arch)
+        image = open_image(
+            opts.file,
+            source=opts.source,
+            tag=opts.tag,
+            platform=opts.arch,
+            parallel=opts.parallel,
+            insecure=opts.insecure,
+            announce=None if opts.quiet else _say,
+        )
         report = build_report(image, top=opts.max_files, depth=opts.depth)
     finally:
         gc.enable()
@@ -71,6 +84,11 @@ def run_dlayer(opts: Options) -> int:
         out.flush()
         return 1 if any(r.status == "FAIL" for r in results) else 0
     return 0
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"dlayer: {line}\n")
+    sys.stderr.flush()
 
 
 def _inside(out: str, archive: str) -> bool:

@@ -10,9 +10,10 @@ from typing import IO
 
 from dockit.archive import docker_save, oci_layout
 from dockit.archive.candidate import Candidate
+from dockit.archive.compression import Decompressed, sniff_whole
 from dockit.archive.model import HistoryEntry, Image, ImageRef, Layer
 from dockit.archive.store import DirStore, Store, StreamStore, TarFileStore
-from dockit.archive.tarstream import FdSource, StreamSource
+from dockit.archive.tarstream import BufferedSource, FdSource, FileRegion, StreamSource
 from dockit.errors import ArchiveError, UsageError
 
 STDIN = "-"
@@ -21,11 +22,12 @@ STDIN = "-"
 def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
     """A store over a path (tar file or OCI layout directory), ``-`` for stdin, or an open binary stream.
 
-    A regular file is read by seeking; stdin, pipes and streams in one pass.
+    A regular file is read by seeking; stdin, pipes and streams in one pass. An archive compressed as a whole
+    (gzip, zstd, xz: told by its first bytes) is read in one pass through its decompressor, from a file or a pipe.
     """
     if not isinstance(source, (str, os.PathLike)):
         label = str(getattr(source, "name", "<stream>"))
-        return StreamStore(StreamSource(source, label), label)
+        return _stream_store(StreamSource(source, label), label)
     path = str(source)
     if not path:  # Path("") is the current directory: never what an empty argument meant
         raise UsageError("empty archive path (give a file, a directory or - for stdin)")
@@ -34,27 +36,53 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
     p = Path(path)
     if p.is_dir():
         return DirStore(path)
-    if p.exists() and not p.is_file():
-        try:
-            fd = os.open(path, os.O_RDONLY)  # a FIFO or a device: stream it
-        except OSError as e:  # a socket, or no permission
-            raise ArchiveError(e.strerror or str(e), path=path) from None
-        try:
-            return _fd_store(fd, path)
-        finally:
-            os.close(fd)
-    return TarFileStore(path)
+    try:
+        fd = os.open(path, os.O_RDONLY)  # a FIFO or a device is streamed like stdin
+    except FileNotFoundError:
+        raise ArchiveError("no such file", path=path) from None
+    except OSError as e:  # a socket, or no permission
+        raise ArchiveError(e.strerror or str(e), path=path) from None
+    try:
+        return _fd_store(fd, path)
+    finally:
+        os.close(fd)
 
 
 def _fd_store(fd: int, label: str) -> Store:
-    """stdin redirected from a file is a file: seek in it; a pipe is read in one pass, its data spliced away."""
+    """A regular file (stdin redirected from one too) is seeked in, unless compressed as a whole; a pipe is read in
+    one pass, its data spliced away."""
     if stat.S_ISREG(os.fstat(fd).st_mode):
-        return TarFileStore(label, fd=fd)
+        start = os.lseek(fd, 0, os.SEEK_CUR)  # stdin redirected from a file starts where the shell left it
+        whole = sniff_whole(os.pread(fd, 8, start))
+        if whole is None:
+            return TarFileStore(label, fd=fd)
+        region = FileRegion(fd, start, max(os.fstat(fd).st_size - start, 0), label)
+        return StreamStore(Decompressed(region, whole, label, "archive"), label)
     src = FdSource(fd, label)
     try:
-        return StreamStore(src, label)
+        return _stream_store(src, label)
     finally:
         src.close()
+
+
+def _stream_store(src: BufferedSource | StreamSource, label: str) -> StreamStore:
+    """A one-pass store over a stream, through a decompressor when the archive is compressed as a whole."""
+    if isinstance(src, StreamSource):
+        src = _Buffered(src)
+    whole = sniff_whole(src.peek(8))
+    return StreamStore(Decompressed(src, whole, label, "archive") if whole else src, label)
+
+
+class _Buffered(BufferedSource):
+    """A buffered view of a file-like stream, so its first bytes can be peeked at."""
+
+    def __init__(self, src: StreamSource) -> None:
+        super().__init__()
+        self.src = src
+        self.label = src.label
+
+    def _pull(self, n: int) -> bytes:
+        return self.src.read(n)
 
 
 def candidates(store: Store) -> list[Candidate]:

@@ -155,6 +155,12 @@ class BufferedSource:
             got += len(chunk)
         return b"".join(parts)
 
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes (fewer only at the end), left unread."""
+        data = self.read(n)
+        self._buf, self._off = data + self._buf[self._off :], 0
+        return data
+
     def skip(self, n: int) -> None:
         avail = len(self._buf) - self._off
         if n <= avail:
