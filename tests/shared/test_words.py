@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockit.dockerfile import parse
-from dockit.expand import expand
+from dockit.expand import ExpansionError, expand
 from dockit.words import blanks_are_quoted, is_plain, legacy_value_word
 
 
@@ -60,9 +60,11 @@ def test_the_word_is_one_word_with_the_same_value(raw: str, escape: str) -> None
     pair = parse(f"{head}FROM a\nENV K={word}\n").stages[0].instructions[0]
     assert pair.args == ["K", word]
     env = {"a": "<a>", "b": "<b>"}
-    before, after = expand(legacy.args[1], env, escape), expand(word, env, escape)
-    if not before.unsupported:
-        assert after.value == before.value
+    try:
+        before = expand(legacy.args[1], env, escape)
+    except ExpansionError:
+        return  # BuildKit refuses the legacy value too
+    assert expand(word, env, escape).value == before.value
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dockit.errors import DockerfileError
-from dockit.expand import expand
+from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, expand
 
 DEFAULT_PLATFORM = "linux/amd64"
 MAX_LINE = 64 * 1024  # the parser's bufio.Scanner limit: a longer physical line is an error there
@@ -176,6 +176,7 @@ class Dockerfile:
     trailer: str  # comment / blank lines after the last instruction
     build_args: dict[str, str]
     platform: str
+    strict_base: bool = True  # False: a FROM that expands to nothing is kept (tools that never need the image)
 
     @property
     def escape(self) -> str:
@@ -226,7 +227,7 @@ class Dockerfile:
 
     def base_env(self) -> dict[str, str]:
         """The variables FROM lines see: built-in platform ARGs, then global ARGs (defaults or --build-arg)."""
-        return _global_env(self.global_args, self.build_args, self.platform, self.escape)[0]
+        return _global_env(self.global_args, self.build_args, self.platform, self.escape, self.path, Budget())[0]
 
     def __str__(self) -> str:
         return self.preamble + "".join(str(i) for i in self.instructions()) + self.trailer
@@ -285,11 +286,14 @@ def parse(
     path: str = "Dockerfile",
     build_args: Mapping[str, str] | None = None,
     platform: str = DEFAULT_PLATFORM,
+    strict_base: bool = True,
 ) -> Dockerfile:
     """Parse a Dockerfile and resolve its stages.
 
     ``build_args`` override global ARG defaults and built-in platform ARGs when resolving ``FROM`` lines;
     ``platform`` (``os/arch[/variant]``) sets the TARGET*/BUILD* built-ins. Raises DockerfileError with the line.
+    With ``strict_base`` False, a FROM whose image expands to nothing (``ARG BASE`` without a default and no
+    --build-arg) is not an error: its stage's ``base`` is ``""``.
     """
     import dockerfile as buildkit
 
@@ -323,6 +327,7 @@ def parse(
         trailer=trailer,
         build_args=dict(build_args or {}),
         platform=platform,
+        strict_base=strict_base,
     )
     _build_stages(df, instructions)
     return df
@@ -441,7 +446,12 @@ def _arg_items(inst: Instruction) -> list[tuple[str, str | None]]:
 
 
 def _global_env(
-    global_args: list[Instruction], build_args: Mapping[str, str], platform: str, escape: str
+    global_args: list[Instruction],
+    build_args: Mapping[str, str],
+    platform: str,
+    escape: str,
+    path: str,
+    budget: Budget,
 ) -> tuple[dict[str, str], set[str]]:
     """The FROM-line environment and the names whose value came from the user (--build-arg / --platform)."""
     parts = platform.split("/")
@@ -460,7 +470,7 @@ def _global_env(
                 env[name] = build_args[name]
                 given.add(name)
             elif default is not None:
-                env[name] = expand(default, env, escape).value
+                env[name] = expand_word(default, env, escape, budget, f"ARG {name}", path, inst.line).value
             elif name not in PLATFORM_ARGS:
                 env.pop(name, None)
     return env, given
@@ -477,7 +487,8 @@ def _build_stages(df: Dockerfile, instructions: list[Instruction]) -> None:
         i += 1
     if i == len(instructions):
         raise DockerfileError("no FROM instruction", path, instructions[-1].line)
-    env, given = _global_env(df.global_args, df.build_args, df.platform, escape)
+    budget = Budget()  # one for the whole file: its expansions together stay bounded
+    env, given = _global_env(df.global_args, df.build_args, df.platform, escape, path, budget)
 
     names: dict[str, Stage] = {}
     current: Stage | None = None
@@ -486,7 +497,7 @@ def _build_stages(df: Dockerfile, instructions: list[Instruction]) -> None:
             assert current is not None
             current.instructions.append(inst)
             continue
-        current = _new_stage(df, inst, env, given, names)
+        current = _new_stage(df, inst, env, given, names, budget)
         df.stages.append(current)
         if current.name is not None:
             names[current.name] = current
@@ -494,8 +505,27 @@ def _build_stages(df: Dockerfile, instructions: list[Instruction]) -> None:
         _resolve_refs(df, stage, names)
 
 
+def expand_word(
+    word: str, env: Mapping[str, str], escape: str, budget: Budget, what: str, path: str, line: int
+) -> Expansion:
+    """:func:`dockit.expand.expand` with its errors as DockerfileError naming ``what`` (``ARG A9``) and the line."""
+    try:
+        return expand(word, env, escape, budget)
+    except ExpansionTooLarge as e:
+        name = what.split()[-1] if what.startswith("ARG ") else what
+        raise DockerfileError(f"expansion of {name} too large ({e.reason})", path, line) from None
+    except ExpansionError as e:
+        shown = word if len(word) <= 60 else word[:57] + "..."
+        raise DockerfileError(f"{what}: failed to process {shown!r}: {e}", path, line) from None
+
+
 def _new_stage(
-    df: Dockerfile, inst: Instruction, env: dict[str, str], given: set[str], names: dict[str, Stage]
+    df: Dockerfile,
+    inst: Instruction,
+    env: dict[str, str],
+    given: set[str],
+    names: dict[str, Stage],
+    budget: Budget,
 ) -> Stage:
     path = df.path
     args = inst.args
@@ -511,10 +541,8 @@ def _new_stage(
             raise DockerfileError(f"invalid stage name {args[2]!r}: must match [a-z][a-z0-9-_.]*", path, inst.line)
         if name in names:
             raise DockerfileError(f"duplicate stage name {name!r} (first at line {names[name].line})", path, inst.line)
-    expanded = expand(args[0], env, df.escape)
-    if expanded.unsupported:
-        raise DockerfileError(f"unsupported expansion in FROM: {expanded.unsupported[0]}", path, inst.line)
-    if not expanded.value:
+    expanded = expand_word(args[0], env, df.escape, budget, "FROM", path, inst.line)
+    if not expanded.value and df.strict_base:
         raise DockerfileError(f"FROM {args[0]} expands to an empty image name", path, inst.line)
     assumed = {n: env.get(n, "") for n in expanded.used if n not in given}
     platform = inst.flag("platform")
@@ -523,7 +551,11 @@ def _new_stage(
         name=name,
         base_raw=args[0],
         base=expanded.value,
-        platform=expand(platform, env, df.escape).value if platform is not None else None,
+        platform=(
+            expand_word(platform, env, df.escape, budget, "FROM --platform", path, inst.line).value
+            if platform is not None
+            else None
+        ),
         from_instruction=inst,
         instructions=[],
         assumed_args=assumed,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from dockit.dockerfile import Instruction, Stage, parse
 from dockit.edit import logical_line
 from dockit.errors import DockerfileError
-from dockit.expand import expand, referenced_names
+from dockit.expand import ExpansionError, expand, referenced_names
 from dockit.words import blanks_are_quoted, is_plain, legacy_value_word
 from minid.shell import Analysis, analyze
 
@@ -265,8 +265,10 @@ def _same_value(raw: str, word: str, escape: str) -> bool:
     """The lexer gives ``raw`` and ``word`` the same value, with every variable they read set to a distinct value."""
     names = set(referenced_names(raw, escape)) | set(referenced_names(word, escape))
     env = {n: f"<{n}>" for n in names}
-    a, b = expand(raw, env, escape), expand(word, env, escape)
-    return not a.unsupported and not b.unsupported and a.value == b.value
+    try:
+        return expand(raw, env, escape).value == expand(word, env, escape).value
+    except ExpansionError:
+        return False
 
 
 def _env_plan(insts: list[Instruction], escape: str) -> list[list[Instruction]]:
@@ -283,9 +285,12 @@ def _env_plan(insts: list[Instruction], escape: str) -> list[list[Instruction]]:
             continue
         reads: set[str] = set()
         for _, word in pairs:
-            exp = expand(word, {}, escape)
-            reads |= set(exp.used)
-            if exp.unsupported or ("$" in word and not exp.used):
+            try:
+                used = expand(word, {}, escape).used
+            except ExpansionError:
+                used = []
+            reads |= set(used)
+            if "$" in word and not used:
                 reads |= {k for k in keys if k in word}
         if parts and parts[-1] and not (reads & keys):
             parts[-1].append(inst)
