@@ -75,6 +75,23 @@ def read_dockerignore(root: str | os.PathLike[str], name: str = DOCKERIGNORE) ->
     return PatternMatcher.parse(data, str(path))
 
 
+def sends(matcher: PatternMatcher, path: str) -> bool:
+    """Whether docker's walk sends ``path`` (clean, relative): it reaches it and does not exclude it.
+
+    The walk reaches a path when each directory above it is either not excluded or may re-include something below.
+
+    >>> m = PatternMatcher(["vendor", "!vendor/keep", "cache", "!**/x"])
+    >>> [sends(m, p) for p in ("vendor/keep", "vendor/other", "cache/x", "src/x")]
+    [True, False, False, True]
+    """
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        above = "/".join(parts[:i])
+        if matcher.matches(above) and not matcher.may_reinclude_below(above):
+            return False
+    return not matcher.matches(path)
+
+
 def _kind(mode: int) -> Kind:
     if stat.S_ISDIR(mode):
         return "dir"
@@ -90,21 +107,31 @@ def walk_context(root: str | os.PathLike[str], matcher: PatternMatcher | None = 
 
     Unreadable directories are a :class:`~dockit.errors.DockitError`, as they fail ``docker build``.
     """
-    m = matcher or PatternMatcher()
+    return walk_context_all(root, [matcher] if matcher else [])
+
+
+def walk_context_all(root: str | os.PathLike[str], matchers: Sequence[PatternMatcher]) -> Iterator[ContextEntry]:
+    """Yield the entries that docker's walk sends under each of ``matchers``: what all of them would send.
+
+    An entry is sent when every walk reaches it and none excludes it; a directory is entered when every walk
+    enters it (not excluded, or excluded with an exception that may re-include something below it).
+    """
     base = os.path.realpath(root)
     if not os.path.isdir(base):
         raise DockitError("not a directory", path=str(root))
-    yield from _walk(base, "", m, tuple(False for _ in m.patterns))
+    active = tuple(m for m in matchers if m.patterns)
+    yield from _walk(base, "", active, tuple(tuple(False for _ in m.patterns) for m in active))
 
 
-def _walk(top: str, rel: str, m: PatternMatcher, parent: Sequence[bool]) -> Iterator[ContextEntry]:
+def _walk(
+    top: str, rel: str, ms: tuple[PatternMatcher, ...], parents: tuple[Sequence[bool], ...]
+) -> Iterator[ContextEntry]:
     directory = os.path.join(top, rel) if rel else top
     try:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as e:
         raise DockitError(e.strerror or str(e), path=directory) from None
-    patterns = m.patterns
     for entry in entries:
         path = f"{rel}/{entry.name}" if rel else entry.name
         try:
@@ -113,12 +140,12 @@ def _walk(top: str, rel: str, m: PatternMatcher, parent: Sequence[bool]) -> Iter
             raise DockitError(e.strerror or str(e), path=entry.path) from None
         kind = _kind(st.st_mode)
         if kind == "dir":
-            flags = m.flags(path, parent) if patterns else parent
-            if patterns and m.decided(flags):
-                if m.may_reinclude_below(path):
-                    yield from _walk(top, path, m, flags)
+            flags = tuple(m.flags(path, parent) for m, parent in zip(ms, parents, strict=True))
+            excluded = [m for m, f in zip(ms, flags, strict=True) if m.decided(f)]
+            if not excluded:
+                yield ContextEntry(path, kind, 0)
+            elif not all(m.may_reinclude_below(path) for m in excluded):
                 continue
-            yield ContextEntry(path, kind, 0)
-            yield from _walk(top, path, m, flags)
-        elif not patterns or not m.decide(path, parent):
+            yield from _walk(top, path, ms, flags)
+        elif not any(m.decide(path, parent) for m, parent in zip(ms, parents, strict=True)):
             yield ContextEntry(path, kind, st.st_size if kind == "file" else 0)

@@ -298,6 +298,54 @@ class Pattern:
             out = f"{base}/{text}"
         return ("!" + out) if self.exclusion else out
 
+    def within(self, directory: str) -> list[str] | None:
+        """Patterns (with ``!`` if an exception) for what this pattern decides inside ``directory``, and nothing else.
+
+        For a path below ``directory`` (a clean relative path), the result matches exactly when this pattern matches,
+        through a parent or not; outside it, never. One pattern naming ``directory`` itself when this pattern matches
+        it or a parent of it; ``[]`` when it matches nothing below it; None for what component steps cannot follow
+        (a ``**`` inside a name, an escaped ``/``).
+
+        >>> [Pattern.compile(p).within("svc/api") for p in ("**/node_modules", "!svc/*/keep", "*.log", "svc", "x**")]
+        [['svc/api/**/node_modules'], ['!svc/api/keep'], [], ['svc/api'], None]
+        """
+        bang = "!" if self.exclusion else ""
+        parts = directory.split("/")
+        if any(self.match("/".join(parts[: i + 1])) for i in range(len(parts))):
+            return [bang + escape_literal(directory)]
+        comps = self.text.split("/")
+        if "\\/" in self.text or any("**" in c and c != "**" for c in comps):
+            return None
+        states = _star_closure(comps, {0})
+        for name in parts:
+            after = set()
+            for i in states:
+                if i < len(comps) and (comps[i] == "**" or _component_matches(comps[i], name)):
+                    after.add(i if comps[i] == "**" else i + 1)
+            states = _star_closure(comps, after)
+        out = []
+        for i in sorted(states):
+            if i == len(comps) or (i > 0 and comps[i - 1] == "**" and i - 1 in states):
+                continue  # matches the directory itself (checked above), or what the `**` before it covers already
+            out.append(bang + escape_below(directory, "/".join(comps[i:])))
+        return out
+
+
+def _star_closure(comps: list[str], states: set[int]) -> set[int]:
+    """``states`` and the positions a ``**`` at one of them reaches by matching no component."""
+    out = set(states)
+    for i in sorted(states):
+        while i < len(comps) and comps[i] == "**":
+            i += 1
+            out.add(i)
+    return out
+
+
+def _component_matches(glob: str, name: str) -> bool:
+    """Whether one pattern component (no ``/``, no ``**``) matches one path component, as moby matches it."""
+    regex = _compile(glob)[1]
+    return glob == name if regex is None else regex.match(name) is not None
+
 
 def _escape_chars(text: str) -> str:
     out = []
@@ -324,6 +372,28 @@ def escape_literal(path: str) -> str:
     if not (_LITERAL_UNSAFE & set(path) or path[:1] in ("!", "#") or path[:1] in GO_SPACE or path[-1:] in GO_SPACE):
         return path
     return _escape_regex(path)
+
+
+def escape_below(directory: str, pattern: str) -> str:
+    """A pattern matching what ``pattern`` matches inside literal ``directory``: the directory escaped as it must be
+    where it is joined to a pattern that compiles to a regexp (``^`` is an anchor there), literally otherwise.
+
+    >>> escape_below("svc/a^b", "*.txt"), escape_below("svc/a^b", "keep"), escape_below("svc/a*b", "x")
+    ('svc/a\\\\^b/*.txt', 'svc/a^b/keep', 'svc/a\\\\*b/x')
+    """
+    if _compile(pattern)[0] is MatchType.EXACT and "\\" not in pattern:
+        return escape_literal(f"{directory}/{pattern}")
+    return f"{_escape_regex(directory)}/{pattern}"
+
+
+def pattern_line(pattern: Pattern) -> str:
+    """``pattern`` as a line of an ignore file that reads back as the same pattern (``!`` for an exception).
+
+    >>> [pattern_line(p) for p in PatternMatcher.parse(" #x\\n!a/b\\n").patterns]
+    ['\\\\#x', '!a/b']
+    """
+    text = "\\" + pattern.text if pattern.text.startswith("#") and not pattern.exclusion else pattern.text
+    return ("!" + text) if pattern.exclusion else text
 
 
 def _escape_regex(path: str) -> str:
