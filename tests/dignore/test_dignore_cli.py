@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from dignore import __version__, cli
+from dockit.build_context import walk_context
 from dockit.cli import run
+from dockit.ignore import PatternMatcher
 from tests.dignore.conftest import MONOREPO, Result, write_tree
 from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
@@ -252,3 +254,33 @@ def test_fast_path_takes_the_plain_ones() -> None:
     for argv in SAME:
         assert cli.plain_options(argv) is not None, argv
     assert cli.plain_options(["b", "-C", "x", "a", "-"]) == {"context": "x", "dirs": ["b", "a", "-"]}
+
+
+def test_sources_are_words_as_buildkit_reads_them(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    # `\conf` is `conf`, quotes go, the escape directive is honoured; the output reads back and names the real paths
+    write_tree(tmp_path, {"conf/a": "", "q/b": "", "a b/c": "", "x1/d": "", "y/e": "", "z/f": ""})
+    write_tree(
+        tmp_path,
+        {
+            "Dockerfile": 'FROM busybox\nADD \\conf /x\nCOPY \'q\' /y/\nCOPY ["a b", "x[1]", "/z/"]\n',
+            "Backtick.Dockerfile": "# escape=`\nFROM busybox\nCOPY `y z/ /w/\n",
+        },
+    )
+    r = dignore("-f", "Dockerfile", "--exclude-root-files", cwd=tmp_path)
+    assert r.code == 0, r.err
+    # x[1] as BuildKit reads it: a glob (it copies x1), kept as that pattern
+    assert r.out.splitlines()[1:] == ["*", "!x[1]", "!a b", "!conf", "!q"]
+    sent = {e.path for e in walk_context(tmp_path, PatternMatcher.parse(r.out)) if e.kind != "dir"}
+    assert sent == {"conf/a", "q/b", "a b/c", "x1/d"}
+    b = dignore("-f", "Backtick.Dockerfile", "--exclude-root-files", cwd=tmp_path)
+    assert (b.code, b.out.splitlines()[1:]) == (0, ["*", "!y", "!z"]), b.err
+
+
+def test_dockerfile_reading_nothing_keeps_the_root_files(monorepo: Path, dignore: Callable[..., Result]) -> None:
+    write_tree(monorepo, {"Dockerfile": "FROM busybox\nRUN echo hi\nCOPY --from=busybox /bin/sh /sh\n"})
+    r = dignore("-f", "Dockerfile", cwd=monorepo)
+    assert r.code == 0
+    assert r.err == "dignore: Dockerfile reads nothing from the build context: keeping only the files at its root\n"
+    assert r.out.splitlines()[1:] == ["*", "!Dockerfile", "!go.work", "!package.json", "!pnpm-lock.yaml"]
+    bare = dignore("-f", "Dockerfile", "--exclude-root-files", cwd=monorepo)
+    assert bare.out.splitlines()[1:] == ["*"] and "keeping nothing" in bare.err

@@ -49,6 +49,6 @@ def test_rebased_rules_keep_their_meaning(files: list[str], own: list[str], wher
         ignore = "\n".join(own) + "\n"
         (service / ".dockerignore").write_text(ignore)
         alone = {f"{where}/{e.path}" for e in walk_context(service, PatternMatcher.parse(ignore)) if e.kind != "dir"}
-        text = generate(root, [Kept(where, True)], keep_root_files=False)
+        text = generate(root, [Kept(where, True)], keep_root_files=False).text
         kept = {e.path for e in walk_context(root, PatternMatcher.parse(text)) if e.kind != "dir"}
     assert kept == alone, text

@@ -25,10 +25,12 @@ OPTIONS = [
     Option("target", ("-t", "--target")),
     Option("exclude_root_files", ("--exclude-root-files",), value=False),
     Option("check", ("--check",), value=False),
+    Option("exclude", ("--exclude",), multiple=True),
+    Option("drop_root_rules", ("--drop-root-rules",), value=False),
 ]
 HELP = """Print the .dockerignore that leaves in the build context only what the service needs: the DIRs (and the \
 paths the Dockerfile reads with -f), the files at the context root, and nothing else. Each DIR's own .dockerignore \
-is carried over, rewritten relative to the context root.
+is carried over, rewritten relative to the context root, and the root .dockerignore's rules stay in force.
 
 Example: dignore svc/api lib/common > .dockerignore
 """
@@ -72,12 +74,36 @@ def build_app() -> "typer.Typer":
         check: Annotated[
             bool, typer.Option("--check", help="Print the context's files and bytes before and after, to stderr.")
         ] = False,
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--exclude",
+                metavar="PATTERN",
+                help="Also leave out what PATTERN matches (relative to ROOT; repeatable).",
+            ),
+        ] = None,
+        drop_root_rules: Annotated[
+            bool,
+            typer.Option("--drop-root-rules", help="Do not keep the root .dockerignore's rules in the kept paths."),
+        ] = False,
         version: Annotated[
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
         ] = False,
     ) -> None:
-        execute(Options(list(dirs or []), context, output, dockerfile, target, exclude_root_files, check))
+        execute(
+            Options(
+                list(dirs or []),
+                context,
+                output,
+                dockerfile,
+                target,
+                exclude_root_files,
+                check,
+                list(exclude or []),
+                drop_root_rules,
+            )
+        )
 
     return app
 

@@ -7,10 +7,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dignore.generate import generate
+from dignore.generate import Rules, generate
 from dignore.infer import ContextUse
 from dignore.kept import Kept, check, minimal, normalize
-from dockit.build_context import ContextSize, read_dockerignore, walk_context
+from dockit.build_context import DOCKERIGNORE, ContextSize, read_dockerignore, walk_context
 from dockit.errors import DockitError, UsageError
 from dockit.ignore import PatternMatcher
 
@@ -26,6 +26,8 @@ class Options:
     target: str | None = None
     exclude_root_files: bool = False
     check: bool = False  # print the context's figures before and after, to stderr
+    exclude: list[str] = field(default_factory=list)  # the team's own rules, relative to the context root
+    drop_root_rules: bool = False  # do not keep the root .dockerignore's rules in force
 
 
 def execute(opts: Options) -> None:
@@ -33,10 +35,12 @@ def execute(opts: Options) -> None:
     from dockit.cli import write_output
 
     result = dockerignore(opts)
+    for note in result.notes:
+        print(f"dignore: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"dignore: warning: {warning}", file=sys.stderr)
     if opts.check:
-        sys.stderr.write(check_context(opts.context, result.matcher).report())
+        sys.stderr.write(check_context(opts.context, result.matcher, _before_file(opts)).report())
     # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
     write_output(opts.output, result.text.encode("utf-8", "surrogateescape"))
 
@@ -52,6 +56,10 @@ def command_line(opts: Options) -> str:
         words += ["-t", opts.target]
     if opts.exclude_root_files:
         words.append("--exclude-root-files")
+    if opts.drop_root_rules:
+        words.append("--drop-root-rules")
+    for pattern in opts.exclude:
+        words += ["--exclude", pattern]
     if opts.output != "-":
         words += ["-o", opts.output]
     words += sorted({normalize(Path(opts.context), d) for d in opts.dirs})
@@ -65,6 +73,7 @@ class Generated:
     text: str
     matcher: PatternMatcher
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def dockerignore(opts: Options) -> Generated:
@@ -83,12 +92,20 @@ def dockerignore(opts: Options) -> Generated:
             kept.append(check(context, use.path, _where(opts, use), want_dir=False, glob=use.glob))
     elif opts.target is not None:
         raise UsageError("-t/--target needs -f/--dockerfile")
+    notes = []
     if not kept:
-        raise UsageError("give at least one DIR, or -f DOCKERFILE")
+        if opts.dockerfile is None:
+            raise UsageError("give at least one DIR, or -f DOCKERFILE")
+        notes.append(
+            f"{opts.dockerfile} reads nothing from the build context: keeping "
+            + ("nothing" if opts.exclude_root_files else "only the files at its root")
+        )
     kept = minimal(kept)
-    text = generate(context, kept, not opts.exclude_root_files, command_line(opts))
-    matcher = PatternMatcher.parse(text, "generated .dockerignore")
-    return Generated(text, matcher, _unreachable(matcher, kept) + _left_out(matcher, kept, uses, opts))
+    rules = Rules(PatternMatcher() if opts.drop_root_rules else read_dockerignore(context), tuple(opts.exclude))
+    out = generate(context, kept, not opts.exclude_root_files, command_line(opts), rules)
+    matcher = PatternMatcher.parse(out.text, "generated .dockerignore")
+    warnings = out.warnings + _unreachable(matcher, kept) + _left_out(matcher, kept, uses, opts)
+    return Generated(out.text, matcher, warnings, notes)
 
 
 def _where(opts: Options, use: ContextUse) -> str:
@@ -128,23 +145,45 @@ class Check:
 
     before: ContextSize
     after: ContextSize
+    before_name: str = DOCKERIGNORE
 
     def report(self) -> str:
-        """Two lines for stderr: files and bytes before and after, and what the generated file saves."""
+        """Lines for stderr: files and bytes before and after, what the generated file saves (or adds, warned)."""
         b, a = self.before, self.after
-        saved = 1 - a.bytes / b.bytes if b.bytes else 0.0
-        return (
-            f"dignore: before: {b.files} files, {b.bytes} bytes ({human(b.bytes)}), with the current .dockerignore\n"
-            f"dignore: after:  {a.files} files, {a.bytes} bytes ({human(a.bytes)}), "
-            f"{b.files - a.files} files and {saved:.1%} of the bytes fewer\n"
-        )
+        files, size = b.files - a.files, b.bytes - a.bytes
+        share = abs(size) / b.bytes if b.bytes else 0.0
+        fewer = "fewer" if size >= 0 else "more"
+        saved = f"{files} files and {share:.1%} of the bytes {fewer}"
+        if files < 0 or size < 0:
+            saved = f"{abs(files)} files {'fewer' if files >= 0 else 'more'} and {share:.1%} of the bytes {fewer}"
+        lines = [
+            f"dignore: before: {b.files} files, {b.bytes} bytes ({human(b.bytes)}), "
+            f"with the current {self.before_name}",
+            f"dignore: after:  {a.files} files, {a.bytes} bytes ({human(a.bytes)}), {saved}",
+        ]
+        if files < 0 or size < 0:
+            lines.append(
+                f"dignore: warning: the generated file sends more than the current {self.before_name}"
+                " (it keeps paths that file leaves out)"
+            )
+        return "".join(line + "\n" for line in lines)
 
 
-def check_context(context: str, generated: PatternMatcher) -> Check:
-    """Walk the context twice, as docker would with the current .dockerignore and with the ``generated`` one."""
-    before = ContextSize.of(walk_context(context, read_dockerignore(context)))
-    after = ContextSize.of(walk_context(context, generated))
-    return Check(before, after)
+def _before_file(opts: Options) -> str:
+    """The ignore file the build reads now: the output when it is a ``<Dockerfile>.dockerignore`` that exists."""
+    out = Path(opts.output)
+    if opts.output != "-" and out.name != DOCKERIGNORE and out.name.endswith(DOCKERIGNORE) and out.exists():
+        return str(out)
+    return str(Path(opts.context, DOCKERIGNORE))
+
+
+def check_context(context: str, generated: PatternMatcher, before: str | None = None) -> Check:
+    """Walk the context twice, as docker would with the ignore file it reads now (``before``, default the root
+    .dockerignore) and with the ``generated`` one."""
+    path = Path(before) if before else Path(context, DOCKERIGNORE)
+    name = DOCKERIGNORE if path == Path(context, DOCKERIGNORE) else str(path)
+    current = read_dockerignore(path.parent, path.name)
+    return Check(ContextSize.of(walk_context(context, current)), ContextSize.of(walk_context(context, generated)), name)
 
 
 def human(n: int) -> str:

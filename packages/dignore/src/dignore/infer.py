@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from dockit.ignore import go_clean
 
 _WILD = frozenset("*?[\\")  # what makes a path component a glob (filepath.Match syntax)
+_UNKNOWN = "\0"  # what a variable expands to here: a character no path holds, so the path widens where it stands
+
+
+class _AnyVariable(Mapping[str, str]):
+    """Every variable is set, to a value no path holds: what a build argument might be is not known here."""
+
+    def __getitem__(self, name: str) -> str:
+        return _UNKNOWN
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def source_word(word: str, escape: str = "\\") -> str:
+    """A COPY/ADD source or mount source as BuildKit reads it: quotes removed, the escape character honoured.
+
+    A variable's value is not known here; it stands as ``$`` (a wildcard of sorts for :func:`context_path`).
+
+    >>> [source_word(w) for w in ("\\\\conf", "'q'", '"a b"', "svc/${APP:-api}/x", "`x", "$HOME")]
+    ['conf', 'q', 'a b', 'svc/$/x', '`x', '$']
+    >>> source_word("`x", escape="`")
+    'x'
+    """
+    from dockit.expand import expand
+
+    return expand(word, _AnyVariable(), escape).value.replace(_UNKNOWN, "$")
 
 
 @dataclass(frozen=True)
@@ -60,6 +90,7 @@ def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None
     from dockit.dockerfile import parse
 
     df = parse(text, path=path)
+    escape = df.escape
     uses: list[ContextUse] = []
     for stage in df.closure(target):
         for inst in stage.instructions:
@@ -69,10 +100,11 @@ def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None
                         continue
                     if inst.keyword == "ADD" and ("://" in src or src.startswith("git@")):
                         continue
-                    uses.append(ContextUse(*context_path(src), src, inst.keyword, inst.line))
+                    uses.append(ContextUse(*context_path(source_word(src, escape)), src, inst.keyword, inst.line))
             elif inst.keyword == "RUN":
                 for mount in inst.mounts():
                     if mount.get("type", "bind") == "bind" and "from" not in mount:
                         src = mount.get("source") or "."
-                        uses.append(ContextUse(*context_path(src), src, "RUN --mount", inst.line))
+                        where = context_path(source_word(src, escape))
+                        uses.append(ContextUse(*where, src, "RUN --mount", inst.line))
     return uses
