@@ -36,10 +36,11 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         raise DockitError(e.strerror or str(e), path=str(path)) from None
 
 
-def write_output(path: str | os.PathLike[str], data: str | bytes) -> None:
+def write_output(path: str | os.PathLike[str], data: str | bytes, executable: bool = False) -> None:
     """Write ``data`` to stdout for ``-``, else atomically: a temp file beside ``path``, renamed on success.
 
-    An existing file keeps its permission bits; nothing is left behind when writing fails.
+    An existing file keeps its permission bits; a new one gets the umask's (with execute bits for an
+    ``executable`` one, such as a script); nothing is left behind when writing fails.
     """
     import tempfile  # ~10 ms: only tools that write a file pay for it
 
@@ -54,7 +55,7 @@ def write_output(path: str | os.PathLike[str], data: str | bytes) -> None:
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = (0o777 if executable else 0o666) & ~umask
     except OSError as e:
         raise DockitError(e.strerror or str(e), path=str(path)) from None
     try:

@@ -14,9 +14,10 @@ lines inside the continuation dropped; flags are the leading ``--`` words of tha
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from dockit.dockerfile import Instruction
+from dockit.dockerfile import Dockerfile, Instruction
 from dockit.errors import DockerfileError
 
 
@@ -153,6 +154,52 @@ def name_stage(inst: Instruction, name: str, escape: str = "\\") -> str:
     word = "as" if keyword.islower() else "AS"
     cut = where[last] + 1
     return f"{inst.text[:cut]} {word} {name}{inst.text[cut:]}"
+
+
+def free_stage_name(df: Dockerfile, index: int, taken: Collection[str] = ()) -> str:
+    """The stage's own name as written, or for an unnamed stage ``stage-<index>`` (the name BuildKit shows for it)
+    or, when that would capture something, ``stage-<index>-2``, ``-3``...
+
+    A new name must capture nothing: no stage has it, no FROM or ``--from`` names it as an external image, and it is
+    not in ``taken`` (names given to other stages, or words the caller reserves).
+
+    >>> from dockit.dockerfile import parse
+    >>> df = parse("FROM alpine\\nFROM stage-0\\nFROM alpine AS App\\n")
+    >>> free_stage_name(df, 0), free_stage_name(df, 1), free_stage_name(df, 2)
+    ('stage-0-2', 'stage-1', 'App')
+    """
+    stage = df.stages[index]
+    if stage.name is not None:
+        return stage.from_instruction.args[2]
+    used = {s.name for s in df.stages if s.name is not None} | set(taken)
+    used |= {r.ref.lower() for s in df.stages for r in s.refs} | {s.base.lower() for s in df.stages}
+    candidate, n = f"stage-{index}", 1
+    while candidate in used:
+        n += 1
+        candidate = f"stage-{index}-{n}"
+    return candidate
+
+
+def with_stage_names(df: Dockerfile, names: Mapping[int, str]) -> str:
+    """The whole Dockerfile's text with each unnamed stage ``index`` in ``names`` named ``AS names[index]``.
+
+    Nothing else changes: ``--from=<index>`` still finds the stage (naming it does not move it), and an image built
+    from the copy is the one built from the original (a stage's name is not part of any layer or cache key).
+
+    >>> from dockit.dockerfile import parse
+    >>> print(with_stage_names(parse("FROM alpine\\nRUN true\\nFROM busybox\\nCOPY --from=0 / /\\n"), {0: "stage-0"}))
+    FROM alpine AS stage-0
+    RUN true
+    FROM busybox
+    COPY --from=0 / /
+    <BLANKLINE>
+    """
+    edited = {}
+    for index, name in names.items():
+        inst = df.stages[index].from_instruction
+        edited[id(inst)] = name_stage(inst, name, df.escape)
+    body = "".join(inst.lead + edited.get(id(inst), inst.text) for inst in df.instructions())
+    return df.preamble + body + df.trailer
 
 
 def split_lead(lead: str) -> tuple[str, str, str]:

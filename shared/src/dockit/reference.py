@@ -58,6 +58,28 @@ def check_tag(tag: str) -> str:
     return tag
 
 
+def tag_part(text: str, max_length: int = 40) -> str:
+    """``text`` (a git branch, say) made into a word docker takes in a tag, at most ``max_length`` characters.
+
+    Runs of characters a tag cannot hold become ``-``; when anything had to change (or be cut to fit), an 8-digit
+    hash of the original follows, so two different texts never give the same word (``feature/x`` and ``feature-x``
+    stay apart, and no other branch can take ``main``'s). DockitError for an empty text.
+
+    >>> tag_part("main"), tag_part("feature/x"), tag_part("feature-x")
+    ('main', 'feature-x-217d2bf5', 'feature-x')
+    """
+    if not text:
+        raise DockitError("empty name: cannot make a tag of it")
+    word = re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII)
+    if word == text and len(word) <= max_length and _TAG.match(word):
+        return word
+    import hashlib  # only for names that need it
+
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    head = word[: max(0, max_length - 9)].strip("-.")
+    return f"{head}-{digest}" if head and head[0] not in "-." else f"_{digest}"
+
+
 def parse_reference(text: str) -> Reference:
     """Parse an image reference; DockitError saying what is wrong when docker would reject it.
 

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from dockit.dockerfile import PLATFORM_ARGS, Dockerfile, Instruction, Stage
-from dockit.edit import name_stage, set_flag_value, split_lead
+from dockit.edit import free_stage_name, name_stage, set_flag_value, split_lead
 
 
 @dataclass
@@ -61,7 +61,7 @@ def prune(df: Dockerfile, target: str | int | None = None, explicit_args: Collec
                 continue
             if new_index[ref.stage] == ref.stage:
                 continue
-            name = wanted_names.get(ref.stage) or _name_for(df, ref.stage, wanted_names)
+            name = wanted_names.get(ref.stage) or free_stage_name(df, ref.stage, wanted_names.values())
             wanted_names[ref.stage] = name
             edited[id(ref.instruction)] = set_flag_value(ref.instruction, "from", name, df.escape)
             result.rewrites.append((ref.instruction.line, ref.ref, name))
@@ -74,21 +74,6 @@ def prune(df: Dockerfile, target: str | int | None = None, explicit_args: Collec
     result.text = _assemble(df, kept, edited)
     result.warnings = _assumption_warnings(df, closure, explicit_args)
     return result
-
-
-def _name_for(df: Dockerfile, index: int, taken_now: dict[int, str]) -> str:
-    """The stage's own name as written, or for an unnamed stage a new name nothing else in the file uses."""
-    stage = df.stages[index]
-    if stage.name is not None:
-        return stage.from_instruction.args[2]
-    # A name must not capture anything: no stage has it, and no FROM or --from names it as an external image.
-    taken = {s.name for s in df.stages if s.name is not None} | set(taken_now.values())
-    taken |= {r.ref.lower() for s in df.stages for r in s.refs} | {s.base.lower() for s in df.stages}
-    candidate, n = f"stage-{index}", 1
-    while candidate in taken:
-        n += 1
-        candidate = f"stage-{index}-{n}"
-    return candidate
 
 
 def _text(inst: Instruction, edited: dict[int, str]) -> str:
