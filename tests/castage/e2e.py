@@ -81,7 +81,7 @@ def castage_script(image: str, base: str) -> str:
         context=CONTEXT,
         build_args=[f"BASE={base}"],
         push=True,
-    )
+    ).text
 
 
 def original_script(image: str, base: str) -> str:

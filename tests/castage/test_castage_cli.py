@@ -41,7 +41,11 @@ def test_the_console_script_prints_the_script(tmp_path: Path) -> None:
     shellcheck(proc.stdout)
 
 
-def test_options_reach_the_script(capsys: pytest.CaptureFixture[str]) -> None:
+def test_options_reach_the_script(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ctx").mkdir()
     args = ["-i", "r/app", "-f", str(EXAMPLE), "-p", "ctx", "-t", "build", "--mode", "gha", "--build-arg", "A=1"]
     code, out, err = castage(args, capsys)
     assert (code, err) == (0, "")
@@ -69,7 +73,18 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["-i", "r/app"], None, 1, "castage: Dockerfile: no such file"),
         (["-i", "r/app", "-f", "nope"], None, 1, "castage: nope: no such file"),
-        (["-i", "r/app"], "FROM a\n", 1, "castage: Dockerfile: no named stage (FROM ... AS NAME) to build and cache"),
+        (["-i", "r/app", "-p", "nope"], "FROM a\n", 1, "castage: nope: no such directory"),
+        (["-i", "r/app", "-p", "Dockerfile"], "FROM a\n", 1, "castage: Dockerfile: not a directory"),
+        (["-i", "r/app", "--mode", "legacy", "--image-manifest"], "FROM a\n", 2, "castage: --image-manifest: only"),
+        (["-i", "r/app", "--branch", ""], "FROM a\n", 2, "castage: --branch: empty name"),
+        (["-i", "r/app", "--final-tag", "a:b"], "FROM a\n", 2, "castage: --final-tag: invalid tag 'a:b'"),
+        (["-i", "r/app", "--platform", "a/b", "--platform", "c/d"], "FROM a\n", 2, "castage: --platform: docker build"),
+        (
+            ["-i", "r/app", "--push", "-o", "no/such/dir/ci.sh"],
+            "FROM a\n",
+            1,
+            "castage: no/such/dir/ci.sh: cannot write",
+        ),
         (["-i", "r/app", "-t", "zz"], "FROM a AS x\n", 1, "castage: Dockerfile: no stage 'zz'; stages: 0 (x)"),
         (["-i", "r/app"], "FROM a AS x\nRUNN y\n", 1, "castage: Dockerfile:2: unknown instruction: RUNN"),
         (["-i", "r/app:v2"], "FROM a AS x\n", 2, "castage: --image 'r/app:v2': give a repository without a tag"),
@@ -115,7 +130,7 @@ def test_the_readme_shows_what_castage_prints(
             else:
                 assert out + err == expected, args_line
             shown += 1
-    assert shown == 4
+    assert shown == 6
 
 
 def test_plain_runs_never_import_typer(tmp_path: Path) -> None:
@@ -154,6 +169,10 @@ SAME = [
     ["-i", "r/app", "-p", "-"],
     ["-i", "r/app", "-p", ""],
     ["-i", "r/app", "--build-arg", "=x"],
+    ["-i", "r/app", "--mode", "bake", "--push", "--platform", "linux/amd64", "--platform", "linux/arm64"],
+    ["-i", "r/app", "--mode=bake-gha", "--scope-prefix", "web", "--branch", "feature/x", "--default-branch", "dev"],
+    ["-i", "r/app", "--mode", "buildx", "--image-manifest", "--final-tag", "prod"],
+    ["-i", "r/app", "--image-manifest"],
 ]
 
 
@@ -203,3 +222,39 @@ def test_fast_path_leaves_these_to_typer(argv: list[str]) -> None:
 def test_fast_path_takes_the_plain_ones() -> None:
     for argv in SAME:
         assert cli.plain_options(argv) is not None, argv
+
+
+def test_output_file_is_an_executable_script_written_atomically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM alpine AS app\n")
+    os.umask(0o022)
+    code, out, err = castage(["-i", "r/app", "--push", "-o", "ci.sh"], capsys)
+    assert (code, out, err) == (0, "", "")
+    script = tmp_path / "ci.sh"
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert script.read_text().startswith("#!/usr/bin/env bash\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "ci.sh"], "no temp file left behind"
+    code, out, err = castage(["-i", "r/app", "--mode", "bake", "-o", "docker-bake.hcl"], capsys)
+    assert code == 0 and (tmp_path / "docker-bake.hcl").stat().st_mode & 0o777 == 0o644
+    # A failure writes nothing: the script already there stays as it was.
+    before = script.read_bytes()
+    (tmp_path / "Dockerfile").write_text("FRM alpine\n")
+    code, out, err = castage(["-i", "r/app", "-o", "ci.sh"], capsys)
+    assert code == 1 and script.read_bytes() == before
+
+
+def test_a_script_that_caches_nothing_for_the_next_runner_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM alpine AS app\n")
+    code, out, err = castage(["-i", "r/app"], capsys)
+    assert code == 0 and out.startswith("#!/usr/bin/env bash\n")
+    assert err == (
+        "castage: warning: nothing is cached for the next runner: legacy mode keeps each stage's cache in its image, "
+        "and without --push the images stay on this machine\n"
+    )
+    for args in (["--push"], ["--mode", "buildx"], ["--mode", "gha"], ["--mode", "bake"], ["--mode", "bake-gha"]):
+        assert castage(["-i", "r/app", *args], capsys)[2] == "", args

@@ -14,18 +14,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from castage.generate import generate
-from castage.mode import Mode
+from castage.mode import SPECS, Mode, Output
 from dockit.errors import DockerfileError, UsageError
 from tests.castage.scripts import run_script, shellcheck
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = (REPO / "examples" / "castage" / "Dockerfile").read_text()
 IMG = "registry.example:5000/team/app"
+SCRIPT_MODES = [m for m in Mode if SPECS[m].output is Output.SCRIPT]
 
 
 def script_for(dockerfile: str = EXAMPLE, **options: object) -> str:
     options.setdefault("image", IMG)
-    script = generate(dockerfile, **options)  # type: ignore[arg-type]
+    script = generate(dockerfile, **options).text  # type: ignore[arg-type]
     shellcheck(script)
     return script
 
@@ -137,7 +138,7 @@ def test_a_dockerfile_from_stdin_travels_inside_the_script(tmp_path: Path) -> No
     script = script_for(text, path="-", mode=Mode.BUILDX)
     assert "<<'CASTAGE_DOCKERFILE_2'\n" in script  # an end marker the Dockerfile does not hold
     copy = tmp_path / "copy"
-    script = script.replace("trap 'rm -f \"$dockerfile\"' EXIT", f"trap 'cp \"$dockerfile\" {copy}' EXIT")
+    script = script.replace("trap 'rm -rf \"$dockerdir\"' EXIT", f"trap 'cp \"$dockerfile\" {copy}' EXIT")
     run = run_script(script, tmp_path)
     assert run.returncode == 0, run.stderr
     assert copy.read_text() == text
@@ -147,7 +148,7 @@ def test_a_dockerfile_from_stdin_travels_inside_the_script(tmp_path: Path) -> No
 def test_stdin_dockerfile_without_final_newline(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     script = script_for("FROM a AS x", path="-")
-    run_script(script.replace('rm -f "$dockerfile"', f'cp "$dockerfile" {copy}'), tmp_path)
+    run_script(script.replace('rm -rf "$dockerdir"', f'cp "$dockerfile" {copy}'), tmp_path)
     assert copy.read_text() == "FROM a AS x\n"
 
 
@@ -172,37 +173,10 @@ def test_a_given_inline_cache_arg_is_not_doubled(tmp_path: Path) -> None:
     assert [w for w in build if w.startswith("BUILDKIT_INLINE_CACHE")] == ["BUILDKIT_INLINE_CACHE=0"]
 
 
-UNNAMED = (
-    "FROM alpine\nRUN echo toolchain\n"  # 0: unnamed, needed by build
-    "FROM alpine AS deps\n"  # 1
-    "FROM 0 AS build\nCOPY --from=deps / /d\n"  # 2 (FROM 0 is an image named "0", not stage 0)
-    "FROM alpine\nCOPY --from=0 / /t\n"  # 3: unnamed, needs 0
-    "FROM deps AS app\nCOPY --from=3 / /x\n"  # 4: needs 3 and so 0
-    "FROM alpine\n"  # 5: unnamed, nobody needs it
-)
-
-
-def test_unnamed_stages_are_explained_where_they_stand(tmp_path: Path) -> None:
-    script = script_for(UNNAMED)
-    assert "# Stage 3 (line 6) has no name, so it cannot be targeted: it is built as part of: app.\n" in script
-    assert "# Stage 5 (line 10) has no name, so it cannot be targeted: no named stage needs it" in script
-    assert "# Stage 0 (line 1) has no name, so it cannot be targeted: it is built as part of: app.\n" in script
-    assert script.index("# Stage 3") < script.index("# app (line 8)")
-    targets = [c[c.index("--target") + 1] for c in run_script(script, tmp_path).calls if c[0] == "build"]
-    assert targets == ["deps", "build", "app"]
-
-
-def test_an_unnamed_target_is_refused() -> None:
-    with pytest.raises(DockerfileError, match=r"stage 3 \(line 6\) has no name"):
-        generate(UNNAMED, image=IMG, target="3")
-
-
 @pytest.mark.parametrize(
     ("dockerfile", "target", "message"),
     [
-        ("FROM alpine\nFROM alpine\n", None, "Dockerfile: no named stage"),
         ("FROM alpine AS a\n", "b", "Dockerfile: no stage 'b'; stages: 0 (a)"),
-        ("FROM alpine AS a\nFROM a\n", "1", "has no name"),
         ("FROM alpine AS a\nFRM x\n", None, "Dockerfile:2: unknown instruction"),
         (f"FROM alpine AS {'x' * 129}\n", None, "Dockerfile:1: stage name cannot be an image tag"),
     ],
@@ -300,9 +274,9 @@ def test_gha_gives_every_stage_its_own_scope(tmp_path: Path) -> None:
             "-t",
             f"{IMG}:deps",
             "--cache-from",
-            "type=gha,scope=deps",
+            "type=gha,scope=team-app-deps",
             "--cache-to",
-            "type=gha,scope=deps,mode=max",
+            "type=gha,scope=team-app-deps,mode=max",
             ".",
         ],
         [
@@ -313,11 +287,11 @@ def test_gha_gives_every_stage_its_own_scope(tmp_path: Path) -> None:
             "-t",
             f"{IMG}:build",
             "--cache-from",
-            "type=gha,scope=build",
+            "type=gha,scope=team-app-build",
             "--cache-from",
-            "type=gha,scope=deps",
+            "type=gha,scope=team-app-deps",
             "--cache-to",
-            "type=gha,scope=build,mode=max",
+            "type=gha,scope=team-app-build,mode=max",
             ".",
         ],
     ]
@@ -332,7 +306,7 @@ def test_a_failed_parallel_build_fails_the_script_after_its_siblings_end(tmp_pat
 
 
 def test_the_script_opens_with_strict_mode_and_tracing() -> None:
-    for mode in Mode:
+    for mode in SCRIPT_MODES:
         lines = script_for(mode=mode).splitlines()
         assert lines[0] == "#!/usr/bin/env bash"
         assert "set -euo pipefail" in lines and "set -x" in lines
@@ -347,7 +321,7 @@ def test_the_script_opens_with_strict_mode_and_tracing() -> None:
     value=st.text(st.characters(exclude_characters="\0", exclude_categories=("Cs",))),
 )
 def test_any_context_and_build_arg_value_reach_docker_as_one_word(context: str, value: str) -> None:
-    script = generate("FROM a AS x\n", image=IMG, context=context, build_args=[f"V={value}"], file_given=True)
+    script = generate("FROM a AS x\n", image=IMG, context=context, build_args=[f"V={value}"], file_given=True).text
     with tempfile.TemporaryDirectory() as tmp:
         build = run_script(script, Path(tmp)).calls[1]
     assert build[-5:] == ["--build-arg", f"V={value}", "-f", "Dockerfile", context]

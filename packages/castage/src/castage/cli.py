@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-from castage.mode import Mode
+from castage.mode import MODES_HELP, Mode
 from dockit.fastcli import Option, guard, parse_plain
 
 if TYPE_CHECKING:
@@ -28,9 +28,16 @@ OPTIONS = [
     Option("push", ("--push",), value=False),
     Option("mode", ("--mode",)),
     Option("build_arg", ("--build-arg",), multiple=True),
+    Option("platform", ("--platform",), multiple=True),
+    Option("output", ("-o", "--output")),
+    Option("final_tag", ("--final-tag",)),
+    Option("scope_prefix", ("--scope-prefix",)),
+    Option("image_manifest", ("--image-manifest",), value=False),
+    Option("branch", ("--branch",)),
+    Option("default_branch", ("--default-branch",)),
 ]
 HELP = (
-    "Print a bash script that pulls, builds, tags (and with --push pushes) every stage of a multi-stage "
+    "Print a bash script (or a docker-bake.hcl) that pulls, builds, tags (and with --push pushes) every stage of a "
     "Dockerfile, so that CI builds reuse each stage's cache."
 )
 
@@ -43,24 +50,46 @@ def execute(
     push: bool = False,
     mode: Mode = Mode.LEGACY,
     build_arg: Sequence[str] | None = None,
+    platform: Sequence[str] | None = None,
+    output: str = "-",
+    final_tag: str | None = None,
+    scope_prefix: str | None = None,
+    image_manifest: bool = False,
+    branch: str | None = None,
+    default_branch: str = "main",
 ) -> None:
-    """Read the Dockerfile, print the script: what either path runs once the options are read."""
+    """Read the Dockerfile, print the script (or write it to ``output``): what either path runs once the options
+    are read."""
+    import os
+
     from castage.generate import DEFAULT_DOCKERFILE, generate
     from dockit.cli import read_bytes, write_output
+    from dockit.errors import DockitError
 
     path = DEFAULT_DOCKERFILE if file is None else file
-    script = generate(
-        read_bytes(path),
+    data = read_bytes(path)
+    if context != "-" and context and not os.path.isdir(context):
+        raise DockitError("no such directory" if not os.path.exists(context) else "not a directory", path=context)
+    result = generate(
+        data,
         image=image,
         path=path,
         file_given=file is not None,
         context=context,
         target=target,
         build_args=build_arg or (),
+        platforms=platform or (),
         push=push,
         mode=mode,
+        final_tag=final_tag,
+        scope_prefix=scope_prefix,
+        image_manifest=image_manifest,
+        branch=branch,
+        default_branch=default_branch,
     )
-    write_output("-", script)
+    for warning in result.warnings:
+        print(f"{TOOL}: warning: {warning}", file=sys.stderr)
+    write_output(output, result.text, executable=result.executable)
 
 
 def build_app() -> "typer.Typer":
@@ -94,14 +123,7 @@ def build_app() -> "typer.Typer":
             ),
         ] = None,
         push: Annotated[bool, typer.Option("--push", help="Push each stage image after building it.")] = False,
-        mode: Annotated[
-            Mode,
-            typer.Option(
-                "--mode",
-                help="legacy: stage images + inline cache; buildx: registry cache per stage; "
-                "gha: GitHub Actions cache.",
-            ),
-        ] = Mode.LEGACY,
+        mode: Annotated[Mode, typer.Option("--mode", help=MODES_HELP + ".")] = Mode.LEGACY,
         build_arg: Annotated[
             list[str] | None,
             typer.Option(
@@ -110,6 +132,44 @@ def build_app() -> "typer.Typer":
                 help="Passed on to every build, and resolves FROM $K; K alone: from the env.",
             ),
         ] = None,
+        platform: Annotated[
+            list[str] | None,
+            typer.Option("--platform", metavar="OS/ARCH", help="Passed on to every build (several: buildx, bake)."),
+        ] = None,
+        output: Annotated[
+            str,
+            typer.Option(
+                "-o",
+                "--output",
+                metavar="FILE",
+                help="Write here ('-': stdout), atomically; a new script is executable.",
+            ),
+        ] = "-",
+        final_tag: Annotated[
+            str | None,
+            typer.Option("--final-tag", metavar="TAG", help="Tag of an unnamed last stage (default: latest)."),
+        ] = None,
+        scope_prefix: Annotated[
+            str | None,
+            typer.Option("--scope-prefix", help="GitHub Actions cache scopes are PREFIX-STAGE (default: image path)."),
+        ] = None,
+        image_manifest: Annotated[
+            bool,
+            typer.Option(
+                "--image-manifest",
+                help="Registry cache as an OCI image manifest (for registries that reject cache manifests, e.g. ECR).",
+            ),
+        ] = False,
+        branch: Annotated[
+            str | None,
+            typer.Option(
+                "--branch",
+                help="Tags and caches STAGE-BRANCH: read this branch's, then the default branch's; write only it.",
+            ),
+        ] = None,
+        default_branch: Annotated[
+            str, typer.Option("--default-branch", help="The branch whose cache --branch builds read second.")
+        ] = "main",
         version: Annotated[
             bool,
             typer.Option(
@@ -117,7 +177,22 @@ def build_app() -> "typer.Typer":
             ),
         ] = False,
     ) -> None:
-        execute(image, file, context, target, push, mode, build_arg)
+        execute(
+            image,
+            file,
+            context,
+            target,
+            push,
+            mode,
+            build_arg,
+            platform,
+            output,
+            final_tag,
+            scope_prefix,
+            image_manifest,
+            branch,
+            default_branch,
+        )
 
     return app
 

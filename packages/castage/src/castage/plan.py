@@ -1,102 +1,138 @@
-"""Which stages the script builds, in which order, and which of them may run side by side.
+"""Which stages the output builds, in which order, and which of them may run side by side.
 
-Only named stages can be built on their own (``--target`` takes a name); an unnamed stage is built inside every
-named stage that needs it. File order is always a dependency order: a stage can only refer to earlier ones.
+Without ``--target`` that is every named stage, the last stage (the image users ship, named or not) and every
+unnamed stage one of them needs. ``docker build --target`` takes a name, so an unnamed stage other than the last is
+built from a copy of the Dockerfile where it is named ``stage-<index>`` (the name BuildKit shows for it); the last
+stage is the default target, built without ``--target`` and tagged with the final tag (``latest``). File order is
+always a dependency order: a stage can only refer to earlier ones.
 
 >>> from dockit.dockerfile import parse
->>> df = parse("FROM a AS deps\\nFROM b AS tools\\nFROM deps AS build\\nCOPY --from=tools /t /t\\n")
+>>> df = parse("FROM a AS deps\\nFROM b\\nFROM deps AS build\\nCOPY --from=1 /t /t\\nFROM build\\n")
 >>> p = plan_stages(df)
->>> [s.name for s in p.stages], p.level_names()
-(['deps', 'tools', 'build'], [['deps', 'tools'], ['build']])
+>>> [(s.key, s.target) for s in p.stages]
+[('deps', 'deps'), ('stage-1', 'stage-1'), ('build', 'build'), ('latest', None)]
+>>> p.level_keys(), p.renames
+([['deps', 'stage-1'], ['build'], ['latest']], {1: 'stage-1'})
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dockit.dockerfile import Dockerfile
-from dockit.errors import DockerfileError
+from dockit.edit import free_stage_name
+from dockit.errors import UsageError
+
+DEFAULT_FINAL_TAG = "latest"
 
 
 @dataclass(frozen=True)
 class StagePlan:
-    """A named stage to build: ``needs`` are the named stages it builds on (through unnamed ones too), in file order.
+    """A stage to build.
 
-    ``level`` is its depth in the stage graph: stages of one level do not need each other.
+    ``key`` names it in tags and cache refs: the stage's name, ``stage-<index>`` for an unnamed stage built on its own,
+    the final tag for an unnamed last stage. ``target`` is the ``--target`` value (None: the last stage, docker's
+    default target). ``needs`` are the keys of the planned stages it builds on, in file order; ``level`` its depth in
+    the stage graph (stages of one level do not need each other).
     """
 
-    name: str
+    key: str
     index: int
     line: int
+    target: str | None
     needs: tuple[str, ...]
     level: int
+    renamed: bool = False
+
+    @property
+    def title(self) -> str:
+        """How comments name the stage: never a bare user word first (a stage named ``shellcheck`` would make a
+        comment that starts with it a shellcheck directive)."""
+        if self.renamed:
+            return f"Stage {self.index} (line {self.line}, unnamed: built as {self.key})"
+        if self.target is None:
+            return f"Final stage {self.index} (line {self.line}, unnamed: tagged {self.key})"
+        return f"Stage {self.key} (line {self.line})"
 
 
 @dataclass(frozen=True)
-class UnnamedStage:
-    """An unnamed stage in the selection, and the named stages whose build includes it (empty: none does)."""
+class SkippedStage:
+    """An unnamed stage, not the last, that no other stage needs: it is not built (noted only without a target)."""
 
     index: int
     line: int
-    built_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The named stages to build in file order, and the unnamed stages that come with them."""
+    """The stages to build in file order, the unnamed ones left out, and the names given to unnamed ones."""
 
     stages: tuple[StagePlan, ...]
-    unnamed: tuple[UnnamedStage, ...]
+    skipped: tuple[SkippedStage, ...] = ()
+    renames: dict[int, str] = field(default_factory=dict)
 
     def levels(self) -> list[list[StagePlan]]:
         """The stages grouped by level, lowest first: each group needs only stages of earlier groups."""
         depths = sorted({s.level for s in self.stages})
         return [[s for s in self.stages if s.level == d] for d in depths]
 
-    def level_names(self) -> list[list[str]]:
-        return [[s.name for s in level] for level in self.levels()]
+    def level_keys(self) -> list[list[str]]:
+        return [[s.key for s in level] for level in self.levels()]
+
+    @property
+    def final(self) -> StagePlan:
+        """The stage the others lead to: the target, or the last stage."""
+        return self.stages[-1]
 
 
-def plan_stages(df: Dockerfile, target: str | None = None) -> Plan:
-    """The plan for ``target`` (a stage name or index) and what it needs, or for every named stage when None.
+def plan_stages(df: Dockerfile, target: str | None = None, final_tag: str = DEFAULT_FINAL_TAG) -> Plan:
+    """The plan for ``target`` (a stage name or index) and what it needs, or for the whole file when None.
 
-    DockerfileError when there is no named stage, no such target, or the target is unnamed.
+    DockerfileError for no such target; UsageError when ``final_tag`` is a name a planned stage has already.
     """
-    if target is None:
-        selected = list(df.stages)
-    else:
-        wanted = df.stage(target)
-        if wanted.name is None:
-            raise DockerfileError(
-                f"stage {wanted.index} (line {wanted.line}) has no name, and docker build --target needs one: "
-                "name it with FROM ... AS NAME",
-                path=df.path,
-            )
-        selected = df.closure(wanted.index)
-    named = [s for s in selected if s.name is not None]
-    if not named:
-        raise DockerfileError("no named stage (FROM ... AS NAME) to build and cache", path=df.path)
-
-    depth: dict[int, int] = {}
+    last = df.stages[-1].index
     needed: dict[int, set[int]] = {}  # stage -> the stages it needs, itself included
+    depth: dict[int, int] = {}
     for stage in df.stages:  # file order: every dependency is already done
-        depth[stage.index] = 1 + max((depth[d] for d in stage.deps()), default=-1)
         needed[stage.index] = {stage.index}.union(*(needed[d] for d in stage.deps()))
-    names = {s.index: s.name for s in named if s.name is not None}
+        depth[stage.index] = 1 + max((depth[d] for d in stage.deps()), default=-1)
+    if target is None:
+        roots = [s.index for s in df.stages if s.name is not None or s.index == last]
+    else:
+        roots = [df.stage(target).index]
+    selected = sorted(set().union(*(needed[r] for r in roots)))
+
+    keys: dict[int, str] = {}
+    renames: dict[int, str] = {}
+    for i in selected:
+        stage = df.stages[i]
+        if stage.name is not None:
+            keys[i] = stage.name
+        elif i == last:
+            keys[i] = final_tag
+    clash = next((df.stages[i] for i in selected if df.stages[i].name == final_tag and last in selected), None)
+    if clash is not None and df.stages[last].name is None:
+        raise UsageError(
+            f"--final-tag {final_tag}: stage {clash.index} (line {clash.line}) is named {final_tag} already; "
+            "choose another final tag"
+        )
+    for i in selected:
+        if i not in keys:
+            renames[i] = keys[i] = free_stage_name(df, i, [final_tag, *renames.values()])
+
     stages = tuple(
         StagePlan(
-            name=s.name,
-            index=s.index,
-            line=s.line,
-            needs=tuple(names[i] for i in sorted(needed[s.index] - {s.index}) if i in names),
-            level=depth[s.index],
+            key=keys[i],
+            index=i,
+            line=df.stages[i].line,
+            target=None if i == last and df.stages[i].name is None else keys[i],
+            needs=tuple(keys[d] for d in sorted(needed[i] - {i})),
+            level=depth[i],
+            renamed=i in renames,
         )
-        for s in named
-        if s.name is not None
+        for i in selected
     )
-    unnamed = tuple(
-        UnnamedStage(index=s.index, line=s.line, built_by=tuple(n.name for n in stages if s.index in needed[n.index]))
-        for s in selected
-        if s.name is None
+    skipped = (
+        () if target is not None else tuple(SkippedStage(s.index, s.line) for s in df.stages if s.index not in keys)
     )
-    return Plan(stages=stages, unnamed=unnamed)
+    return Plan(stages=stages, skipped=skipped, renames=renames)

@@ -1,0 +1,77 @@
+"""The names a stage's build reads its cache from and writes its image and cache to, for every mode.
+
+A stage's image is ``IMAGE:KEY`` (``KEY``: the stage's name, ``stage-N``, or the final tag). Its cache is that image
+(inline cache), ``IMAGE:cache-KEY`` (registry) or the GitHub Actions scope ``PREFIX-KEY`` (``PREFIX``: the image's
+path with ``-`` for ``/``, or ``--scope-prefix``), so two images of a monorepo never share a scope. With a branch,
+each name gets ``-BRANCH``: a build reads its branch's cache first and the default branch's second, and writes only
+its branch's, so a pull request warms up from main's cache and never overwrites it.
+
+>>> names = Names("ghcr.io/acme/api", "acme/api", Cache.GHA, branch="feature-x", default_branch="main")
+>>> names.image("build")
+'ghcr.io/acme/api:build-feature-x'
+>>> names.cache_from("build")
+['type=gha,scope=acme-api-build-feature-x', 'type=gha,scope=acme-api-build-main']
+>>> names.cache_to("build")
+'type=gha,scope=acme-api-build-feature-x,mode=max'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from castage.mode import Cache
+from dockit.reference import check_tag
+
+
+@dataclass(frozen=True)
+class Names:
+    """``repository`` is the image without a tag (``ghcr.io/acme/api``), ``path`` its path (``acme/api``);
+    ``branch`` and ``default_branch`` are already words a tag can hold (:func:`dockit.reference.tag_part`)."""
+
+    repository: str
+    path: str
+    cache: Cache
+    branch: str | None = None
+    default_branch: str = "main"
+    scope_prefix: str | None = None
+    image_manifest: bool = False
+
+    def _write_suffix(self) -> str:
+        return "" if self.branch is None else f"-{self.branch}"
+
+    def _read_suffixes(self) -> list[str]:
+        if self.branch is None:
+            return [""]
+        return list(dict.fromkeys([f"-{self.branch}", f"-{self.default_branch}"]))
+
+    def image(self, key: str) -> str:
+        """The tag the stage's image gets (and, with inline cache, is pushed as)."""
+        return f"{self.repository}:{key}{self._write_suffix()}"
+
+    def images_read(self, key: str) -> list[str]:
+        """The stage images an inline-cache build pulls and uses as ``--cache-from``: its branch's, then main's."""
+        return [f"{self.repository}:{key}{s}" for s in self._read_suffixes()]
+
+    def cache_from(self, key: str) -> list[str]:
+        """The ``--cache-from`` values for the stage's own cache (inline: its images)."""
+        return [self._cache(key, s) for s in self._read_suffixes()]
+
+    def cache_to(self, key: str) -> str:
+        """The ``--cache-to`` value (registry or gha cache only)."""
+        extra = ",image-manifest=true,oci-mediatypes=true" if self.image_manifest else ""
+        return self._cache(key, self._write_suffix()) + ",mode=max" + extra
+
+    def _cache(self, key: str, suffix: str) -> str:
+        if self.cache is Cache.INLINE:
+            return f"{self.repository}:{key}{suffix}"
+        if self.cache is Cache.GHA:
+            prefix = self.path.replace("/", "-") if self.scope_prefix is None else self.scope_prefix
+            return f"type=gha,scope={prefix}-{key}{suffix}"
+        return f"type=registry,ref={self.repository}:cache-{key}{suffix}"
+
+    def check(self, key: str) -> None:
+        """DockitError when a tag the stage's build would read or write is not one docker takes."""
+        for suffix in {self._write_suffix(), *self._read_suffixes()}:
+            check_tag(key + suffix)
+            if self.cache is Cache.REGISTRY:
+                check_tag(f"cache-{key}{suffix}")

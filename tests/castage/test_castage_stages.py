@@ -1,0 +1,154 @@
+"""Which stages the scripts build: the last stage always (named or not), unnamed stages a target needs (from a copy
+of the Dockerfile where they are named), and a file with no named stage at all.
+
+Each script runs with bash and a recording ``docker`` (tests/castage/scripts.py) in a directory holding the
+Dockerfile it was generated from, and goes through shellcheck.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from castage.generate import generate
+from castage.mode import Mode
+from dockit.errors import UsageError
+from tests.castage.scripts import run_script, shellcheck
+
+IMG = "registry.example:5000/team/app"
+INLINE = ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
+
+# The most common layout: a named builder, then the unnamed stage users ship.
+BUILDER_THEN_FINAL = "FROM alpine AS builder\nRUN make\nFROM alpine\nCOPY --from=builder /app /app\n"
+
+UNNAMED = (
+    "FROM alpine\nRUN echo toolchain\n"  # 0: unnamed, needed by 3
+    "FROM alpine AS deps\n"  # 1
+    "FROM 0 AS build\nCOPY --from=deps / /d\n"  # 2 (FROM 0 is an image named "0", not stage 0)
+    "FROM alpine\nCOPY --from=0 / /t\n"  # 3: unnamed, needs 0
+    "FROM deps AS app\nCOPY --from=3 / /x\n"  # 4: needs 3 and so 0
+    "FROM alpine\nRUN echo dead\n"  # 5: unnamed, nobody needs it
+    "FROM alpine AS last\n"  # 6
+)
+
+
+def script_in(tmp_path: Path, dockerfile: str, **options: object) -> str:
+    """The script for ``dockerfile``, written as tmp_path/Dockerfile (where the script runs)."""
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    options.setdefault("image", IMG)
+    script = generate(dockerfile, **options).text  # type: ignore[arg-type]
+    shellcheck(script)
+    return script
+
+
+def builds(calls: list[list[str]]) -> list[str | None]:
+    """The --target of each build, None for a build without one."""
+    return [c[c.index("--target") + 1] if "--target" in c else None for c in calls if c[0] in ("build", "buildx")]
+
+
+def test_an_unnamed_final_stage_is_built_without_target_and_tagged_latest(tmp_path: Path) -> None:
+    run = run_script(script_in(tmp_path, BUILDER_THEN_FINAL, push=True), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.calls == [
+        ["pull", f"{IMG}:builder"],
+        ["build", "--target", "builder", "-t", f"{IMG}:builder", "--cache-from", f"{IMG}:builder", *INLINE, "."],
+        ["push", f"{IMG}:builder"],
+        ["pull", f"{IMG}:latest"],
+        [
+            "build",
+            "-t",
+            f"{IMG}:latest",
+            "--cache-from",
+            f"{IMG}:builder",
+            "--cache-from",
+            f"{IMG}:latest",
+            *INLINE,
+            ".",
+        ],
+        ["push", f"{IMG}:latest"],
+    ]
+
+
+def test_final_tag_names_the_unnamed_final_stage(tmp_path: Path) -> None:
+    calls = run_script(script_in(tmp_path, BUILDER_THEN_FINAL, final_tag="prod", mode=Mode.BUILDX), tmp_path).calls
+    assert calls[1][:4] == ["buildx", "build", "-t", f"{IMG}:prod"]
+    assert calls[1][calls[1].index("--cache-to") + 1] == f"type=registry,ref={IMG}:cache-prod,mode=max"
+
+
+def test_final_tag_may_not_take_a_stage_name() -> None:
+    with pytest.raises(UsageError, match=r"--final-tag builder: stage 0 \(line 1\) is named builder already"):
+        generate(BUILDER_THEN_FINAL, image=IMG, final_tag="builder")
+
+
+def test_a_named_final_stage_keeps_its_name_and_final_tag_warns() -> None:
+    result = generate("FROM a AS x\nFROM x AS runtime\n", image=IMG, final_tag="v1", push=True)
+    assert "-t registry.example:5000/team/app:runtime" in result.text and ":v1" not in result.text
+    assert result.warnings == [f"--final-tag v1: the final stage is named, so it is tagged {IMG}:runtime"]
+
+
+def test_a_file_without_named_stages_gets_a_one_stage_script(tmp_path: Path) -> None:
+    run = run_script(script_in(tmp_path, "FROM alpine\nRUN echo hi\n", push=True), tmp_path)
+    assert run.calls == [
+        ["pull", f"{IMG}:latest"],
+        ["build", "-t", f"{IMG}:latest", "--cache-from", f"{IMG}:latest", *INLINE, "."],
+        ["push", f"{IMG}:latest"],
+    ]
+
+
+def test_unnamed_stages_a_stage_needs_are_built_from_a_named_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    script = script_in(tmp_path, UNNAMED, push=True)
+    assert "# Stage 5 (line 10) has no name and nothing built here needs it: not built.\n" in script
+    assert "# Stage 0 (line 1, unnamed: built as stage-0)\n" in script
+    run = run_script(script.replace('rm -rf "$dockerdir"', f'cp "$dockerfile" {copy}'), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert builds(run.calls) == ["stage-0", "deps", "build", "stage-3", "app", "last"]
+    assert copy.read_text() == UNNAMED.replace("FROM alpine\nRUN echo t", "FROM alpine AS stage-0\nRUN echo t").replace(
+        "FROM alpine\nCOPY", "FROM alpine AS stage-3\nCOPY"
+    )
+    files = {c[c.index("-f") + 1] for c in run.calls if c[0] == "build"}
+    assert len(files) == 1 and files.pop().endswith("/Dockerfile"), "every build reads the one copy"
+    assert [c[1] for c in run.calls if c[0] == "push"] == [
+        f"{IMG}:{t}" for t in ("stage-0", "deps", "build", "stage-3", "app", "last")
+    ]
+
+
+def test_the_copy_is_not_used_when_the_dockerfile_changed(tmp_path: Path) -> None:
+    script = script_in(tmp_path, UNNAMED, push=True)
+    (tmp_path / "Dockerfile").write_text(UNNAMED + "RUN echo more\n")
+    run = run_script(script, tmp_path)
+    assert run.returncode == 1 and run.calls == []
+    assert "Dockerfile changed since castage wrote this script: run castage again\n" in run.stderr
+
+
+def test_the_copy_takes_the_dockerfiles_own_dockerignore_along(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.dockerignore").write_text("secret\n")
+    seen = tmp_path / "seen"
+    script = script_in(tmp_path, UNNAMED).replace('rm -rf "$dockerdir"', f'cp -r "$dockerdir" {seen}')
+    assert run_script(script, tmp_path).returncode == 0
+    assert sorted(p.name for p in seen.iterdir()) == ["Dockerfile", "Dockerfile.dockerignore"]
+    assert (seen / "Dockerfile.dockerignore").read_text() == "secret\n"
+
+
+def test_an_unnamed_target_is_built_by_its_new_name(tmp_path: Path) -> None:
+    assert builds(run_script(script_in(tmp_path, UNNAMED, target="3"), tmp_path).calls) == ["stage-0", "stage-3"]
+    assert builds(run_script(script_in(tmp_path, BUILDER_THEN_FINAL, target="1"), tmp_path).calls) == ["builder", None]
+
+
+def test_a_new_name_captures_nothing(tmp_path: Path) -> None:
+    # stage-0 is already an image this file uses: the unnamed stage 0 must get another name.
+    dockerfile = "FROM alpine\nFROM alpine AS x\nCOPY --from=stage-0 / /\nCOPY --from=0 / /\n"
+    run = run_script(script_in(tmp_path, dockerfile), tmp_path)
+    assert builds(run.calls) == ["stage-0-2", "x"]
+
+
+def test_no_comment_starts_with_a_stage_name(tmp_path: Path) -> None:
+    # "# shellcheck (line 1)" would be a shellcheck directive (SC1073, and shellcheck stops checking the script).
+    dockerfile = "FROM alpine AS shellcheck\nFROM alpine AS disable\nFROM shellcheck\n"
+    for mode in (Mode.LEGACY, Mode.BUILDX, Mode.GHA):
+        script = script_in(tmp_path, dockerfile, mode=mode, push=True)
+        comments = [line[1:].split()[0] for line in script.splitlines() if line.startswith("#") and line[1:].strip()]
+        assert set(comments) <= {"!/usr/bin/env", "Generated", "Run", "Needs", "Stage", "Final", "Level", "Wait"}, (
+            comments
+        )
