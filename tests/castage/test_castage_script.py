@@ -325,3 +325,60 @@ def test_any_context_and_build_arg_value_reach_docker_as_one_word(context: str, 
     with tempfile.TemporaryDirectory() as tmp:
         build = run_script(script, Path(tmp)).calls[1]
     assert build[-5:] == ["--build-arg", f"V={value}", "-f", "Dockerfile", context]
+
+
+def test_branch_legacy_pulls_its_own_images_then_mains_and_pushes_only_its_own(tmp_path: Path) -> None:
+    calls = run_script(script_for("FROM a AS deps\nFROM deps AS app\n", push=True, branch="pr-7"), tmp_path).calls
+    own = ["--cache-from", f"{IMG}:deps-pr-7", "--cache-from", f"{IMG}:deps-main"]
+    assert calls == [
+        ["pull", f"{IMG}:deps-pr-7"],
+        ["pull", f"{IMG}:deps-main"],
+        ["build", "--target", "deps", "-t", f"{IMG}:deps-pr-7", *own, "--build-arg", "BUILDKIT_INLINE_CACHE=1", "."],
+        ["push", f"{IMG}:deps-pr-7"],
+        ["pull", f"{IMG}:app-pr-7"],
+        ["pull", f"{IMG}:app-main"],
+        [
+            "build",
+            "--target",
+            "app",
+            "-t",
+            f"{IMG}:app-pr-7",
+            *own,
+            "--cache-from",
+            f"{IMG}:app-pr-7",
+            "--cache-from",
+            f"{IMG}:app-main",
+            "--build-arg",
+            "BUILDKIT_INLINE_CACHE=1",
+            ".",
+        ],
+        ["push", f"{IMG}:app-pr-7"],
+    ]
+
+
+def test_branch_on_the_default_branch_reads_and_writes_one_name(tmp_path: Path) -> None:
+    calls = run_script(script_for("FROM a AS x\n", mode=Mode.BUILDX, branch="dev", default_branch="dev"), tmp_path)
+    assert calls.calls[0][6:10] == [
+        "--cache-from",
+        f"type=registry,ref={IMG}:cache-x-dev",
+        "--cache-to",
+        f"type=registry,ref={IMG}:cache-x-dev,mode=max",
+    ]
+
+
+def test_image_manifest_and_platforms_reach_buildx(tmp_path: Path) -> None:
+    script = script_for(
+        "FROM a AS x\n", mode=Mode.BUILDX, image_manifest=True, platforms=["linux/amd64", "linux/arm64"]
+    )
+    (call,) = run_script(script, tmp_path).calls
+    assert call[call.index("--cache-to") + 1] == (
+        f"type=registry,ref={IMG}:cache-x,mode=max,image-manifest=true,oci-mediatypes=true"
+    )
+    assert call[call.index("--platform") + 1] == "linux/amd64,linux/arm64"
+
+
+def test_a_branch_too_long_for_a_tag_is_cut_and_hashed(tmp_path: Path) -> None:
+    branch = "dependabot/pip/requirements/" + "x" * 200
+    (call,) = run_script(script_for("FROM a AS x\n", mode=Mode.GHA, branch=branch), tmp_path).calls
+    tag = call[call.index("-t") + 1].split(":")[-1]
+    assert tag.startswith("x-dependabot-pip-requirements-") and len(tag) == len("x-") + 40

@@ -94,7 +94,7 @@ def _target(stage: StagePlan, name: str, options: Options, planned: set[str]) ->
         lines.append("  args = {")
         for arg in options.build_args:
             key, eq, value = arg.partition("=")
-            lines.append(f"    {_string(key)} = {_string(value) if eq else key}")
+            lines.append(f"    {_string(key)} = {_string(value) if eq else _variable(key)}")
         lines.append("  }")
     if options.platforms:
         lines.append(f"  platforms = {_list(list(options.platforms))}")
@@ -102,6 +102,11 @@ def _target(stage: StagePlan, name: str, options: Options, planned: set[str]) ->
         lines.append('  output = ["type=registry"]')
     lines.append("}")
     return lines
+
+
+def _variable(name: str) -> str:
+    """A string holding the value of the bake variable ``name`` (declared above the targets)."""
+    return f'"${{{name}}}"'
 
 
 def _list(values: list[str]) -> str:
