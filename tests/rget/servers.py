@@ -15,6 +15,12 @@ minimal Range support (so that we control every header), plus these prefixes:
 - ``/other/NAME``    302 to ``/f/NAME`` on ``other`` (another Site: another host:port)
 - ``/slow/NAME``     sends the headers then nothing
 - ``/throttle/NAME`` well-behaved, at ``rate`` bytes/s per connection
+- ``/swapped/NAME``  like ``/changing/`` but ignores If-Range (as S3 emulators do): after ``change_after``
+                     requests every 206 carries the new version's bytes and its new ETag
+- ``/novalidator/NAME`` honours Range, sends neither ETag nor Last-Modified (lighttpd-like)
+- ``/liar/NAME``     claims ``liar_size`` bytes, sends 1,000 of them and closes, every time
+- ``/bigheader/NAME`` a 1 MB header line; ``/manyheaders/NAME`` 500 headers
+- ``/badredirect/NAME`` 302 to ``http://[::1`` (unparsable)
 - ``/status/CODE``   answers CODE
 
 Every request is recorded in ``requests`` as (method, path, headers).
@@ -52,6 +58,7 @@ class Site:
     signed_uses: int = 3
     change_after: int = 2
     rate: int = 1_000_000
+    liar_size: int = 10**12
     other: Site | None = None
     requests: list[Request] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
@@ -146,6 +153,37 @@ class _Handler(BaseHTTPRequestHandler):
                 self._serve(site.files[name], '"v1"')
             else:
                 self._serve(site.files[name + ".v2"], '"v2"')
+        elif kind == "swapped":
+            if site.count(f"swapped:{name}") <= site.change_after:
+                self._serve(site.files[name], '"v1"')
+            else:
+                self._serve(site.files[name + ".v2"], '"v2"', honour_if_range=False)
+        elif kind == "novalidator":
+            self._serve(site.files[name], None)
+        elif kind == "liar":
+            m = RANGE.match(self.headers.get("Range", ""))
+            start = int(m.group(1)) if m else 0
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{site.liar_size - 1}/{site.liar_size}")
+            self.send_header("Content-Length", str(site.liar_size - start))
+            self.send_header("ETag", '"lie"')
+            self.end_headers()
+            self.wfile.write(b"x" * 1000)
+            self.wfile.flush()
+            self.close_connection = True
+        elif kind == "bigheader":
+            self.send_response(200)
+            self.send_header("X-Big", "a" * 1_000_000)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif kind == "manyheaders":
+            self.send_response(200)
+            for i in range(500):
+                self.send_header(f"X-H{i}", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif kind == "badredirect":
+            self._redirect("http://[::1")
         elif kind == "other":
             assert site.other is not None
             self._redirect(site.other.url(f"/f/{name}"))
@@ -175,10 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _whole(self, data: bytes, etag: str = '"v1"') -> None:
+    def _whole(self, data: bytes, etag: str | None = '"v1"') -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("ETag", etag)
+        if etag:
+            self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(data)
 
@@ -191,9 +230,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
         self.wfile.write(b"0\r\n\r\n")
 
-    def _serve(self, data: bytes, etag: str, *, cut: bool = False, rate: int = 0) -> None:
+    def _serve(
+        self, data: bytes, etag: str | None, *, cut: bool = False, rate: int = 0, honour_if_range: bool = True
+    ) -> None:
         m = RANGE.match(self.headers.get("Range", ""))
-        if_range = self.headers.get("If-Range")
+        if_range = self.headers.get("If-Range") if honour_if_range else None
         if m is None or (if_range is not None and if_range != etag):
             self._whole(data, etag)
             return
@@ -209,7 +250,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(206)
         self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
+        if etag:
+            self.send_header("ETag", etag)
         self.end_headers()
         if cut:
             self.wfile.write(body[: self.site.cut_after])

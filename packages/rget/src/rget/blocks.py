@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ class State:
             remote.last_modified,
         )
 
-    def save(self, path: Path) -> bool:
+    def save(self, path: Path, blocks: list[Block] | None = None) -> bool:
         """Write atomically, so that a kill at any moment leaves the previous or the new state, never half.
 
         False when it cannot be written (a full disk): the previous state, if any, stays as it was.
@@ -91,7 +92,7 @@ class State:
             "size": self.size,
             "etag": self.etag,
             "last_modified": self.last_modified,
-            "blocks": [[b.pos, b.end] for b in self.blocks if b.left > 0],
+            "blocks": [[b.pos, b.end] for b in (blocks if blocks is not None else self.blocks) if b.left > 0],
         }
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -111,3 +112,75 @@ class State:
             return cls(str(data["url"]), int(data["size"]), data["etag"], data["last_modified"], blocks)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+
+class Work:
+    """The blocks still to fetch, handed to connections: in order, then by splitting a range still in flight.
+
+    When a connection runs out of blocks it takes the second half of the range with the most bytes left (the
+    straggler's), so one slow connection no longer decides the total. The victim's ``end`` shrinks under the lock
+    and the victim only ever writes up to its current ``end`` (see :meth:`claim`): every byte is written once.
+    With ``ordered`` (a stream), the split goes to the in-flight range nearest the write point instead, the one the
+    stream waits for.
+    """
+
+    def __init__(
+        self, blocks: list[Block], *, minimum: int = MIB, ordered: bool = False, started: Block | None = None
+    ) -> None:
+        self.blocks = blocks
+        self.minimum = minimum
+        self.ordered = ordered
+        self.todo = sorted((b for b in blocks if b.left > 0 and b is not started), key=lambda b: b.pos)
+        self.active: list[Block] = [started] if started is not None else []
+        """Blocks being fetched; ``started`` is already on a connection (the first answer's)."""
+        self.splits = 0
+        self.lock = threading.Lock()
+
+    def take(self) -> Block | None:
+        """The next block for a free connection, or None when nothing is left worth splitting.
+
+        >>> w = Work([Block(0, 9 * MIB - 1, 0)], minimum=MIB)
+        >>> a = w.take(); b = w.take()
+        >>> (a.pos, a.end + 1, b.pos, b.end + 1) == (0, 4608 * 1024, 4608 * 1024, 9 * MIB)
+        True
+        """
+        with self.lock:
+            if self.todo:
+                block = self.todo.pop(0)
+            else:
+                victims = [b for b in self.active if b.left >= 2 * self.minimum]
+                if not victims:
+                    return None
+                victim = min(victims, key=lambda b: b.pos) if self.ordered else max(victims, key=lambda b: b.left)
+                middle = victim.pos + victim.left // 2
+                block = Block(middle, victim.end, middle)
+                victim.end = middle - 1
+                self.blocks.append(block)
+                self.splits += 1
+            self.active.append(block)
+            return block
+
+    def done(self, block: Block) -> None:
+        """``block`` is no longer being fetched (finished, or its connection gave up)."""
+        with self.lock:
+            if block in self.active:
+                self.active.remove(block)
+
+    def claim(self, block: Block, n: int) -> int:
+        """How many of ``n`` bytes just read at ``block.pos`` are still the block's (a split may have cut it)."""
+        with self.lock:
+            return max(0, min(n, block.left))
+
+    def advance(self, block: Block, n: int) -> None:
+        """``n`` bytes at ``block.pos`` are written."""
+        with self.lock:
+            block.pos += n
+
+    def remaining(self) -> int:
+        with self.lock:
+            return sum(b.left for b in self.blocks)
+
+    def snapshot(self) -> list[Block]:
+        """The unfinished blocks, copied under the lock (for the resume state)."""
+        with self.lock:
+            return [Block(b.start, b.end, b.pos) for b in self.blocks if b.left > 0]

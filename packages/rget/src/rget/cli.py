@@ -68,7 +68,20 @@ def rget(
         str | None, typer.Argument(metavar="[URL]", help="URL to download (or -u)", show_default=False)
     ] = None,
     url: Annotated[str | None, typer.Option("-u", "--url", help="URL to download", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="output file", show_default=False)] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help="output file; - for stdout (a pipe or FIFO is streamed in order); DIR/ to save into DIR"
+            " [default: the server's file name, here]",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("-f", "--force", help="replace an existing file when rget chose the name (no -o, DIR/)")
+    ] = False,
     connections: Annotated[int, typer.Option("-P", "--connections", min=1, max=64, help="connections")] = 4,
     block_mib: Annotated[
         float | None,
@@ -101,13 +114,11 @@ def rget(
         raise UsageError("give the URL once: -u URL or URL")
     target = url or url_arg
     if not target:
-        raise UsageError("missing URL (rget -u URL -o PATH, or rget URL -o PATH)")
+        raise UsageError("missing URL (rget URL [-o PATH], or rget -u URL)")
     from rget.remote import url_problem  # here, not at the top: --help and --version stay quick
 
     if problem := url_problem(target):
         raise UsageError(f"{target}: {problem}")
-    if output is None:
-        raise UsageError("missing -o PATH")
     if sha256 is not None and not _SHA256.match(sha256):
         raise UsageError("--sha256 wants 64 hex digits")
 
@@ -123,17 +134,19 @@ def rget(
         sha256=sha256,
         executable=executable,
         resume=resume,
+        force=force,
     )
     download(target, output, opts, Reporter(verbose=verbose, quiet=quiet))
 
 
-def _print_sh(output: Path | None) -> None:
+def _print_sh(output_arg: str | None) -> None:
     from rget.script import script_text
 
     text = script_text()
-    if output is None or str(output) == "-":
+    if output_arg is None or output_arg == "-":
         sys.stdout.write(text)
         return
+    output = Path(output_arg)
     tmp = output.with_name(f".{output.name}.tmp")
     try:
         tmp.write_text(text)
@@ -145,8 +158,10 @@ def _print_sh(output: Path | None) -> None:
 
 
 def fail(message: object, code: int) -> NoReturn:
-    """Print ``rget: message`` on stderr and exit with ``code``."""
-    print(f"rget: {message}", file=sys.stderr)
+    """Print ``rget: message`` on stderr (signed URLs redacted) and exit with ``code``."""
+    from rget.redact import redact_text
+
+    print(f"rget: {redact_text(str(message))}", file=sys.stderr)
     raise SystemExit(code)
 
 

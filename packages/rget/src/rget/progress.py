@@ -20,6 +20,9 @@ class Reporter:
         """A verbose line (``-v``), printed above the bar if there is one."""
         if not self.verbose:
             return
+        from rget.redact import redact_text
+
+        message = redact_text(message)
         if self._progress is not None:
             self._progress.console.print(f"rget: {message}", markup=False, highlight=False)
         else:

@@ -1,4 +1,4 @@
-"""The remote file: requests with our own redirect handling, the probe, and Content-Range parsing.
+"""The remote file: requests with our own redirect handling, the first request, validators, Content-Range.
 
 Redirects are followed here rather than by requests so that the user's extra headers (``-H``, e.g. an
 Authorization token for a private release asset) only ever go to the host the user named.
@@ -7,9 +7,10 @@ Authorization token for a private release asset) only ever go to the host the us
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from rget import __version__
 from rget.errors import RgetError
@@ -79,7 +80,10 @@ def shown(url: str, original: str) -> str:
     """The URL to print in a message: a redirect target loses its query (signed URLs carry secrets there)."""
     if url == original:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0] + ("?…" if "?" in url else "")
     return parts._replace(query="…" if parts.query else "", fragment="").geturl()
 
 
@@ -95,7 +99,7 @@ class HttpError(RgetError):
 
 @dataclass(frozen=True)
 class Remote:
-    """What the probe learnt: where the bytes are, how many, and which version (ETag/Last-Modified)."""
+    """What the first answer said: where the bytes are, how many, which version (ETag/Last-Modified), the name."""
 
     url: str
     final_url: str
@@ -103,6 +107,8 @@ class Remote:
     etag: str | None
     last_modified: str | None
     ranges: bool
+    filename: str | None = None
+    """The ``Content-Disposition`` file name, as sent (not yet sanitised)."""
 
     @property
     def validator(self) -> str | None:
@@ -114,6 +120,23 @@ class Remote:
     def same_version(self, other: Remote) -> bool:
         """True when ``other`` (a later probe) describes the same bytes."""
         return (self.size, self.etag, self.last_modified) == (other.size, other.etag, other.last_modified)
+
+    def changed(self, headers: Mapping[str, str]) -> str | None:
+        """How a later answer's validators differ from the first answer's, or None when they agree.
+
+        Every 206 is checked, not only trusted through If-Range: some servers (S3 emulators, CDNs) ignore
+        If-Range and answer the new version's bytes with its new ETag. A validator the first answer had and a
+        later one lacks counts as a change: restarting costs speed, a mixed file costs correctness.
+
+        >>> r = Remote("u", "u", 10, '"a"', None, True)
+        >>> r.changed({"ETag": '"a"'}) is None, r.changed({"ETag": '"b"'})
+        (True, 'ETag "b", was "a"')
+        """
+        for name, was in (("ETag", self.etag), ("Last-Modified", self.last_modified)):
+            now = headers.get(name)
+            if was is not None and now != was:
+                return f"{name} {now or 'missing'}, was {was}"
+        return None
 
 
 def tls_failure(exc: BaseException) -> str:
@@ -128,7 +151,13 @@ def new_session(connections: int) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
 
-    session = requests.Session()
+    class Session(requests.Session):
+        def resolve_redirects(self, *args: object, **kwargs: object) -> Iterator[requests.Response]:  # type: ignore[override]
+            # requests parses every Location even with allow_redirects=False (for Response.next), and an
+            # unparsable one ('http://[::1') raises from session.get; send() follows redirects itself.
+            return iter(())
+
+    session = Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(connections, 1) + 2, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -170,42 +199,97 @@ def send(
                 raise  # a handshake cut short may pass on a retry
             # A certificate that does not verify will not verify on a retry: a final error (not retried)
             raise RgetError(f"{shown(url, original)}: {tls_failure(e)}") from None
+        except requests.ConnectionError as e:
+            if refused := header_refusal(e):
+                raise RgetError(f"{shown(url, original)}: {refused}") from None  # the same answer next time
+            raise
         location = resp.headers.get("Location")
         if resp.status_code not in REDIRECTS or not location:
             return resp, url
         resp.close()
-        url = urljoin(url, location)
-        if problem := url_problem(url):
+        try:
+            url = urljoin(url, location)
+            problem = url_problem(url)
+        except ValueError as e:  # urljoin parses the target: 'http://[::1' raises
+            problem = str(e)
+            url = location
+        if problem:
             raise RgetError(f"{original}: redirected to a bad URL: {shown(url, original)}: {problem}")
     raise RgetError(f"{original}: more than {MAX_REDIRECTS} redirects")
 
 
-def probe(
+_HEADER_LIMITS = (
+    (re.compile(r"got more than (\d+) bytes when reading header line"), "a header line over {} bytes"),
+    (re.compile(r"got more than (\d+) headers"), "more than {} headers"),
+    (re.compile(r"got more than (\d+) bytes when reading status line"), "a status line over {} bytes"),
+)
+
+
+def header_refusal(exc: BaseException) -> str | None:
+    """What Python's HTTP client refused in the server's answer (a huge header line, too many headers), or None.
+
+    urllib3 reports these as a dropped connection; saying so would send the user looking at the network.
+
+    >>> header_refusal(Exception("LineTooLong('got more than 65536 bytes when reading header line')"))
+    'the answer has a header line over 65536 bytes (refused by the HTTP client, http.client)'
+    """
+    text = str(exc)
+    for pattern, what in _HEADER_LIMITS:
+        if m := pattern.search(text):
+            return f"the answer has {what.format(m.group(1))} (refused by the HTTP client, http.client)"
+    return None
+
+
+def disposition_name(value: str | None) -> str | None:
+    """The file name of a ``Content-Disposition`` header (``filename*=UTF-8''...`` preferred), unsanitised.
+
+    >>> disposition_name('attachment; filename="tool v1.tar.gz"')
+    'tool v1.tar.gz'
+    >>> disposition_name("attachment; filename=a.bin; filename*=UTF-8''caf%C3%A9.bin")
+    'café.bin'
+    """
+    if not value:
+        return None
+    plain = star = None
+    for param in value.split(";")[1:]:
+        key, _, val = param.strip().partition("=")
+        key, val = key.strip().lower(), val.strip()
+        if key == "filename*" and "''" in val:
+            charset, _, encoded = val.partition("''")
+            star = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+        elif key == "filename":
+            plain = val[1:-1].replace('\\"', '"') if len(val) >= 2 and val[0] == val[-1] == '"' else val
+    return star or plain or None
+
+
+def first_answer(
     session: requests.Session, url: str, headers: dict[str, str], timeout: float
 ) -> tuple[Remote, requests.Response | None]:
-    """Ask for ``bytes=0-0`` (HEAD is refused by signed S3 URLs) to learn size, version and range support.
+    """GET ``Range: bytes=0-``: the probe and the first range in one request (no round trip spent on a probe).
 
-    Returns the Remote and, when the server ignored the Range (200), the open response whose body is the whole
-    file, so that the single-stream fallback does not fetch it twice.
+    HEAD is refused by method-bound signed URLs, so it is never used. Returns what the answer says and, unless
+    the file is empty, the open response: a 206 whose body is the file from byte 0 (the first range, or the
+    whole file as one stream), or a 200 from a server that ignores Range (then the whole file, one stream).
     """
-    resp, final = send(session, url, original=url, headers=headers, timeout=timeout, byte_range=(0, 0))
+    resp, final = send(session, url, original=url, headers=headers, timeout=timeout, byte_range=(0, None))
     etag = resp.headers.get("ETag")
     modified = resp.headers.get("Last-Modified")
+    name = disposition_name(resp.headers.get("Content-Disposition"))
     status = resp.status_code
     if status == 206:
         cr = parse_content_range(resp.headers.get("Content-Range"))
-        resp.close()
-        if cr is None or cr.start != 0 or cr.total is None:
-            return Remote(url, final, None, etag, modified, ranges=False), None
-        return Remote(url, final, cr.total, etag, modified, ranges=True), None
+        if cr is None or cr.start != 0 or cr.total is None or cr.end != cr.total - 1:
+            resp.close()  # not the answer to what we asked: fetch it again without Range
+            return Remote(url, final, None, etag, modified, ranges=False, filename=name), None
+        return Remote(url, final, cr.total, etag, modified, ranges=True, filename=name), resp
     if status == 200:
         length = resp.headers.get("Content-Length")
         size = int(length) if length and length.isdigit() else None
-        return Remote(url, final, size, etag, modified, ranges=False), resp
+        return Remote(url, final, size, etag, modified, ranges=False, filename=name), resp
     if status == 416:
         cr = parse_content_range(resp.headers.get("Content-Range"))
         resp.close()
         if cr is not None and cr.total == 0:
-            return Remote(url, final, 0, etag, modified, ranges=False), None
+            return Remote(url, final, 0, etag, modified, ranges=False, filename=name), None
     resp.close()
     raise HttpError(shown(final, url), status, resp.reason or "")

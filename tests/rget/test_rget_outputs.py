@@ -1,0 +1,133 @@
+"""Where rget writes: -o - and pipes streamed in order, FIFOs/devices/symlinks written through, the server's name.
+
+Every case runs the installed console script against the misbehaving servers of tests/rget/servers.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import threading
+from pathlib import Path
+
+from tests.rget.runners import RGET, rget
+from tests.rget.servers import Site, pattern
+
+KIB = 1024
+
+
+def put(site: Site, name: str, size: int, seed: int = 0) -> bytes:
+    data = pattern(size, seed)
+    site.files[name] = data
+    return data
+
+
+def test_dash_streams_the_ranges_in_order_to_stdout(site: Site) -> None:
+    data = put(site, "stream.bin", 900 * KIB + 5, seed=4)
+    proc = subprocess.run(
+        [str(RGET), site.url("/f/stream.bin"), "-o", "-", "-P", "4", "-b", "0.0625", "-v"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == data
+    assert len(site.ranges_served("/f/stream.bin")) > 4  # really parallel ranges, not one stream
+
+
+def test_stream_of_a_server_ignoring_range_and_a_chunked_one(site: Site) -> None:
+    data = put(site, "stream-ignore.bin", 200 * KIB)
+    site.files["stream-chunked.bin"] = data
+    for path in ("/ignore/stream-ignore.bin", "/chunked/stream-chunked.bin"):
+        proc = subprocess.run([str(RGET), site.url(path), "-o", "-"], capture_output=True, timeout=60)
+        assert proc.returncode == 0 and proc.stdout == data, proc.stderr
+
+
+def test_stream_sha256_mismatch_exits_1_and_says_the_bytes_went_out(site: Site) -> None:
+    data = put(site, "stream-sum.bin", 100 * KIB)
+    bad = hashlib.sha256(b"x").hexdigest()
+    proc = subprocess.run(
+        [str(RGET), site.url("/f/stream-sum.bin"), "-o", "-", "--sha256", bad], capture_output=True, timeout=60
+    )
+    assert proc.returncode == 1 and proc.stdout == data
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and "sha256 mismatch" in err and "set -o pipefail" in err
+
+
+def test_fifo_is_written_through_never_replaced(site: Site, tmp_path: Path) -> None:
+    data = put(site, "fifo.bin", 300 * KIB, seed=5)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    result = rget(site.url("/f/fifo.bin"), "-o", fifo, "-P", "3", "-b", "0.0625")
+    reader.join(30)
+    assert result.returncode == 0, result.stderr
+    assert got == [data]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+
+
+def test_symlink_target_is_replaced_and_the_link_stays(site: Site, tmp_path: Path) -> None:
+    data = put(site, "link.bin", 100 * KIB)
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "tool"
+    target.write_bytes(b"old")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    result = rget(site.url("/f/link.bin"), "-o", link)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == data
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "real" / "new")
+    assert rget(site.url("/f/link.bin"), "-o", dangling).returncode == 0
+    assert dangling.is_symlink() and (tmp_path / "real" / "new").read_bytes() == data
+
+
+def test_dev_null_stays_a_character_device(site: Site) -> None:
+    put(site, "null.bin", 100 * KIB)
+    before = os.stat("/dev/null")
+    result = rget(site.url("/f/null.bin"), "-o", "/dev/null", "-P", "2")
+    assert result.returncode == 0, result.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev and after.st_ino == before.st_ino
+
+
+def test_no_output_saves_under_the_servers_name_and_never_overwrites(site: Site, tmp_path: Path) -> None:
+    data = put(site, "named.tar.gz", 50 * KIB)
+    argv = [str(RGET), site.url("/f/named.tar.gz?X-Amz-Signature=s3cr3t")]
+    first = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "named.tar.gz").read_bytes() == data
+    (tmp_path / "named.tar.gz").write_bytes(b"mine")
+    again = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert again.returncode == 1 and "exists" in again.stderr and "-f" in again.stderr
+    assert "s3cr3t" not in again.stderr
+    assert (tmp_path / "named.tar.gz").read_bytes() == b"mine"
+    forced = subprocess.run([*argv, "-f"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert forced.returncode == 0 and (tmp_path / "named.tar.gz").read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["named.tar.gz"]
+
+
+def test_dir_slash_saves_into_it_and_a_directory_without_it_is_usage(site: Site, tmp_path: Path) -> None:
+    data = put(site, "into.bin", 10 * KIB)
+    (tmp_path / "d").mkdir()
+    assert rget(site.url("/f/into.bin"), "-o", f"{tmp_path / 'd'}/").returncode == 0
+    assert (tmp_path / "d" / "into.bin").read_bytes() == data
+    plain = rget(site.url("/f/into.bin"), "-o", tmp_path / "d")
+    assert plain.returncode == 2 and "is a directory" in plain.stderr and plain.stderr.count("\n") == 1
+
+
+def test_signed_query_values_never_printed(site: Site, tmp_path: Path) -> None:
+    put(site, "secret.bin", 10 * KIB)
+    url = site.url("/f/secret.bin?X-Amz-Credential=AKIAXX&X-Amz-Signature=deadbeef&token=tok123&sig=s1")
+    ok = rget(url, "-o", tmp_path / "o", "-v")
+    assert ok.returncode == 0 and "secret.bin" in ok.stderr
+    bad = rget(site.url("/status/403?X-Amz-Signature=deadbeef&Signature=x2"), "-o", tmp_path / "p")
+    for result in (ok, bad):
+        for secret in ("AKIAXX", "deadbeef", "tok123", "s1&", "x2"):
+            assert secret not in result.stderr, result.stderr
+    assert "X-Amz-Signature=REDACTED" in bad.stderr
