@@ -1,8 +1,7 @@
-"""targd's command line: the console script end to end, and the typer-free fast path against the typer path."""
+"""targd's command line: the console script end to end (the conventions all tools share: tests/test_conventions.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -10,11 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from dockit.cli import run
-from dockit.fastcli import parse_plain
-from targd import cli
-from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 TARGD = str(Path(sys.executable).parent / "targd")
 
@@ -135,8 +129,13 @@ def test_binary_input_is_an_error_not_a_traceback(workdir: Path) -> None:
         ),
         (["--build-arg", "=x"], "targd: --build-arg '=x': expected NAME=VALUE or NAME\n"),
         (["--bogus"], "targd: No such option: --bogus (see 'targd --help')\n"),
+        (["--targte", "x"], "targd: No such option: --targte Did you mean --target? (see 'targd --help')\n"),
         (["-t"], "targd: Option '-t' requires an argument.\n"),
-        (["a", "b"], "targd: Got unexpected extra argument(s) (b) (see 'targd --help')\n"),
+        (["-t", "--list"], "targd: Option '-t' requires an argument.\n"),
+        (["--list=yes"], "targd: Option '--list' does not take a value.\n"),
+        (["-qx"], "targd: No such option: -x (see 'targd --help')\n"),
+        (["a", "b"], "targd: Got unexpected extra argument (b) (see 'targd --help')\n"),
+        (["--check"], "targd: --check and --diff compare with the output file: give -o PATH\n"),
     ],
 )
 def test_usage_errors_exit_2(workdir: Path, args: list[str], message: str) -> None:
@@ -212,79 +211,24 @@ def test_json(workdir: Path) -> None:
     assert doc["stages"][3]["renamed"] == "stage-3" and doc["stages"][2]["needed"] is False
 
 
-def test_plain_runs_never_import_typer(workdir: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", TARGD, "-t", "app"], capture_output=True, text=True, cwd=workdir
-    )
-    assert out.returncode == 0 and out.stdout == APP_AMD64
-    modules = imported_modules(out.stderr)
-    assert "targd.prune" in modules
-    assert not modules & {"typer", "rich", "click", "json", "targd.report"}
+def test_option_spellings_click_accepts(workdir: Path) -> None:
+    spellings = (["--target=app"], ["-tapp"], ["Dockerfile", "-t", "docs", "-t", "app"], ["-qt", "app"])
+    for args in (*spellings, ["-t", "app", "--", "Dockerfile"]):
+        out = targd("-q", *args, cwd=workdir)
+        assert (out.returncode, out.stdout, out.stderr) == (0, APP_AMD64, ""), args
 
 
-def test_options_table_matches_the_typer_command() -> None:
-    app = cli.build_app()
-    assert typer_options(app) == option_table(cli.OPTIONS)
-    assert [name for name, _ in typer_arguments(app)] == cli.POSITIONALS
-
-
-# Both paths on the same command lines, in process: exit code, stdout, stderr and output files must be identical.
-SAME = [
-    ["-t", "app"],
-    ["--target=app", "Dockerfile"],
-    ["Dockerfile", "-tapp"],
-    ["-t", "3", "-o", "out.txt"],
-    ["-f", "Dockerfile", "--list"],
-    ["--graph", "--platform", "linux/arm64"],
-    ["--json", "--build-arg", "ALPINE=3.18", "--build-arg", "X"],
-    ["-t", "app", "-t", "docs"],
-    ["-t", "nope"],
-    ["missing"],
-    ["-"],
-    ["--list", "--graph"],
-    ["-f", "a", "b"],
-    ["--platform", "x"],
-    ["--build-arg", "1=2"],
-    ["-o", "no/dir/x"],
-    ["-t", "app", "-o", "-"],
-    ["--quiet", "-q", "--list"],
-    ["Dockerfile", "-f", "Dockerfile"],
-]
-
-
-def _invoke(
-    argv: list[str], fast: bool, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
-) -> tuple[object, bytes, bytes, bytes | None]:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(DOCKERFILE.encode())))
-    Path("out.txt").unlink(missing_ok=True)
-    with pytest.raises(SystemExit) as e:
-        if fast:
-            cli.main(argv)
-        else:
-            run(cli.build_app(), "targd", argv)
-    out, err = capsysbinary.readouterr()
-    written = Path("out.txt").read_bytes() if Path("out.txt").exists() else None
-    return e.value.code, out, err, written
-
-
-@pytest.mark.parametrize("argv", SAME, ids=[" ".join(a) for a in SAME])
-def test_fast_path_and_typer_path_agree(
-    workdir: Path, argv: list[str], capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fast = _invoke(argv, True, capsysbinary, monkeypatch)
-    slow = _invoke(argv, False, capsysbinary, monkeypatch)
-    assert fast == slow
-    assert fast[1] or fast[2] or fast[3]  # the command did something observable
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [["--help"], ["--version"], ["-t"], ["--list=1"], ["--", "x"], ["-t", "--list"], ["a", "b"], ["--debug"], ["-h"]],
-)
-def test_fast_path_leaves_these_to_typer(argv: list[str]) -> None:
-    assert parse_plain(argv, cli.OPTIONS, cli.POSITIONALS) is None
-
-
-def test_fast_path_takes_the_plain_ones() -> None:
-    for argv in SAME:
-        assert parse_plain(argv, cli.OPTIONS, cli.POSITIONALS) is not None, argv
+def test_check_and_diff_compare_with_the_output_file(workdir: Path) -> None:
+    missing = targd("-q", "-t", "app", "-o", "app.Dockerfile", "--check", cwd=workdir)
+    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "", "targd: app.Dockerfile: would be created\n")
+    assert not (workdir / "app.Dockerfile").exists()
+    assert targd("-q", "-t", "app", "-o", "app.Dockerfile", cwd=workdir).returncode == 0
+    same = targd("-q", "-t", "app", "-o", "app.Dockerfile", "--check", "--diff", cwd=workdir)
+    assert (same.returncode, same.stdout, same.stderr) == (0, "", "")
+    stale = targd("-q", "-t", "docs", "-o", "app.Dockerfile", "--check", "--diff", cwd=workdir)
+    assert stale.returncode == 1 and stale.stderr == "targd: app.Dockerfile: would change\n"
+    assert stale.stdout.startswith("--- a/app.Dockerfile\n+++ b/app.Dockerfile\n")
+    assert "+RUN echo docs\n" in stale.stdout and "-COPY --from=stage-3 /out /out\n" in stale.stdout
+    diff = targd("-q", "-t", "docs", "-o", "app.Dockerfile", "--diff", cwd=workdir)
+    assert (diff.returncode, diff.stdout) == (0, stale.stdout)
+    assert (workdir / "app.Dockerfile").read_text() == APP_AMD64

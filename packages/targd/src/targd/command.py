@@ -1,59 +1,57 @@
-"""One targd run from already-parsed options: read, parse, prune or report, write. Shared by both command lines.
+"""One targd run from its options: read, parse, prune or report, write.
 
-``targd.cli`` reads plain command lines itself and hands everything else (``--help``, ``--version``, mistakes) to
-typer; both end here, so a given command line behaves the same either way.
+The options are declared once, on :class:`Options` (:mod:`dockit.options`); ``targd.cli`` hands them to
+:func:`dockit.cli.main`, which reads command lines, prints help and reports usage errors from that declaration.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from dockit import options as o
 from dockit.errors import UsageError
-
-DEFAULT_FILE = "Dockerfile"
-_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
 @dataclass
 class Options:
-    """The command line, as typed (not yet validated)."""
+    """targd's command line, as typed (not yet validated)."""
 
-    target: str | None = None
-    dockerfile: str | None = None
-    file: str | None = None
-    output: str = "-"
-    build_args: list[str] = field(default_factory=list)
-    platform: str | None = None
-    list: bool = False
-    graph: bool = False
-    json: bool = False
-    quiet: bool = False
+    dockerfile: str | None = o.dockerfile_argument()
+    target: str | None = o.option(
+        "-t", "--target", metavar="STAGE", help="Stage name (any case) or index (default: the last stage)."
+    )
+    file: str | None = o.file_option()
+    output: str = o.output_option()
+    build_args: list[str] = o.build_arg_option(
+        "Value for an ARG that chooses stages (repeatable); NAME alone: from env."
+    )
+    platform: str | None = o.platform_option()
+    list: bool = o.flag("--list", help="Print every stage, what it needs, if needed.")
+    graph: bool = o.flag("--graph", help="Print the stage graph in Graphviz DOT.")
+    json: bool = o.flag("--json", help="Print the closure and the graph as JSON.")
+    quiet: bool = o.flag("-q", "--quiet", help="No warnings about assumed ARG values.")
+    check: bool = o.check_option()
+    diff: bool = o.diff_option()
 
 
-def execute(opts: Options) -> None:
+def execute(opts: Options) -> int:
     """Do what the options ask; raises DockitError (exit 1) or UsageError (exit 2) with a one-line message."""
-    from dockit.cli import build_args, read_bytes, write_output
+    from dockit.cli import build_args, read_bytes
     from dockit.dockerfile import DEFAULT_PLATFORM, PLATFORM_ARGS, parse
+    from dockit.output import compare_output, comparing, write_output
     from targd.prune import prune
 
-    if opts.dockerfile is not None and opts.file is not None and opts.dockerfile != opts.file:
-        raise UsageError(f"two Dockerfiles given: {opts.dockerfile!r} and -f {opts.file!r}")
+    path = o.dockerfile_path(opts.dockerfile, opts.file)
     modes = [name for name, on in (("--list", opts.list), ("--graph", opts.graph), ("--json", opts.json)) if on]
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} exclude each other")
-    if opts.platform is not None and not _PLATFORM.match(opts.platform):
-        raise UsageError(f"--platform {opts.platform!r}: expected OS/ARCH or OS/ARCH/VARIANT (e.g. linux/arm64)")
+    platform = o.platform(opts.platform)
+    compare = comparing(opts.output, opts.check, opts.diff)
     args = build_args(opts.build_args)
-    path = opts.dockerfile or opts.file or DEFAULT_FILE
 
-    data = read_bytes(path)
-    df = parse(
-        data, path="<stdin>" if path == "-" else path, build_args=args, platform=opts.platform or DEFAULT_PLATFORM
-    )
-    target: str | None = opts.target
-    result = prune(df, target, explicit_args=PLATFORM_ARGS if opts.platform else ())
+    df = parse(read_bytes(path), path=o.display_name(path), build_args=args, platform=platform or DEFAULT_PLATFORM)
+    result = prune(df, opts.target, explicit_args=PLATFORM_ARGS if platform else ())
     if modes:
         from targd import report
 
@@ -67,4 +65,7 @@ def execute(opts: Options) -> None:
         text = result.text
     for warning in [] if opts.quiet else result.warnings:
         print(f"targd: warning: {warning}", file=sys.stderr)
+    if compare:
+        return compare_output("targd", opts.output, text, check=opts.check, diff=opts.diff)
     write_output(opts.output, text)
+    return 0
