@@ -27,6 +27,8 @@ OPTIONS = [
     Option("check", ("--check",), value=False),
     Option("exclude", ("--exclude",), multiple=True),
     Option("drop_root_rules", ("--drop-root-rules",), value=False),
+    Option("no_deps", ("--no-deps",), value=False),
+    Option("explain", ("--explain",), value=False),
 ]
 HELP = """Print the .dockerignore that leaves in the build context only what the service needs: the DIRs (and the \
 paths the Dockerfile reads with -f), the files at the context root, and nothing else. Each DIR's own .dockerignore \
@@ -86,6 +88,11 @@ def build_app() -> "typer.Typer":
             bool,
             typer.Option("--drop-root-rules", help="Do not keep the root .dockerignore's rules in the kept paths."),
         ] = False,
+        no_deps: Annotated[
+            bool,
+            typer.Option("--no-deps", help="Do not keep the workspace dependencies of the kept directories."),
+        ] = False,
+        explain: Annotated[bool, typer.Option("--explain", help="Say on stderr why each path is kept.")] = False,
         version: Annotated[
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
@@ -102,6 +109,8 @@ def build_app() -> "typer.Typer":
                 check,
                 list(exclude or []),
                 drop_root_rules,
+                no_deps,
+                explain,
             )
         )
 

@@ -7,9 +7,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dignore.generate import Rules, generate
+from dignore.generate import Rules
 from dignore.infer import ContextUse
-from dignore.kept import Kept, check, minimal, normalize
+from dignore.kept import check, normalize
+from dignore.plan import Want
+from dignore.service import Generated, Request, build
 from dockit.build_context import DOCKERIGNORE, ContextSize, read_dockerignore, walk_context
 from dockit.errors import DockitError, UsageError
 from dockit.ignore import PatternMatcher
@@ -28,6 +30,8 @@ class Options:
     check: bool = False  # print the context's figures before and after, to stderr
     exclude: list[str] = field(default_factory=list)  # the team's own rules, relative to the context root
     drop_root_rules: bool = False  # do not keep the root .dockerignore's rules in force
+    no_deps: bool = False  # do not follow workspace dependencies
+    explain: bool = False  # say why each path is kept, on stderr
 
 
 def execute(opts: Options) -> None:
@@ -39,6 +43,9 @@ def execute(opts: Options) -> None:
         print(f"dignore: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"dignore: warning: {warning}", file=sys.stderr)
+    if opts.explain:
+        for line in result.explanation:
+            print(f"dignore: keeps {line}", file=sys.stderr)
     if opts.check:
         sys.stderr.write(check_context(opts.context, result.matcher, _before_file(opts)).report())
     # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
@@ -58,6 +65,8 @@ def command_line(opts: Options) -> str:
         words.append("--exclude-root-files")
     if opts.drop_root_rules:
         words.append("--drop-root-rules")
+    if opts.no_deps:
+        words.append("--no-deps")
     for pattern in opts.exclude:
         words += ["--exclude", pattern]
     if opts.output != "-":
@@ -66,77 +75,36 @@ def command_line(opts: Options) -> str:
     return shlex.join(words)
 
 
-@dataclass
-class Generated:
-    """The .dockerignore text, its patterns compiled, and warnings about paths the build needs that it leaves out."""
-
-    text: str
-    matcher: PatternMatcher
-    warnings: list[str]
-    notes: list[str] = field(default_factory=list)
-
-
 def dockerignore(opts: Options) -> Generated:
-    """The .dockerignore for ``opts``: the DIRs, plus what the Dockerfile reads with ``-f``."""
+    """The .dockerignore for ``opts``: the DIRs, plus what the Dockerfile reads with ``-f``, plus dependencies."""
     context = Path(opts.context)
     if not context.is_dir():
         raise DockitError("context is not a directory", path=opts.context)
-    kept = [check(context, normalize(context, d), d, want_dir=True) for d in opts.dirs]
-    uses: list[ContextUse] = []
+    wants = [Want(check(context, normalize(context, d), d, want_dir=True), "named DIR") for d in opts.dirs]
+    uses: list[tuple[ContextUse, str]] = []
     if opts.dockerfile is not None:
         from dignore.infer import context_uses
         from dockit.cli import read_bytes
 
-        uses = context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target)
-        for use in uses:
-            kept.append(check(context, use.path, _where(opts, use), want_dir=False, glob=use.glob))
+        for use in context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target):
+            where = f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
+            uses.append((use, where))
+            wants.append(Want(check(context, use.path, where, want_dir=False, glob=use.glob), where))
     elif opts.target is not None:
         raise UsageError("-t/--target needs -f/--dockerfile")
     notes = []
-    if not kept:
+    if not wants:
         if opts.dockerfile is None:
             raise UsageError("give at least one DIR, or -f DOCKERFILE")
         notes.append(
             f"{opts.dockerfile} reads nothing from the build context: keeping "
             + ("nothing" if opts.exclude_root_files else "only the files at its root")
         )
-    kept = minimal(kept)
     rules = Rules(PatternMatcher() if opts.drop_root_rules else read_dockerignore(context), tuple(opts.exclude))
-    out = generate(context, kept, not opts.exclude_root_files, command_line(opts), rules)
-    matcher = PatternMatcher.parse(out.text, "generated .dockerignore")
-    warnings = out.warnings + _unreachable(matcher, kept) + _left_out(matcher, kept, uses, opts)
-    return Generated(out.text, matcher, warnings, notes)
-
-
-def _where(opts: Options, use: ContextUse) -> str:
-    return f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
-
-
-def _unreachable(matcher: PatternMatcher, kept: list[Kept]) -> list[str]:
-    """A warning for each kept path docker's walk never reaches (an escaped name in a directory above it)."""
-    warnings = []
-    for k in kept:
-        parts = [] if k.path == "." else k.path.split("/") if k.glob else k.path.split("/")[:-1]
-        for i in range(len(parts)):
-            above = "/".join(parts[: i + 1])
-            if matcher.matches(above) and not matcher.may_reinclude_below(above):
-                warnings.append(
-                    f"{k.path}: docker will not send it: it skips {above}/, which no exception spells literally"
-                    " (a name with pattern characters)"
-                )
-                break
-    return warnings
-
-
-def _left_out(matcher: PatternMatcher, kept: list[Kept], uses: list[ContextUse], opts: Options) -> list[str]:
-    """A warning for each path the Dockerfile reads that a carried-over .dockerignore leaves out."""
-    warnings = []
-    for use in uses:
-        if use.glob is None and use.path != "." and matcher.matches(use.path):
-            owner = next((k.path for k in kept if k.is_dir and use.path.startswith(k.path + "/")), None)
-            by = f"{owner}/.dockerignore" if owner else "the generated .dockerignore"
-            warnings.append(f"{_where(opts, use)}: left out by {by}; the build will not find it")
-    return warnings
+    request = Request(context, wants, uses, not opts.exclude_root_files, rules, not opts.no_deps, command_line(opts))
+    generated = build(request)
+    generated.notes[:0] = notes
+    return generated
 
 
 @dataclass(frozen=True)

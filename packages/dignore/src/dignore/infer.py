@@ -88,10 +88,19 @@ def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None
     [('.', 'go.*'), ('src', None), ('.', None)]
     """
     from dockit.dockerfile import parse
+    from dockit.errors import DockerfileError
+    from dockit.expand import ExpansionError
 
     df = parse(text, path=path)
-    escape = df.escape
     uses: list[ContextUse] = []
+
+    def use(src: str, keyword: str, line: int) -> None:
+        try:
+            word = source_word(src, df.escape)
+        except ExpansionError as e:
+            raise DockerfileError(f"{keyword} {src}: {e}", path, line) from None
+        uses.append(ContextUse(*context_path(word), src, keyword, line))
+
     for stage in df.closure(target):
         for inst in stage.instructions:
             if inst.keyword in ("COPY", "ADD") and "from" not in inst.flags:
@@ -100,11 +109,9 @@ def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None
                         continue
                     if inst.keyword == "ADD" and ("://" in src or src.startswith("git@")):
                         continue
-                    uses.append(ContextUse(*context_path(source_word(src, escape)), src, inst.keyword, inst.line))
+                    use(src, inst.keyword, inst.line)
             elif inst.keyword == "RUN":
                 for mount in inst.mounts():
                     if mount.get("type", "bind") == "bind" and "from" not in mount:
-                        src = mount.get("source") or "."
-                        where = context_path(source_word(src, escape))
-                        uses.append(ContextUse(*where, src, "RUN --mount", inst.line))
+                        use(mount.get("source") or ".", "RUN --mount", inst.line)
     return uses

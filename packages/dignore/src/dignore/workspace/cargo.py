@@ -1,0 +1,84 @@
+"""Cargo: ``path =`` dependencies (also through ``workspace = true`` and ``[workspace.dependencies]``) and the
+members of the workspace a package belongs to (cargo loads every member, so a missing one is an error)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dignore.workspace import Edge, Workspace, join, line_of
+
+SECTIONS = ("dependencies", "dev-dependencies", "build-dependencies")
+
+
+def _dependency_tables(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for section in SECTIONS:
+        table = manifest.get(section)
+        if isinstance(table, dict):
+            yield section, table
+    targets = manifest.get("target")
+    if isinstance(targets, dict):
+        for cfg, target in targets.items():
+            if isinstance(target, dict):
+                for section in SECTIONS:
+                    table = target.get(section)
+                    if isinstance(table, dict):
+                        yield f"target.{cfg}.{section}", table
+
+
+def workspace_root(ws: Workspace, directory: str) -> tuple[str, dict[str, Any]] | None:
+    """The workspace ``directory`` belongs to: the nearest Cargo.toml at or above it with ``[workspace]`` whose
+    members include it (or that is it)."""
+    for above in ws.ancestors(directory):
+        manifest = ws.toml(join(above, "Cargo.toml"))
+        table = manifest.get("workspace") if manifest else None
+        if not isinstance(table, dict):
+            continue
+        if above == directory or directory in _members(ws, above, table):
+            return above, table
+        return None
+    return None
+
+
+def _members(ws: Workspace, root: str, table: dict[str, Any]) -> list[str]:
+    globs = [str(m) for m in table.get("members", []) if isinstance(m, str)]
+    exclude = [str(m) for m in table.get("exclude", []) if isinstance(m, str)]
+    return ws.members(root, globs, "Cargo.toml", exclude)
+
+
+def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
+    file = join(directory, "Cargo.toml")
+    manifest = ws.toml(file)
+    if manifest is None:
+        return
+    text = ws.text(file)
+    root = workspace_root(ws, directory)
+    inherited: dict[str, Any] = {}
+    if root is not None:
+        deps = root[1].get("dependencies")
+        inherited = deps if isinstance(deps, dict) else {}
+    for section, table in _dependency_tables(manifest):
+        start = line_of(text, f"{section}]")
+        for name, spec in table.items():
+            if not isinstance(spec, dict):
+                continue
+            line = line_of(text, name, start=start)
+            if isinstance(spec.get("path"), str):
+                path = ws.local(directory, spec["path"], file, line)
+                if path is not None:
+                    yield Edge(path, file, line, f"{section} {name}: path")
+            elif spec.get("workspace") is True and root is not None:
+                shared = inherited.get(name)
+                if isinstance(shared, dict) and isinstance(shared.get("path"), str):
+                    root_file = join(root[0], "Cargo.toml")
+                    path = ws.local(root[0], shared["path"], root_file, line_of(ws.text(root_file), name))
+                    if path is not None:
+                        yield Edge(path, file, line, f"{section} {name}: workspace = true, a path in {root_file}")
+    if root is not None:
+        root_file = join(root[0], "Cargo.toml")
+        line = line_of(ws.text(root_file), "members")
+        if root[0] != directory:
+            yield Edge(root_file, root_file, line_of(ws.text(root_file), "[workspace]"), "workspace root", whole=False)
+        for member in _members(ws, root[0], root[1]):
+            if member != directory:
+                yield Edge(member, root_file, line, "workspace member: cargo loads every member")
