@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.system.docker_fixtures",  # dockerd, registry, busybox_image, buildah, image archives
     "tests.system.http_fixtures",  # nginx, busybox_path
+    "tests.system.registry_fixtures",  # basic_registry, token_registry (Bearer), docker_login
 ]

@@ -68,6 +68,8 @@ DEBIAN_PACKAGE = {
     "docker-registry": "docker-registry",
     "apt-get": "apt",
     "dpkg-deb": "dpkg",
+    "htpasswd": "apache2-utils",
+    "openssl": "openssl",
 }
 
 

@@ -64,12 +64,12 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool) -> list[str]:
-    """The lines of one layer's block."""
+def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool, pulled: bool = False) -> list[str]:
+    """The lines of one layer's block (``pulled``: the layer came from a registry, say what fetching it cost)."""
     layer = lr.layer
     bar_width = max(10, width // 4)
     head = f"[{layer.index}] {human(lr.size):>8}  {_bar(lr.size, biggest, bar_width)}"
-    extras = []
+    extras = [f"{human(layer.blob_size)} {layer.compression} to pull"] if pulled else []
     if lr.deleted_bytes:
         extras.append(f"deletes {human(lr.deleted_bytes)} below")
     if lr.wasted_bytes:
@@ -97,7 +97,7 @@ def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: in
     title = f"{image.name or '<untagged>'}  {image.platform}  {image.format}"
     out = [_fit(title, width), ""]
     for lr in report.layers if layers else []:
-        out += render_layer(lr, biggest, width, attrs)
+        out += render_layer(lr, biggest, width, attrs, pulled=image.origin == "registry")
         out.append("")
     dive = report.dive
     out.append(_cut(f"Total size:         {human(report.size)} in {len(report.layers)} layers", width))

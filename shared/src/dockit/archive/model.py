@@ -174,6 +174,7 @@ class Image:
     tags: list[str] = field(default_factory=list)
     config_digest: str = ""
     platform: Platform = field(default_factory=Platform)
+    origin: str = "archive"  # the source read: archive, docker, podman, registry (blob_size is then a pull's cost)
 
     @property
     def size(self) -> int:

@@ -80,11 +80,12 @@ SOURCES = (
     ),
     Source("docker", ("docker://",), "dockit.archive.sources.docker", "the Docker daemon at DOCKER_HOST (Engine API)"),
     Source("podman", ("podman://",), "dockit.archive.sources.podman", "podman (its API socket, else podman save)"),
+    Source("registry", ("registry://",), "dockit.archive.sources.registry", "a registry, no daemon (OCI distribution)"),
 )
 BY_NAME = {s.name: s for s in SOURCES}
 NAMES = (AUTO, *BY_NAME)
 # What auto asks, in order, for something that is not a path
-AUTO_ORDER = ("docker",)
+AUTO_ORDER = ("docker", "registry")
 _ARCHIVE_SUFFIXES = (".tar", ".tgz", ".gz", ".zst", ".xz", ".oci")
 
 

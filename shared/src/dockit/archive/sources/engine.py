@@ -49,8 +49,9 @@ class Endpoint:
     """An Engine API address: ``unix:///run/docker.sock`` or ``tcp://host:2376`` (TLS when ``tls`` is set)."""
 
     url: str
-    what: str  # "Docker daemon", "podman"
+    what: str  # "Docker daemon", "podman service"
     tls: ssl.SSLContext | None = None
+    origin: str = "docker"  # Image.origin of what it gives
 
     def connection(self, timeout: float = CONNECT_TIMEOUT) -> http.client.HTTPConnection:
         """A connection (not yet connected) to the endpoint."""
@@ -126,6 +127,8 @@ def read_from(endpoint: Endpoint, request: Request) -> Image:
         if response.status != 200:
             raise ArchiveError(f"{endpoint.what} at {endpoint.url}: saving {name}: {_message(response)}")
         try:
-            return read_image(response, tag=None, platform=None)
+            image = read_image(response, tag=None, platform=None)
         except (OSError, http.client.HTTPException) as e:
             raise ArchiveError(f"{endpoint.what} at {endpoint.url}: the save of {name} broke off ({e})") from None
+    image.origin = endpoint.origin
+    return image

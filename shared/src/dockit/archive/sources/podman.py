@@ -33,7 +33,7 @@ def read(request: Request) -> Image:
     """The image from podman: through its API socket if one answers, else through ``podman save``."""
     for url in sockets():
         try:
-            return read_from(Endpoint(url, "podman service"), request)
+            return read_from(Endpoint(url, "podman service", origin="podman"), request)
         except Unreachable:
             continue
     return _save(request)
@@ -67,4 +67,5 @@ def _save(request: Request) -> Image:
         err = proc.stderr.read().decode(errors="replace").strip()
         if proc.wait() != 0:
             raise ArchiveError(f"podman save {name}: {err.splitlines()[-1] if err else f'exit {proc.returncode}'}")
+    image.origin = "podman"
     return image

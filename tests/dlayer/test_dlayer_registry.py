@@ -1,0 +1,251 @@
+"""dlayer reads a registry with no daemon: real docker-registry servers (anonymous, htpasswd basic auth, a Bearer
+token server), images pushed by skopeo, credentials stored by a real ``docker login``. The same image gives the
+same figures and JSON whether it comes from an archive, a pipe, the daemon or any registry."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dlayer.archives import TAG, archives
+from tests.system.docker_fixtures import Dockerd, Registry
+from tests.system.registry_fixtures import PASSWORD, USER, AuthRegistry, credential_helper
+
+__all__ = ["archives"]
+pytestmark = pytest.mark.system
+
+DLAYER = Path(sys.executable).with_name("dlayer")
+
+
+def dlayer(
+    *args: str, env: Mapping[str, str] | None = None, stdin: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    with open(stdin or os.devnull, "rb") as f:
+        return subprocess.run([DLAYER, *args], stdin=f, capture_output=True, text=True, env={**base, **(env or {})})
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def one_line(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "" and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+
+
+def without_ids(text: str) -> Any:
+    """The JSON with each layer's ``id`` dropped: it names the archive member (``<v1 id>/layer.tar`` in a docker
+    save, ``blobs`` in an OCI layout), a property of the container the image came in, not of the image."""
+    doc = json.loads(text)
+    for layer in doc["layer"]:
+        layer.pop("id")
+    return doc
+
+
+@pytest.fixture(scope="module")
+def nobody(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An environment with an empty DOCKER_CONFIG (no credentials) and no daemon."""
+    return {"DOCKER_CONFIG": str(tmp_path_factory.mktemp("no-credentials")), "DOCKER_HOST": "unix:///nonexistent"}
+
+
+@pytest.fixture(scope="module")
+def pushed(
+    registry: Registry, basic_registry: AuthRegistry, token_registry: AuthRegistry, archives: dict[str, Path]
+) -> dict[str, str]:
+    """The fixture image pushed everywhere (skopeo compresses its layers with gzip), plus a zstd copy and the
+    two-platform index: name -> reference."""
+    skopeo = ["skopeo", "copy", "-q", "--dest-tls-verify=false"]
+    refs = {"anon": f"{registry.host}/app:1", "zstd": f"{registry.host}/zstd:1", "multi": f"{registry.host}/multi:1"}
+    subprocess.run([*skopeo, f"oci-archive:{archives['oci-gzip']}", f"docker://{refs['anon']}"], check=True)
+    zstd = ["--preserve-digests"]  # else skopeo recompresses the layers with gzip
+    subprocess.run([*skopeo, *zstd, f"oci-archive:{archives['oci-zstd']}", f"docker://{refs['zstd']}"], check=True)
+    subprocess.run([*skopeo, "--all", f"oci-archive:{archives['multi-arch']}", f"docker://{refs['multi']}"], check=True)
+    source = f"oci-archive:{archives['oci-gzip']}"
+    refs["basic"] = basic_registry.push(source, "app:1")
+    refs["private"] = token_registry.push(source, "private/app:1")
+    refs["public"] = token_registry.push(source, "public/app:1")
+    return refs
+
+
+@pytest.fixture(scope="module")
+def logged_in(
+    docker_login: Callable[[AuthRegistry, Path], Path],
+    basic_registry: AuthRegistry,
+    token_registry: AuthRegistry,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, str]:
+    """A DOCKER_CONFIG written by `docker login` to both auth registries."""
+    config = tmp_path_factory.mktemp("docker-config")
+    docker_login(basic_registry, config)
+    docker_login(token_registry, config)
+    return {"DOCKER_CONFIG": str(config), "DOCKER_HOST": "unix:///nonexistent"}
+
+
+def test_a_registry_image_reads_like_its_archive(
+    pushed: dict[str, str], archives: dict[str, Path], nobody: dict[str, str]
+) -> None:
+    archive = ok(dlayer(str(archives["oci-gzip"]), "-j", "-"))
+    ref = pushed["anon"]
+    auto = dlayer(ref, "-j", "-", env=nobody)
+    assert ok(auto) == archive  # the same blobs: the same JSON, to the byte
+    assert (
+        auto.stderr
+        == f"dlayer: reading {ref} (linux/amd64, 4 layers, 1.6 MB to fetch) from the registry at http://{ref.split('/')[0]}\n"
+    )
+    assert ok(dlayer(f"registry://{ref}", "-j", "-", "-q", "-P", "1", env=nobody)) == archive
+    assert ok(dlayer("--source", "registry", ref, "-j", "-", env=nobody)) == archive
+    text = ok(dlayer(ref, "-q", env=nobody))
+    manifest = json.loads(
+        subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"], capture_output=True, check=True
+        ).stdout
+    )
+    from dlayer.units import human
+
+    for n, layer in enumerate(manifest["layers"]):  # each layer says what pulling it costs, from the manifest
+        assert f"({human(layer['size'])} gzip to pull" in text.split(f"\n[{n}] ", 1)[1].split("\n", 1)[0]
+
+
+def test_the_same_image_every_way_gives_the_same_figures_and_json(
+    pushed: dict[str, str],
+    archives: dict[str, Path],
+    dockerd: Dockerd,
+    logged_in: dict[str, str],
+    nobody: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    dockerd.load(archives["docker-save"])
+    gz = tmp_path / "image.tar.gz"
+    gz.write_bytes(gzip.compress(archives["docker-save"].read_bytes(), 1))
+    daemon = {"DOCKER_HOST": dockerd.host}
+    ways = {
+        "archive": dlayer(str(archives["docker-save"]), "-j", "-"),
+        "gzip archive": dlayer(str(gz), "-j", "-"),
+        "pipe": dlayer("-j", "-", stdin=gz),
+        "oci layout": dlayer(str(archives["oci-dir"]), "-j", "-"),
+        "daemon": dlayer(f"docker://{TAG}", "-j", "-", env=daemon),
+        "registry, anonymous": dlayer(pushed["anon"], "-j", "-", env=nobody),
+        "registry, zstd layers": dlayer(pushed["zstd"], "-j", "-", env=nobody),
+        "registry, basic auth": dlayer(pushed["basic"], "-j", "-", env=logged_in),
+        "registry, bearer token": dlayer(pushed["private"], "-j", "-", env=logged_in),
+        "registry, anonymous token": dlayer(pushed["public"], "-j", "-", env=nobody),
+    }
+    docs = {way: without_ids(ok(proc)) for way, proc in ways.items()}
+    first = docs["archive"]
+    assert first["image"]["wastedBytes"] == 505006
+    for way, doc in docs.items():
+        assert doc == first, way
+    assert ok(ways["daemon"]) == ok(ways["archive"])  # the daemon's save is the archive, ids and all
+
+
+def test_platform_is_chosen_from_the_index(pushed: dict[str, str], nobody: dict[str, str]) -> None:
+    ref = pushed["multi"]
+    host = ok(dlayer(ref, "-j", "-", env=nobody))
+    amd64 = ok(dlayer(ref, "--platform", "linux/amd64", "-j", "-", env=nobody))
+    arm64 = dlayer(ref, "--platform", "linux/arm64", env=nobody)
+    assert host == amd64  # this machine is linux/amd64: the default is the host's, as docker pull picks
+    assert ok(arm64).startswith(f"{ref}  linux/arm64  registry (oci manifest)\n")
+    assert "(linux/arm64, 1 layer," in arm64.stderr
+    one_line(
+        dlayer(ref, "--platform", "linux/s390x", env=nobody),
+        2,
+        f"{ref} has no linux/s390x image; it has: linux/amd64, linux/arm64",
+    )
+    zstd = ok(dlayer(pushed["zstd"], "-q", env=nobody))
+    assert zstd.count(" zstd to pull") == 4 and " gzip to pull" not in zstd
+
+
+def test_basic_auth_401_without_credentials_200_with_them(
+    pushed: dict[str, str],
+    basic_registry: AuthRegistry,
+    logged_in: dict[str, str],
+    nobody: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    ref, host = pushed["basic"], basic_registry.host
+    config = Path(nobody["DOCKER_CONFIG"]) / "config.json"
+    one_line(
+        dlayer(ref, env=nobody),
+        1,
+        f"{host} answers 401 unauthorized for app",
+        f"no credentials found for {host} in {config}",
+    )
+    stored = json.loads((Path(logged_in["DOCKER_CONFIG"]) / "config.json").read_text())
+    assert base64.b64decode(stored["auths"][host]["auth"]).decode() == f"{USER}:{PASSWORD}"  # as docker login wrote it
+    good = dlayer(ref, "-j", "-", env=logged_in)
+    assert ok(good) and good.stderr.endswith(f"from the registry at http://{host}, as {USER}\n")
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "config.json").write_text(
+        json.dumps({"auths": {host: {"auth": base64.b64encode(b"alice:nope").decode()}}})
+    )
+    one_line(
+        dlayer(ref, env={"DOCKER_CONFIG": str(wrong)}),
+        1,
+        f"{host} answers 401",
+        f"the credentials of {wrong / 'config.json'} for {host} were not accepted",
+    )
+
+
+def test_bearer_tokens_per_repository_and_credential_helpers(
+    pushed: dict[str, str],
+    token_registry: AuthRegistry,
+    logged_in: dict[str, str],
+    nobody: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    tokens = token_registry.token_server
+    assert tokens is not None
+    host = token_registry.host
+    tokens.asked.clear()
+    one_line(
+        dlayer(pushed["private"], env=nobody),
+        1,
+        f"{host} answers 401 unauthorized for private/app",
+        "no credentials found",
+    )
+    assert ("", ["repository:private/app:pull"]) in tokens.asked  # asked anonymously, for pull of that repository only
+    ok(dlayer(pushed["private"], env=logged_in))
+    assert (USER, ["repository:private/app:pull"]) in tokens.asked
+    # credHelpers: the secret comes from docker-credential-<name>, not from config.json
+    (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {host: "bi"}}))
+    credential_helper(tmp_path, token_registry)
+    env = {"DOCKER_CONFIG": str(tmp_path), "PATH": f"{tmp_path}:{os.environ['PATH']}", "DOCKER_HOST": "unix:///x"}
+    assert ok(dlayer(pushed["private"], "-j", "-", env=env)) == ok(dlayer(pushed["private"], "-j", "-", env=logged_in))
+    (tmp_path / "config.json").write_text(json.dumps({"credsStore": "missing-helper"}))
+    one_line(
+        dlayer(pushed["private"], env=env), 1, "credsStore names docker-credential-missing-helper, which is not on PATH"
+    )
+
+
+def test_unknown_images_and_missing_registries_are_one_line(
+    pushed: dict[str, str], registry: Registry, dockerd: Dockerd, nobody: dict[str, str]
+) -> None:
+    daemon = {"DOCKER_HOST": dockerd.host, "DOCKER_CONFIG": nobody["DOCKER_CONFIG"]}
+    one_line(
+        dlayer(f"{registry.host}/nope:1", env=daemon),
+        1,
+        f"{registry.host}/nope:1 is not in the Docker daemon at {dockerd.host}, and ",
+        f"registry says 404 for {registry.host}/nope:1\n",
+    )
+    one_line(
+        dlayer(f"registry://{registry.host}/app:nope", env=nobody), 1, f"registry says 404 for {registry.host}/app:nope"
+    )
+    from tests.system.docker_fixtures import free_port
+
+    gone = f"127.0.0.1:{free_port()}"
+    one_line(dlayer(f"registry://{gone}/app:1", env=nobody), 1, f"no registry answers at {gone}", "refused")
+    one_line(dlayer("registry://Bad/Name", env=nobody), 2, "must be lower case")
