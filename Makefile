@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MEMBERS := pyproject.toml shared/pyproject.toml $(wildcard packages/*/pyproject.toml)
 
-.PHONY: install debs lint typecheck test demo bench clean
+.PHONY: install debs lint typecheck test demo bench dist release-check version clean
 
 install: $(STAMP)
 
@@ -36,5 +36,20 @@ demo: install debs
 bench: install debs
 	$(BIN)/python bench/run.py $(TOOLS)
 
+# A wheel and an sdist of each of the seven distributions in dist/, from the committed tree, twine-checked.
+dist: install
+	@bash release/dist.sh
+
+# Installs from dist/ as users will (fresh venvs, pip), and the design card's first use, `RUN pip install rget`,
+# as a real docker build; CI runs it.
+release-check: install debs dist
+	$(BIN)/pytest -m release tests/release
+
+# Set one version for all seven (make version V=0.2.0), then relock.
+version:
+	@test -n "$(V)" || { echo "usage: make version V=X.Y.Z" >&2; exit 2; }
+	python3 release/version.py $(V)
+	uv lock
+
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist .cache .pytest_cache .mypy_cache .ruff_cache

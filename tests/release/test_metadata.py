@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -54,3 +55,30 @@ def test_the_script_exits_1_on_a_mismatch_and_2_on_a_bad_version() -> None:
     assert ok.returncode == 0, ok.stderr
     bad = subprocess.run([sys.executable, "release/version.py", "one"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_every_distribution_has_the_metadata_an_index_shows() -> None:
+    for member in version.members():
+        project = tomllib.loads((member / "pyproject.toml").read_text())["project"]
+        name = project["name"]
+        for field in (
+            "description",
+            "readme",
+            "requires-python",
+            "license",
+            "authors",
+            "keywords",
+            "classifiers",
+            "urls",
+        ):
+            assert project.get(field), f"{name}: no {field}"
+        assert (member / "LICENSE").read_text() == (ROOT / "LICENSE").read_text(), name
+        assert project["requires-python"] == ">=3.11", name
+
+
+def test_readmes_have_no_relative_links_which_are_dead_on_an_index_page() -> None:
+    # PyPI renders the README alone: a link into the repository (../../examples/x) leads nowhere there
+    link = re.compile(r"\]\((?!https?://|#)([^)]+)\)")
+    for member in version.members():
+        readme = (member / "README.md").read_text()
+        assert link.findall(readme) == [], member.name

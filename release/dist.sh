@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make dist: a wheel and an sdist of each of the seven distributions in dist/, built from the committed tree (what
+# `git archive HEAD` holds: nothing untracked or uncommitted gets in), checked with `twine check --strict`, and each
+# sdist built again from itself alone (outside the workspace) into a wheel with the same files as dist/'s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -z "$(git status --porcelain --untracked-files=no)" ]] \
+    || echo "dist: uncommitted changes are not in the build (it builds HEAD $(git rev-parse --short HEAD))" >&2
+python3 release/version.py >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/tree"
+git archive HEAD | tar -x -C "$work/tree"
+(cd "$work/tree" && uv build --quiet --all-packages --out-dir "$work/dist")
+.venv/bin/twine check --strict "$work"/dist/*.whl "$work"/dist/*.tar.gz >"$work/twine.log" \
+    || { cat "$work/twine.log" >&2; exit 1; }
+mkdir "$work/again"
+for sdist in "$work"/dist/*.tar.gz; do
+    base=$(basename "$sdist" .tar.gz)
+    tar -xzf "$sdist" -C "$work/again"
+    (cd "$work/again/$base" && uv build --quiet --wheel --out-dir "$work/again/wheels" .)
+    wheel=$(basename "$work"/dist/"$base"-*.whl)
+    if ! diff <(unzip -Z1 "$work/dist/$wheel" | sort) <(unzip -Z1 "$work/again/wheels/$wheel" | sort) >&2; then
+        echo "dist: $base: the wheel built from its own sdist holds other files than dist/$wheel" >&2
+        exit 1
+    fi
+done
+rm -rf dist
+mv "$work/dist" dist
+rm -f dist/.gitignore
+ls -l dist | awk 'NR > 1 { printf "%9d  %s\n", $5, $9 }'
