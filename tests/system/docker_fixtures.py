@@ -673,6 +673,20 @@ class Registry:
         with urllib.request.urlopen(f"{self.url}/v2/{repository}/tags/list", timeout=10) as response:
             return list(json.load(response).get("tags") or [])
 
+    def digest(self, repository: str, tag: str) -> str:
+        """The digest of the manifest ``repository:tag`` points to (any manifest kind: image, list, cache)."""
+        kinds = (
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.index.v1+json",
+        )
+        request = urllib.request.Request(
+            f"{self.url}/v2/{repository}/manifests/{tag}", method="HEAD", headers={"Accept": ", ".join(kinds)}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(response.headers["Docker-Content-Digest"])
+
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Fixtures

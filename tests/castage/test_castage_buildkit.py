@@ -1,0 +1,166 @@
+"""castage's legacy scripts end to end on BuildKit (Docker 20.10's, on the private daemon) with the real registry.
+
+Each run is a fresh CI runner: the daemon is emptied first (``prune``), so all a build can reuse is what the registry
+holds. The scripts run as castage prints them, with bash; the one thing added is ``--network none`` on each
+``docker build`` (a bash function in front of the real client), because the harness daemon has no bridge network.
+
+- The most common layout: a named builder, an unnamed stage the final one copies from (built from castage's copy of
+  the Dockerfile where it is named ``stage-1``), and an unnamed final stage: on the first runner every stage is built
+  and pushed, ``IMAGE:latest`` holds the files; on the second, BuildKit executes no step at all.
+- Branch caches over three runs: main, then a branch that changes one stage, then main again: the branch warms up
+  from main's cache and rebuilds only what it changed, and main's images in the registry are never replaced.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from castage.generate import generate
+from tests.castage.scripts import shellcheck
+from tests.system.buildkit import Step, parse_steps
+from tests.system.docker_fixtures import BASE_IMAGE, BuildKit, Registry
+
+pytestmark = pytest.mark.system
+
+BUILDER_AND_UNNAMED_FINAL = f"""\
+FROM {BASE_IMAGE} AS builder
+COPY src/ /src/
+RUN mkdir /out && cat /src/main.txt > /out/app.txt
+
+FROM {BASE_IMAGE}
+RUN mkdir /tools && echo tool > /tools/tool.txt
+
+FROM {BASE_IMAGE}
+COPY --from=builder /out/app.txt /app.txt
+COPY --from=1 /tools/tool.txt /tool.txt
+CMD ["cat", "/app.txt", "/tool.txt"]
+"""
+
+# Two stages, so that three runs stay quick: the branch changes what the final stage copies from the context.
+DEPS_AND_APP = f"""\
+FROM {BASE_IMAGE} AS deps
+RUN mkdir /deps && echo dep > /deps/lib.txt
+
+FROM {BASE_IMAGE}
+COPY --from=deps /deps/lib.txt /lib.txt
+COPY src/ /src/
+CMD ["cat", "/lib.txt", "/src/main.txt"]
+"""
+
+# Run with the script: the real docker client, with --network none added to each build (no bridge on this daemon).
+RUNNER = r"""
+docker() {
+    if [[ "$1" == build ]]; then
+        shift
+        command docker build --network none "$@"
+    else
+        command docker "$@"
+    fi
+}
+source "$1"
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a script on a fresh runner: the steps of each ``docker build`` in it, in order."""
+
+    output: str
+    builds: list[list[Step]]
+
+    def executed(self) -> list[Step]:
+        return [s for build in self.builds for s in build if s.executed]
+
+
+def run_on_fresh_runner(buildkit: BuildKit, script: str, workdir: Path) -> Run:
+    """Empty the daemon, then run ``script`` with bash in ``workdir``; fail with its output if it fails."""
+    shellcheck(script)
+    buildkit.prune()
+    path = workdir / f"ci-{uuid.uuid4().hex[:8]}.sh"
+    path.write_text(script)
+    env = {**buildkit.env, "BUILDKIT_PROGRESS": "plain"}
+    proc = subprocess.run(
+        ["bash", "-c", RUNNER, "castage-ci", str(path)],
+        cwd=workdir,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # set -x prints each command before it runs (a + per level of nesting): one chunk of output per build.
+    chunks = re.split(r"^\++ docker build ", proc.stdout, flags=re.MULTILINE)[1:]
+    return Run(proc.stdout, [parse_steps(chunk) for chunk in chunks])
+
+
+def context_with(workdir: Path, dockerfile: str, main: str) -> None:
+    (workdir / "src").mkdir(exist_ok=True)
+    (workdir / "src" / "main.txt").write_text(main)
+    (workdir / "Dockerfile").write_text(dockerfile)
+
+
+def script(image: str, dockerfile: str, **options: object) -> str:
+    result = generate(dockerfile, image=image, push=True, **options)  # type: ignore[arg-type]
+    assert result.warnings == []
+    return result.text
+
+
+def test_builder_and_unnamed_final_stage_two_fresh_runners(
+    buildkit: BuildKit, registry: Registry, tmp_path: Path
+) -> None:
+    context_with(tmp_path, BUILDER_AND_UNNAMED_FINAL, "main v1\n")
+    repo = f"castage/bk-{uuid.uuid4().hex[:8]}"
+    image = f"{registry.host}/{repo}"
+    ci = script(image, BUILDER_AND_UNNAMED_FINAL)
+
+    first = run_on_fresh_runner(buildkit, ci, tmp_path)
+    assert sorted(registry.tags(repo)) == ["builder", "latest", "stage-1"]
+    assert [sorted({s.stage for s in b if s.executed}) for b in first.builds] == [["builder"], ["stage-1"], ["stage-2"]]
+    assert len(first.builds) == 3
+    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest").stdout
+    assert output == "main v1\ntool\n"
+    pushed = registry.digest(repo, "latest")
+
+    second = run_on_fresh_runner(buildkit, ci, tmp_path)
+    assert second.executed() == [], second.output[-3000:]
+    assert len(second.builds) == 3 and all(second.builds), "every build ran and reported its steps"
+    assert registry.digest(repo, "latest") == pushed, "the second runner rebuilt the very same image"
+    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest").stdout
+    assert output == "main v1\ntool\n"
+
+
+def test_a_branch_warms_up_from_main_and_never_overwrites_it(
+    buildkit: BuildKit, registry: Registry, tmp_path: Path
+) -> None:
+    repo = f"castage/branch-{uuid.uuid4().hex[:8]}"
+    image = f"{registry.host}/{repo}"
+    context_with(tmp_path, DEPS_AND_APP, "main v1\n")
+    on_main = script(image, DEPS_AND_APP, branch="main")
+    run_on_fresh_runner(buildkit, on_main, tmp_path)
+    main_tags = ["deps-main", "latest-main"]
+    assert sorted(registry.tags(repo)) == main_tags
+    main_digests = {t: registry.digest(repo, t) for t in main_tags}
+
+    # The branch changes what the final stage copies: deps comes from main's cache, only the final stage rebuilds.
+    (tmp_path / "src" / "main.txt").write_text("feature\n")
+    branch = run_on_fresh_runner(buildkit, script(image, DEPS_AND_APP, branch="feature/x"), tmp_path)
+    assert [(s.stage, s.instruction) for s in branch.executed()] == [("stage-1", "COPY src/ /src/")]
+    word = "feature-x-217d2bf5"  # sha256("feature/x")[:8]: a tag cannot hold the /
+    assert sorted(registry.tags(repo)) == sorted([*main_tags, f"deps-{word}", f"latest-{word}"])
+    assert {t: registry.digest(repo, t) for t in main_tags} == main_digests, "the branch wrote no main tag"
+    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest-{word}").stdout
+    assert output == "dep\nfeature\n"
+
+    (tmp_path / "src" / "main.txt").write_text("main v1\n")
+    again = run_on_fresh_runner(buildkit, on_main, tmp_path)
+    assert again.executed() == [], again.output[-3000:]
+    assert {t: registry.digest(repo, t) for t in main_tags} == main_digests
+    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest-main").stdout
+    assert output == "dep\nmain v1\n"
