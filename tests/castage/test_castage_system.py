@@ -2,7 +2,9 @@
 
 Also the original approach (only the final image pushed) on the same Dockerfile, to show what castage fixes: there,
 the dependency stage rebuilds on every fresh machine. buildx/gha scripts cannot run here (the Debian docker CLI has no
-buildx); test_castage_script.py checks them by what bash passes to docker and by shellcheck.
+buildx); test_castage_script.py checks them by what bash passes to docker and by shellcheck. The classic builder runs
+here; test_castage_buildkit.py runs the scripts on BuildKit. What was cached is read from the build output; how much
+faster that makes a run is measured by bench/bench_castage.py, not asserted (it depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -89,13 +91,7 @@ def test_on_an_empty_daemon_every_step_of_every_stage_is_cached(runs: Runs) -> N
     assert runs.cached_runtime_id == runs.cold_runtime_id, "the cache gave back the very same image"
 
 
-def test_the_cached_run_is_much_faster(runs: Runs) -> None:
-    # The slow stage sleeps 3 s; everything else is small. The cached run must not pay for it.
-    assert runs.castage_cached.seconds < runs.castage_cold.seconds - 2, (runs.castage_cold, runs.castage_cached)
-
-
 def test_the_original_approach_rebuilds_the_dependency_stage(runs: Runs) -> None:
     (build,) = runs.original_cached.builds
     slow = [s for s in build if s.instruction == SLOW_STEP]
     assert slow == [Step(SLOW_STEP, cached=False)]
-    assert runs.original_cached.seconds > runs.castage_cached.seconds + 2
