@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dignore.cli import app
-from dockit.cli import run
+from dignore.cli import main
 
 MONOREPO = {
     "go.work": "go 1.22\n",
@@ -67,7 +66,7 @@ def dignore(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
             os.chdir(cwd)
         try:
             with pytest.raises(SystemExit) as e:
-                run(app, "dignore", list(args))
+                main(list(args))
         finally:
             os.chdir(old)
         captured = capsys.readouterr()

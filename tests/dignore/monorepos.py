@@ -194,3 +194,116 @@ UV = Monorepo(
 )
 
 ECOSYSTEMS = [GO, PNPM, NPM, CARGO, UV]
+
+
+@dataclass
+class ComposeRepo:
+    """A monorepo with a compose file: per service, its build context (relative to the root) and what it holds."""
+
+    files: dict[str, str]
+    services: dict[str, tuple[str, str | None, str, set[str]]]  # name -> (context, target, Dockerfile, files)
+
+    def tree(self, base: str) -> dict[str, str]:
+        return {p: t.replace("{base}", base) for p, t in self.files.items()}
+
+
+MIXED_ROOT = {"compose.yaml", "package.json", "package-lock.json", "README.md", "Cargo.toml"}
+API = {
+    *("services/api/Dockerfile", "services/api/Dockerfile.dockerignore", "services/api/go.mod"),
+    *("services/api/main.go", "config/prod/app.conf", "jobs/run.sh", "lib/go/common/go.mod", "lib/go/common/c.go"),
+}
+MIXED = ComposeRepo(
+    {
+        **NOISE,
+        ".dockerignore": ROOT_IGNORE + "**/*.md\n!README.md\n",
+        "README.md": "# mixed\n",
+        "compose.yaml": """\
+services:
+  api:
+    build:
+      context: .
+      dockerfile: services/api/Dockerfile
+      target: prod
+  worker:
+    build:
+      context: .
+      dockerfile: services/api/Dockerfile
+      target: worker
+  web:
+    build: {context: ., dockerfile: apps/web/Dockerfile}
+    x-dignore:
+      keep: [shared/assets]
+      exclude: ["**/*.map"]
+  rs:
+    build:
+      context: .
+      dockerfile: crates/app/Dockerfile
+      additional_contexts:
+        extra: ./vendor
+  tool:
+    build: ./tools/gen
+  db:
+    image: postgres:16
+""",
+        "package.json": '{"name": "mixed", "private": true, "workspaces": ["apps/*", "packages/*"]}\n',
+        "package-lock.json": "{}\n",
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n',
+        "services/api/Dockerfile": "FROM {base} AS base\n\nFROM base AS prod\nCOPY services/api /src/api\n"
+        "RUN --mount=type=bind,source=config/prod,target=/cfg cat /cfg/app.conf\n" + LISTING + "\n"
+        "FROM base AS worker\nCOPY jobs/ /jobs/\n" + LISTING,
+        "services/api/go.mod": "module example.com/api\n\nreplace example.com/common => ../../lib/go/common\n",
+        "services/api/main.go": "package main\n",
+        "services/api/notes.md": "dropped by the root's **/*.md\n",
+        "services/api/app.log": "dropped by the root's **/*.log\n",
+        "config/prod/app.conf": "prod\n",
+        "config/dev/app.conf": "dev\n",
+        "jobs/run.sh": "echo job\n",
+        "lib/go/common/go.mod": "module example.com/common\n",
+        "lib/go/common/c.go": "package common\n",
+        "lib/go/unused/go.mod": "module example.com/unused\n",
+        "apps/web/Dockerfile": dockerfile("{base}"),
+        "apps/web/package.json": '{"name": "web", "dependencies": {"@acme/ui": "*"}}\n',
+        "apps/web/index.js": "web\n",
+        "apps/web/index.js.map": "dropped by x-dignore exclude\n",
+        "apps/web/node_modules/@acme/ui/index.js": "dropped by the root's **/node_modules\n",
+        "packages/ui/package.json": '{"name": "@acme/ui"}\n',
+        "packages/ui/index.js": "ui\n",
+        "packages/other/package.json": '{"name": "@acme/other"}\n',
+        "shared/assets/logo.svg": "<svg/>\n",
+        "shared/fonts/a.ttf": "font\n",
+        "crates/app/Dockerfile": dockerfile("{base}"),
+        "crates/app/Cargo.toml": '[package]\nname = "app"\n',
+        "crates/app/src/main.rs": "fn main() {}\n",
+        "crates/lib/Cargo.toml": '[package]\nname = "lib"\n',
+        "crates/lib/src/lib.rs": "\n",
+        "vendor/extra/x.txt": "an additional context, not this one\n",
+        "tools/gen/Dockerfile": dockerfile("{base}"),
+        "tools/gen/gen.sh": "echo gen\n",
+        "tools/gen/data/x.txt": "x\n",
+    },
+    {
+        "api": (".", "prod", "services/api/Dockerfile", API | MIXED_ROOT),
+        "worker": (".", "worker", "services/api/Dockerfile", API | MIXED_ROOT),
+        "web": (
+            ".",
+            None,
+            "apps/web/Dockerfile",
+            {
+                *("apps/web/Dockerfile", "apps/web/Dockerfile.dockerignore", "apps/web/package.json"),
+                *("apps/web/index.js", "packages/ui/package.json", "packages/ui/index.js", "shared/assets/logo.svg"),
+            }
+            | MIXED_ROOT,
+        ),
+        "rs": (
+            ".",
+            None,
+            "crates/app/Dockerfile",
+            {
+                *("crates/app/Dockerfile", "crates/app/Dockerfile.dockerignore", "crates/app/Cargo.toml"),
+                *("crates/app/src/main.rs", "crates/lib/Cargo.toml", "crates/lib/src/lib.rs"),
+            }
+            | MIXED_ROOT,
+        ),
+        "tool": ("tools/gen", None, "Dockerfile", {"Dockerfile", "Dockerfile.dockerignore", "gen.sh", "data/x.txt"}),
+    },
+)

@@ -76,7 +76,7 @@ def test_failed_write_leaves_nothing(monorepo: Path, dignore: Callable[..., Resu
 
 def test_check_figures(monorepo: Path, dignore: Callable[..., Result]) -> None:
     (monorepo / ".dockerignore").write_text(".git\n")
-    r = dignore("svc/api", "lib/common", "--check", cwd=monorepo)
+    r = dignore("svc/api", "lib/common", "--stats", cwd=monorepo)
     before = [p for p in MONOREPO if not p.startswith(".git/")] + [".dockerignore"]
     before_bytes = sum((monorepo / p).stat().st_size for p in before)
     after_bytes = sum((monorepo / p).stat().st_size for p in KEPT)
@@ -167,7 +167,7 @@ def test_console_script_version_and_usage(tmp_path: Path) -> None:
 def test_plain_runs_never_import_typer(monorepo: Path) -> None:
     exe = Path(sys.executable).with_name("dignore")
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", exe, "svc/api", "--check"], capture_output=True, text=True, cwd=monorepo
+        [sys.executable, "-X", "importtime", exe, "svc/api", "--stats"], capture_output=True, text=True, cwd=monorepo
     )
     assert out.returncode == 0 and "\n!svc/api\n" in out.stdout
     modules = imported_modules(out.stderr)
@@ -184,11 +184,11 @@ def test_options_table_matches_the_typer_command() -> None:
 # Both paths on the same command lines, in process: exit code, stdout, stderr and output file must be identical.
 SAME = [
     ["svc/api"],
-    ["svc/api", "lib/common", "--check"],
+    ["svc/api", "lib/common", "--stats"],
     ["lib/common", "-o", "out.txt", "svc/api"],
     ["--output=out.txt", "--exclude-root-files", "svc/web", "svc/api"],
     ["-C", "svc", "api", "-oout.txt"],
-    ["--context=svc", "web", "--check", "--check"],
+    ["--context=svc", "web", "--stats", "--stats"],
     ["-f", "Dockerfile", "--exclude-root-files"],
     ["-f", "Dockerfile", "-t", "test", "docs"],
     ["--dockerfile", "Dockerfile", "--target=deps", "-o", "-"],
@@ -238,7 +238,7 @@ def test_fast_path_and_typer_path_agree(
         ["--help"],
         ["--version"],
         ["-C"],
-        ["svc", "-o", "--check"],
+        ["svc", "-o", "--stats"],
         ["--check=1", "svc"],
         ["--", "svc"],
         ["svc", "--debug"],

@@ -25,6 +25,9 @@ OPTIONS = [
     Option("target", ("-t", "--target")),
     Option("exclude_root_files", ("--exclude-root-files",), value=False),
     Option("check", ("--check",), value=False),
+    Option("diff", ("--diff",), value=False),
+    Option("stats", ("--stats",), value=False),
+    Option("compose", ("--compose",)),
     Option("exclude", ("--exclude",), multiple=True),
     Option("drop_root_rules", ("--drop-root-rules",), value=False),
     Option("no_deps", ("--no-deps",), value=False),
@@ -74,8 +77,24 @@ def build_app() -> "typer.Typer":
             bool, typer.Option("--exclude-root-files", help="Leave out the files at the context root too.")
         ] = False,
         check: Annotated[
-            bool, typer.Option("--check", help="Print the context's files and bytes before and after, to stderr.")
+            bool,
+            typer.Option("--check", help="Write nothing; exit 1 if an output file is missing or would change."),
         ] = False,
+        diff: Annotated[
+            bool, typer.Option("--diff", help="Write nothing; print how the output files would change.")
+        ] = False,
+        stats: Annotated[
+            bool, typer.Option("--stats", help="Print the context's files and bytes before and after, to stderr.")
+        ] = False,
+        compose: Annotated[
+            str | None,
+            typer.Option(
+                "--compose",
+                metavar="[FILE]",
+                help="Write <Dockerfile>.dockerignore for every service that builds in FILE (default: compose.yaml,"
+                " compose.yml, docker-compose.yaml, docker-compose.yml).",
+            ),
+        ] = None,
         exclude: Annotated[
             list[str] | None,
             typer.Option(
@@ -97,8 +116,8 @@ def build_app() -> "typer.Typer":
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
         ] = False,
-    ) -> None:
-        execute(
+    ) -> int:
+        return execute(
             Options(
                 list(dirs or []),
                 context,
@@ -111,6 +130,9 @@ def build_app() -> "typer.Typer":
                 drop_root_rules,
                 no_deps,
                 explain,
+                compose,
+                diff,
+                stats,
             )
         )
 
@@ -135,9 +157,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def compose_default(args: Sequence[str]) -> list[str]:
+    """``--compose`` with no FILE after it (the end, or an option next) as ``--compose=``: find the compose file.
+
+    >>> compose_default(["--compose", "--check"]), compose_default(["--compose", "c.yaml"])
+    (['--compose=', '--check'], ['--compose', 'c.yaml'])
+    """
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--compose" and (i + 1 == len(out) or (out[i + 1].startswith("-") and out[i + 1] != "-")):
+            out[i] = "--compose="
+    return out
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script: plain command lines run directly, everything else goes through typer."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = compose_default(sys.argv[1:] if argv is None else list(argv))
     plain = plain_options(args)
     if plain is not None:
         from dignore.command import Options, execute

@@ -1,4 +1,5 @@
-"""dignore as a library call: options in, .dockerignore text (and the --check figures) out."""
+"""dignore as a library call: options in, .dockerignore text (and the --stats figures) out; ``--compose`` for every
+service of a compose file at once; ``--check``/``--diff`` compare with what is on disk instead of writing."""
 
 from __future__ import annotations
 
@@ -27,29 +28,95 @@ class Options:
     dockerfile: str | None = None
     target: str | None = None
     exclude_root_files: bool = False
-    check: bool = False  # print the context's figures before and after, to stderr
+    check: bool = False  # write nothing; exit 1 when an output file is missing or would change
     exclude: list[str] = field(default_factory=list)  # the team's own rules, relative to the context root
     drop_root_rules: bool = False  # do not keep the root .dockerignore's rules in force
     no_deps: bool = False  # do not follow workspace dependencies
     explain: bool = False  # say why each path is kept, on stderr
+    compose: str | None = None  # "" for the compose file of the working directory
+    diff: bool = False  # write nothing; print how the output files would change
+    stats: bool = False  # print the context's figures before and after, to stderr
 
 
-def execute(opts: Options) -> None:
-    """What the command line does: warnings and ``--check`` figures on stderr, the .dockerignore to ``output``."""
-    from dockit.cli import write_output
+def execute(opts: Options) -> int:
+    """What the command line does: notes, warnings and figures on stderr, the .dockerignore to ``output``."""
+    from dockit.output import compare_output, comparing, write_output
 
+    if opts.compose is not None:
+        return execute_compose(opts)
+    compare = comparing(opts.output, opts.check, opts.diff)
     result = dockerignore(opts)
-    for note in result.notes:
-        print(f"dignore: {note}", file=sys.stderr)
-    for warning in result.warnings:
-        print(f"dignore: warning: {warning}", file=sys.stderr)
-    if opts.explain:
-        for line in result.explanation:
-            print(f"dignore: keeps {line}", file=sys.stderr)
-    if opts.check:
+    _report(result, opts.explain)
+    if opts.stats:
         sys.stderr.write(check_context(opts.context, result.matcher, _before_file(opts)).report())
     # names that are not UTF-8 reach us as surrogates (os.fsdecode); write their original bytes back
-    write_output(opts.output, result.text.encode("utf-8", "surrogateescape"))
+    data = result.text.encode("utf-8", "surrogateescape")
+    if compare:
+        return compare_output("dignore", opts.output, data, check=opts.check, diff=opts.diff)
+    write_output(opts.output, data)
+    return 0
+
+
+def _report(result: Generated, explain: bool, who: str = "") -> None:
+    for note in result.notes:
+        print(f"dignore: {who}{note}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"dignore: {who}warning: {warning}", file=sys.stderr)
+    if explain:
+        for line in result.explanation:
+            print(f"dignore: {who}keeps {line}", file=sys.stderr)
+
+
+def execute_compose(opts: Options) -> int:
+    """``--compose``: write (or ``--check``/``--diff``) the ``<Dockerfile>.dockerignore`` of every service."""
+    from dignore import compose
+    from dockit.output import compare_output, write_output
+
+    given = [name for name, on in (("DIR", opts.dirs), ("-f", opts.dockerfile), ("-t", opts.target)) if on]
+    given += ["-o"] if opts.output != "-" else []
+    given += ["-C"] if opts.context != "." else []
+    if given:
+        raise UsageError(f"--compose writes a file beside each service's Dockerfile: it takes no {', '.join(given)}")
+    path = Path(opts.compose) if opts.compose else compose.find()
+    spec = compose.read(path)
+    flags = [
+        f
+        for f, on in (
+            ("--exclude-root-files", opts.exclude_root_files),
+            ("--drop-root-rules", opts.drop_root_rules),
+            ("--no-deps", opts.no_deps),
+        )
+        if on
+    ]
+    for pattern in opts.exclude:
+        flags += ["--exclude", pattern]
+    command = shlex.join(["dignore", "--compose", compose.shown(path), *flags])
+    settings = compose.Settings(
+        not opts.exclude_root_files, opts.drop_root_rules, tuple(opts.exclude), not opts.no_deps, command
+    )
+    for note in spec.notes:
+        print(f"dignore: {note}", file=sys.stderr)
+    if not spec.builds:
+        print(f"dignore: {compose.shown(path)}: no service builds from a Dockerfile; nothing to write", file=sys.stderr)
+    code = 0
+    for out in compose.outputs(spec, settings):
+        who = f"{', '.join(out.services)}: "
+        for note in out.notes:
+            print(f"dignore: {note}", file=sys.stderr)
+        _report(out.generated, opts.explain, who)
+        for name in out.services:
+            print(f"dignore: {name}: {out.summary}", file=sys.stderr)
+        if opts.stats:
+            context = str(next(b.context for b in spec.builds if b.output == out.path))
+            before = str(out.path) if out.path.exists() else None
+            sys.stderr.write(check_context(context, out.generated.matcher, before).report())
+        data = out.generated.text.encode("utf-8", "surrogateescape")
+        if opts.check or opts.diff:
+            shown = compose.shown(out.path)
+            code = max(code, compare_output("dignore", shown, data, check=opts.check, diff=opts.diff))
+        else:
+            write_output(out.path, data)
+    return code
 
 
 def command_line(opts: Options) -> str:

@@ -36,6 +36,7 @@ class Generated:
     notes: list[str] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
     plan: Plan | None = None
+    root_files: list[str] = field(default_factory=list)
 
 
 def build(request: Request) -> Generated:
@@ -44,7 +45,7 @@ def build(request: Request) -> Generated:
     out = generate(request.context, plan.kept, request.keep_root_files, request.command, request.rules)
     matcher = PatternMatcher.parse(out.text, "generated .dockerignore")
     warnings = plan.warnings + out.warnings + _unreachable(matcher, plan.kept) + _left_out(matcher, plan, request)
-    return Generated(out.text, matcher, warnings, [], plan.explain(out.root_files), plan)
+    return Generated(out.text, matcher, warnings, [], plan.explain(out.root_files), plan, out.root_files)
 
 
 def _unreachable(matcher: PatternMatcher, kept: list[Kept]) -> list[str]:

@@ -1,0 +1,100 @@
+"""dignore --compose: a <Dockerfile>.dockerignore beside every service's Dockerfile, keeping what that service's
+build needs; --check and --diff compare with the files on disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from dockit.build_context import walk_context
+from dockit.ignore import PatternMatcher
+from tests.dignore.conftest import Result, write_tree
+from tests.dignore.monorepos import MIXED
+
+
+def sent(context: Path, ignore: Path) -> set[str]:
+    return {e.path for e in walk_context(context, PatternMatcher.parse(ignore.read_bytes())) if e.kind != "dir"}
+
+
+def test_every_service_gets_its_file(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    root = write_tree(tmp_path, MIXED.tree("busybox"))
+    r = dignore("--compose", cwd=root)
+    assert r.code == 0, r.err
+    for name, (context, _target, dockerfile, files) in MIXED.services.items():
+        ignore = root / context / (dockerfile + ".dockerignore")
+        assert sent(root / context, ignore) == files, name
+    lines = r.err.splitlines()
+    assert lines[0] == (
+        "dignore: services/api/Dockerfile.dockerignore serves api (prod), worker (worker): it keeps what any of them"
+        " needs"
+    )
+    summaries = [line.split(":")[1].strip() for line in lines if ".dockerignore: keeps" in line]
+    assert summaries == ["api", "worker", "web", "rs", "tool"]  # one line per service, in the file's order
+    api = MIXED.services["api"][3] - {"services/api/Dockerfile.dockerignore"}  # not written yet when counted
+    size = sum((root / p).stat().st_size for p in api)
+    assert lines[1] == (
+        "dignore: api: services/api/Dockerfile.dockerignore: keeps config/prod, jobs, lib/go/common, services/api"
+        f" and 5 root files ({len(api)} files, {size / 1024:.1f} KiB)"
+    )
+    header = (root / "apps/web/Dockerfile.dockerignore").read_text().splitlines()[0]
+    assert header.endswith("Regenerate with: dignore --compose compose.yaml")
+    assert (root / "apps/web/Dockerfile.dockerignore").read_text().splitlines()[-1] == "**/*.map"
+
+
+def test_check_passes_when_current_and_fails_after_a_dependency_is_added(
+    tmp_path: Path, dignore: Callable[..., Result]
+) -> None:
+    root = write_tree(tmp_path, MIXED.tree("busybox"))
+    missing = dignore("--compose", "compose.yaml", "--check", cwd=root)
+    assert missing.code == 1 and "dignore: apps/web/Dockerfile.dockerignore: would be created" in missing.err
+    assert not (root / "apps/web/Dockerfile.dockerignore").exists()
+    assert dignore("--compose", cwd=root).code == 0
+    current = dignore("--compose", "--check", cwd=root)
+    assert current.code == 0, current.err
+    package = root / "apps/web/package.json"
+    package.write_text(json.dumps({"name": "web", "dependencies": {"@acme/ui": "*", "@acme/other": "workspace:*"}}))
+    stale = dignore("--compose", "--check", "--diff", cwd=root)
+    assert stale.code == 1
+    assert "dignore: apps/web/Dockerfile.dockerignore: would change" in stale.err
+    assert "+!packages/other\n" in stale.out and stale.out.startswith("--- a/apps/web/Dockerfile.dockerignore\n")
+    assert "would change" not in stale.err.replace("apps/web/Dockerfile.dockerignore: would change", "")
+
+
+def test_compose_mistakes(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    root = write_tree(tmp_path, {"svc/Dockerfile": "FROM busybox\n"})
+    assert dignore("--compose", cwd=root).err.startswith("dignore: no compose file here (compose.yaml, ")
+    write_tree(root, {"compose.yaml": "services:\n  a:\n    build: [1\n"})
+    bad = dignore("--compose", cwd=root)
+    assert (bad.code, bad.err) == (
+        1,
+        "dignore: compose.yaml:4: not valid YAML: expected ',' or ']', but got '<stream end>'\n",
+    )
+    write_tree(root, {"compose.yaml": "services:\n  a:\n    build: .\n    x-dignore: {keep: nope}\n"})
+    assert dignore("--compose", cwd=root).err == (
+        "dignore: compose.yaml: service a: x-dignore keep must be a list of strings\n"
+    )
+    usage = dignore("svc", "--compose", "-o", "x", cwd=root)
+    assert usage.code == 2
+    assert usage.err == "dignore: --compose writes a file beside each service's Dockerfile: it takes no DIR, -o\n"
+
+
+def test_pre_commit_hook_runs_compose_check(tmp_path: Path) -> None:
+    """The repository's .pre-commit-hooks.yaml, read as pre-commit reads it: the dignore hook's entry, run as a
+    command in the repository (no file names), fails on a stale file and passes once regenerated."""
+    import shlex
+    import subprocess
+    import sys
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "dignore")
+    assert (hook["language"], hook["pass_filenames"], hook["always_run"]) == ("system", False, True)
+    entry = shlex.split(hook["entry"])
+    entry[0] = str(Path(sys.executable).with_name("dignore"))
+    root = write_tree(tmp_path, MIXED.tree("busybox"))
+    stale = subprocess.run(entry, cwd=root, capture_output=True, text=True, check=False)
+    assert stale.returncode == 1 and "services/api/Dockerfile.dockerignore: would be created" in stale.stderr
+    subprocess.run(entry[:-1], cwd=root, check=True, capture_output=True)
+    assert subprocess.run(entry, cwd=root, capture_output=True, check=False).returncode == 0
