@@ -35,6 +35,9 @@ class Tool:
     name: str
     args: Callable[[Path], list[str]]
     xfail: frozenset[str] = frozenset()  # the cases this tool does not pass yet (rget: issue 14)
+    # --check: "output" compares with the -o file (a generator), "input" with the input (a rewriter), "" none
+    check: str = ""
+    broken: Callable[[Path], list[str]] | None = None  # a run whose input cannot be read
 
     def __str__(self) -> str:
         return self.name
@@ -45,7 +48,13 @@ def _rget_args(work: Path) -> list[str]:
 
 
 TOOLS = [
-    Tool("targd", lambda work: ["-t", "app", str(work / "Dockerfile")]),
+    Tool(
+        "targd",
+        lambda work: ["-t", "app", str(work / "Dockerfile")],
+        check="output",
+        broken=lambda work: ["-t", "app", str(work / "missing")],
+    ),
+    Tool("minid", lambda work: [str(work / "Dockerfile")], check="input", broken=lambda work: [str(work / "missing")]),
     Tool("rget", _rget_args, frozenset({"pipe-help", "pipe-run"})),
 ]
 DOCKIT_TOOLS = [t for t in TOOLS if t.name != "rget"]
@@ -157,6 +166,31 @@ def test_output_onto_a_directory_is_a_usage_error(tool: Tool, work: Path, tmp_pa
     assert done.stderr.startswith(f"{tool.name}: ".encode()) and done.stderr.count(b"\n") == 1
     assert b"directory" in done.stderr
     assert os.listdir(tmp_path) == ["keep"]
+
+
+@pytest.mark.parametrize("tool", cases("check", [t for t in TOOLS if t.check]))
+def test_check_exit_codes(tool: Tool, work: Path, tmp_path: Path) -> None:
+    """0: nothing would change; 1: something would (nothing written); 2: the input cannot be read."""
+    assert tool.broken is not None
+    if tool.check == "output":
+        out = tmp_path / "out"
+        assert run(tool, *tool.args(work), "-o", str(out)).returncode == 0
+        clean = [*tool.args(work), "-o", str(out), "--check"]
+        (tmp_path / "stale").write_bytes(b"stale\n")
+        stale = [*tool.args(work), "-o", str(tmp_path / "stale"), "--check"]
+        broken = [*tool.broken(work), "-o", str(out), "--check"]
+    else:
+        out = tmp_path / "clean"
+        assert run(tool, *tool.args(work), "-o", str(out)).returncode == 0
+        clean, stale, broken = [str(out), "--check"], [*tool.args(work), "--check"], [*tool.broken(work), "--check"]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for args, code in ((clean, 0), (stale, 1), (broken, 2)):
+        done = run(tool, *args)
+        assert done.returncode == code, (args, done.stderr)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    if tool.check == "output":
+        missing = run(tool, *tool.args(work), "-o", str(tmp_path / "missing"), "--check")
+        assert missing.returncode == 1 and not (tmp_path / "missing").exists()
 
 
 def _closed_stdout(tool: Tool, *args: str, cwd: Path | None = None) -> tuple[int, bytes]:

@@ -1,4 +1,4 @@
-"""The minid command line, run as a real process: output, --check, --diff, --stats, -o, errors, both CLI paths."""
+"""The minid command line, run as a real process: output, --check, --diff, --stats, -o, errors."""
 
 from __future__ import annotations
 
@@ -113,15 +113,11 @@ def test_a_bad_dockerfile_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_version_and_help() -> None:
-    assert minid("--version").stdout == "minid 0.1.0\n"
-    assert "--check" in minid("--help").stdout
-
-
-def test_fast_path_and_typer_path_agree(dockerfile: Path) -> None:
-    """`--debug` sends the same command line through typer: the results must be identical."""
-    for args in (["--stats", str(dockerfile)], ["--check", str(dockerfile)], ["--diff", str(dockerfile)]):
-        fast, slow = minid(*args), minid(*args, "--debug")
-        assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert minid("-V").stdout == "minid 0.1.0\n"
+    helped = minid("-h").stdout
+    assert "Usage: minid [OPTIONS] [DOCKERFILE]..." in helped
+    for option in ("--file", "--output", "--build-arg", "--check", "--diff", "--stats"):
+        assert option in helped
 
 
 def test_build_takes_the_dockerfile_option_out_of_dockers_arguments() -> None:
@@ -172,6 +168,29 @@ def test_check_takes_several_files_as_pre_commit_passes_them(dockerfile: Path, t
     assert done.returncode == 1 and done.stdout.count("can be one") == 2
     assert minid("--check", str(clean), str(clean)).returncode == 0
     assert minid(str(clean), str(dockerfile)).stderr == "minid: several Dockerfiles need --check\n"
+
+
+def test_check_reports_an_unreadable_file_and_checks_the_others(dockerfile: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.Dockerfile"
+    broken.write_text("FROM a\nBOGUS x\n")
+    done = minid("--check", str(tmp_path / "missing"), str(broken), str(dockerfile))
+    assert done.returncode == 2
+    assert (
+        done.stderr == f"minid: {tmp_path / 'missing'}: no such file\nminid: {broken}:2: unknown instruction: BOGUS\n"
+    )
+    assert done.stdout.count("can be one") == 2  # the readable one was still checked
+    clean = tmp_path / "clean.Dockerfile"
+    clean.write_text(RESULT)
+    assert minid("--check", str(clean), str(tmp_path / "missing")).returncode == 2
+
+
+def test_build_args_reach_the_parser(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("ARG BASE=alpine\nFROM $BASE\nRUN a\nRUN b\n")
+    done = minid("--build-arg", "BASE=busybox", "--build-arg", "OTHER", str(path))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "ARG BASE=alpine\nFROM $BASE\nRUN (a) \\\n    && (b)\n"
+    assert minid("--build-arg", "=x", str(path)).stderr == "minid: --build-arg '=x': expected NAME=VALUE or NAME\n"
 
 
 def test_readme_examples_are_what_minid_prints() -> None:

@@ -83,9 +83,9 @@ def fail(tool: str, message: object, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def conventions(tool: str, debug: bool = False) -> Iterator[None]:
-    """The error conventions every entry point shares: DockitError -> one line and exit 1 (UsageError: 2),
-    Ctrl-C -> exit 130, a closed stdout (``tool | head``) -> exit 0, silently; ``debug`` keeps the traceback.
+def conventions(tool: str, debug: bool = False, failure: int = 1) -> Iterator[None]:
+    """The error conventions every entry point shares: DockitError -> one line and exit ``failure`` (UsageError:
+    2), Ctrl-C -> exit 130, a closed stdout (``tool | head``) -> exit 0, silently; ``debug`` keeps the traceback.
 
     Output still buffered is flushed inside, so that a reader who went away is noticed here and not at exit.
     """
@@ -101,7 +101,7 @@ def conventions(tool: str, debug: bool = False) -> Iterator[None]:
     except DockitError as e:
         if debug:
             raise
-        fail(tool, e, 2 if isinstance(e, UsageError) else 1)
+        fail(tool, e, 2 if isinstance(e, UsageError) else failure)
 
 
 def main(
@@ -127,13 +127,18 @@ def main(
     words = option_words(args)
     for_typer = next((w for w in words if w in _TYPER_WORDS), None)
     code: int | None = 0
+    opts: T | None = None
     with conventions(tool, debug):
         if for_typer is not None or f"_{tool.upper()}_COMPLETE" in os.environ:
             _typer_main(tool, help, options, [for_typer] if for_typer else [])
         elif any(w in VERSION_NAMES for w in words):
             print(f"{tool} {version}")
         else:
-            code = execute(parse(args, options, tool))
+            opts = parse(args, options, tool)
+    if opts is not None:
+        # with --check, 1 says "would change": an input that cannot be read or parsed is 2, as in black
+        with conventions(tool, debug, failure=2 if getattr(opts, "check", False) else 1):
+            code = execute(opts)
     if hard_exit:
         for stream in (sys.stdout, sys.stderr):
             with suppress(BrokenPipeError, ValueError):

@@ -1,37 +1,32 @@
-"""What the minid command does with its options: rewrite, check, diff, stats, and ``minid build``."""
+"""What the minid command does with its options: rewrite, check, diff, stats, and ``minid build``.
+
+The options are declared once, on :class:`Options` (:mod:`dockit.options`); ``minid.cli`` hands them to
+:func:`dockit.cli.main`.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 
-from dockit.cli import STDIO, read_bytes, write_output
+from dockit import options as o
+from dockit.cli import STDIO, build_args, read_bytes
 from dockit.errors import DockitError, UsageError
+from dockit.output import unified_diff, write_output
 from minid.merge import Result, minify
 
 
 @dataclass
 class Options:
-    """The command line of ``minid [DOCKERFILE]``."""
+    """The command line of ``minid [DOCKERFILE]...``."""
 
-    dockerfile: str | None = None
-    file: str | None = None
-    more: tuple[str, ...] = ()  # further Dockerfiles: only with --check (pre-commit passes several)
-    output: str = "-"
-    check: bool = False
-    diff: bool = False
-    stats: bool = False
-
-
-def input_path(dockerfile: str | None, file: str | None) -> str:
-    """The Dockerfile to read: the positional or ``-f`` (not two different ones), default ./Dockerfile."""
-    if dockerfile is not None and file is not None and dockerfile != file:
-        raise UsageError(f"two Dockerfiles given: {dockerfile!r} and -f {file!r}")
-    return dockerfile or file or "Dockerfile"
-
-
-def display_name(path: str) -> str:
-    return "<stdin>" if path == STDIO else path
+    dockerfiles: list[str] = o.dockerfile_argument(variadic=True)  # several only with --check (pre-commit)
+    file: str | None = o.file_option()
+    output: str = o.output_option()
+    build_args: list[str] = o.build_arg_option("Passed to the parser (repeatable); the merge rules do not use them.")
+    check: bool = o.check_option("Write nothing; say what could be merged, exit 1 if anything could (0: nothing).")
+    diff: bool = o.diff_option("Print a unified diff of the change instead of the result.")
+    stats: bool = o.flag("--stats", help="On stderr: layers before -> after per stage.")
 
 
 def check_report(result: Result, path: str) -> str:
@@ -40,7 +35,7 @@ def check_report(result: Result, path: str) -> str:
     for m in result.merges:
         n = len(m.instructions)
         lines.append(
-            f"{display_name(path)}:{m.first_line}: {n} {m.keyword} instructions "
+            f"{o.display_name(path)}:{m.first_line}: {n} {m.keyword} instructions "
             f"(lines {m.first_line}-{m.last_line}) can be one"
         )
     return "".join(line + "\n" for line in lines)
@@ -56,44 +51,45 @@ def stats_report(result: Result) -> str:
     )
 
 
-def unified_diff(before: str, after: str, path: str) -> str:
-    """A unified diff of the rewrite (empty when nothing changes)."""
-    import difflib
-
-    name = display_name(path)
-    return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
-        )
-    )
-
-
 def execute(opts: Options) -> int:
-    """Run ``minid`` with ``opts``; returns the exit code (1 for ``--check`` when something would be merged)."""
-    if opts.more:
-        if not opts.check:
-            raise UsageError("several Dockerfiles need --check")
-        codes = [
-            execute(Options(path, output=opts.output, check=True, diff=opts.diff, stats=opts.stats))
-            for path in (input_path(opts.dockerfile, opts.file), *opts.more)
-        ]
-        return max(codes)
-    path = input_path(opts.dockerfile, opts.file)
-    result = minify(read_bytes(path), display_name(path))
+    """Run ``minid`` with ``opts``; returns the exit code: with ``--check``, 0 when nothing would be merged, 1 when
+    something would, 2 when a Dockerfile cannot be read or parsed (reported; the others are still checked)."""
+    first = opts.dockerfiles[0] if opts.dockerfiles else None
+    paths = [o.dockerfile_path(first, opts.file), *opts.dockerfiles[1:]]
+    values = build_args(opts.build_args)
+    if len(paths) > 1 and not opts.check:
+        raise UsageError("several Dockerfiles need --check")
+    if opts.check:
+        return max(_check(path, values, opts) for path in paths)
+    result = minify(read_bytes(paths[0]), o.display_name(paths[0]), values)
+    _stats(result, opts)
+    if opts.diff:
+        write_output(opts.output, unified_diff(result.source, result.text, o.display_name(paths[0])))
+    else:
+        write_output(opts.output, result.text)
+    return 0
+
+
+def _check(path: str, values: dict[str, str], opts: Options) -> int:
+    try:
+        result = minify(read_bytes(path), o.display_name(path), values)
+    except UsageError:
+        raise
+    except DockitError as e:  # cannot be checked: say so, and go on with the others
+        sys.stdout.flush()
+        print(f"minid: {e}", file=sys.stderr)
+        return 2
+    _stats(result, opts)
+    sys.stdout.write(check_report(result, path))
+    if opts.diff:
+        sys.stdout.write(unified_diff(result.source, result.text, o.display_name(path)))
+    return 1 if result.changed else 0
+
+
+def _stats(result: Result, opts: Options) -> None:
     if opts.stats:
         sys.stderr.write(stats_report(result))
         sys.stderr.flush()
-    if opts.check:
-        sys.stdout.write(check_report(result, path))
-        if opts.diff:
-            sys.stdout.write(unified_diff(result.source, result.text, path))
-        sys.stdout.flush()
-        return 1 if result.changed else 0
-    if opts.diff:
-        write_output(opts.output, unified_diff(result.source, result.text, path))
-        return 0
-    write_output(opts.output, result.text)
-    return 0
 
 
 def split_file_option(args: list[str]) -> tuple[str | None, list[str]]:
@@ -130,7 +126,7 @@ def build(args: list[str], file: str | None = None, docker: str = "docker") -> i
     inner, rest = split_file_option(args)
     if file is not None and inner is not None and file != inner:
         raise UsageError(f"two Dockerfiles given: {file!r} and -f {inner!r}")
-    path = inner or file or "Dockerfile"
+    path = o.dockerfile_path(None, inner or file)
     if path == STDIO:
         raise UsageError("minid build reads the Dockerfile from a file; stdin goes to docker")
     result = minify(read_bytes(path), path)

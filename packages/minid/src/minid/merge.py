@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dockit.dockerfile import Instruction, Stage, parse
@@ -80,9 +80,10 @@ class Result:
         return bool(self.merges)
 
 
-def minify(data: bytes | str, path: str = "Dockerfile") -> Result:
-    """Merge what can be merged in a Dockerfile; raises DockerfileError when it does not parse."""
-    df = parse(data, path)
+def minify(data: bytes | str, path: str = "Dockerfile", build_args: Mapping[str, str] | None = None) -> Result:
+    """Merge what can be merged in a Dockerfile; raises DockerfileError when it does not parse. ``build_args``
+    are the ``--build-arg`` values, for the parse (the merge rules do not depend on them)."""
+    df = parse(data, path, build_args=build_args)
     escape = df.escape
     out: list[str] = [df.preamble]
     out.extend(str(inst) for inst in df.global_args)
