@@ -152,7 +152,7 @@ def fetch(
             first = (blocks[0], body)
     elif body is not None:
         body.close()
-    minimum = MIB if not sink.ordered else max(4 * CHUNK, (opts.block_size or 0) // 2)
+    minimum = 4 * CHUNK  # a split is worth a new request down to a few reads: a straggler keeps little
     work = Work(blocks, minimum=minimum, ordered=sink.ordered, started=first[0] if first else None)
     reporter.log(f"{len(blocks)} ranges over {min(opts.connections, len(blocks))} connections")
     ranges = Ranges(session, remote, opts, sink, work, reporter, first)
