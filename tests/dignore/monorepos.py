@@ -1,16 +1,15 @@
 """Made-up monorepos, one per ecosystem plus a mixed one with a compose file, and for each service the files its
 build context must hold: the service's, its dependencies', the root files; never what the root .dockerignore drops.
 
-Each service's Dockerfile copies the whole context and lists it, so a real build shows what it received. The
-expected sets are written out by hand, from what each ecosystem's tool needs, not from dignore's output.
+Each service's Dockerfile copies the whole context to /ctx, so the image a real build makes shows what the build
+received. The expected sets are written out by hand, from what each ecosystem's tool needs, not from dignore's output.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LIST_START, LIST_END = "--- context ---", "--- end ---"
-LISTING = f"COPY . /ctx\nRUN echo '{LIST_START}' && cd /ctx && find . ! -type d | sort && echo '{LIST_END}'\n"
+LISTING = "COPY . /ctx\n"
 ROOT_IGNORE = ".git\n**/node_modules\n**/*.log\n.env\n"
 
 

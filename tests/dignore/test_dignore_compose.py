@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from dignore.command import human
 from dockit.build_context import walk_context
 from dockit.ignore import PatternMatcher
 from tests.dignore.conftest import Result, write_tree
@@ -35,7 +36,7 @@ def test_every_service_gets_its_file(tmp_path: Path, dignore: Callable[..., Resu
     size = sum((root / p).stat().st_size for p in api)
     assert lines[1] == (
         "dignore: api: services/api/Dockerfile.dockerignore: keeps config/prod, jobs, lib/go/common, services/api"
-        f" and 5 root files ({len(api)} files, {size / 1024:.1f} KiB)"
+        f" and 5 root files ({len(api)} files, {human(size)})"
     )
     header = (root / "apps/web/Dockerfile.dockerignore").read_text().splitlines()[0]
     assert header.endswith("Regenerate with: dignore --compose compose.yaml")

@@ -94,24 +94,27 @@ def execute_compose(opts: Options) -> int:
     settings = compose.Settings(
         not opts.exclude_root_files, opts.drop_root_rules, tuple(opts.exclude), not opts.no_deps, command
     )
-    for note in spec.notes:
+    comparing = opts.check or opts.diff  # then only what would change is said (and warnings)
+    for note in [] if comparing else spec.notes:
         print(f"dignore: {note}", file=sys.stderr)
     if not spec.builds:
         print(f"dignore: {compose.shown(path)}: no service builds from a Dockerfile; nothing to write", file=sys.stderr)
     code = 0
     for out in compose.outputs(spec, settings):
         who = f"{', '.join(out.services)}: "
-        for note in out.notes:
+        if comparing:
+            out.generated.notes.clear()
+        for note in [] if comparing else out.notes:
             print(f"dignore: {note}", file=sys.stderr)
         _report(out.generated, opts.explain, who)
-        for name in out.services:
+        for name in [] if comparing else out.services:
             print(f"dignore: {name}: {out.summary}", file=sys.stderr)
         if opts.stats:
             context = str(next(b.context for b in spec.builds if b.output == out.path))
             before = str(out.path) if out.path.exists() else None
             sys.stderr.write(check_context(context, out.generated.matcher, before).report())
         data = out.generated.text.encode("utf-8", "surrogateescape")
-        if opts.check or opts.diff:
+        if comparing:
             shown = compose.shown(out.path)
             code = max(code, compare_output("dignore", shown, data, check=opts.check, diff=opts.diff))
         else:
