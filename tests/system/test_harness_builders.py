@@ -115,3 +115,16 @@ def test_every_builder_counts_steps_and_cache_hits_in_multi_stage_builds(builder
     expected = (3, 0, 3, 2) if builder.name == "buildkit" else (4, 0, 4, 2)
     assert (first.steps, first.cached, again.steps, again.cached) == expected, first.output + again.output
     assert again.image_id == first.image_id
+
+
+def test_a_stage_named_in_another_case_is_found_by_the_docker_builders_only(builder: Builder, context: Path) -> None:
+    """A builder difference: ``COPY --from=BUILD`` finds ``AS Build`` on the classic builder and BuildKit (names are
+    case-insensitive), buildah 1.28 says no such stage. (``FROM Build`` fails on BuildKit: see tests/README.md.)"""
+    dockerfile = (
+        f"FROM {BASE_IMAGE} AS Build\nRUN echo {builder.name} > /b\nFROM {BASE_IMAGE}\nCOPY --from=BUILD /b /b\n"
+    )
+    built = builder.build(context, dockerfile, check=False)
+    if builder.name == "buildah":
+        assert built.returncode != 0 and "COPY --from=BUILD: no stage or image found with that name" in built.output
+    else:
+        assert built.returncode == 0 and "/b" in builder.export(built.ref).files, built.output
