@@ -79,6 +79,20 @@ def rget(
             show_default=False,
         ),
     ] = None,
+    extract_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "-X",
+            "--extract",
+            metavar="DIR",
+            help="unpack tar, tar.gz/bz2/xz/zst (while downloading) or zip into DIR, safely; nothing lands in DIR"
+            " unless complete and verified",
+            show_default=False,
+        ),
+    ] = None,
+    strip_components: Annotated[
+        int, typer.Option("--strip-components", min=0, metavar="N", help="with -X: drop N leading path parts")
+    ] = 0,
     force: Annotated[
         bool, typer.Option("-f", "--force", help="replace an existing file when rget chose the name (no -o, DIR/)")
     ] = False,
@@ -136,7 +150,17 @@ def rget(
         resume=resume,
         force=force,
     )
-    download(target, output, opts, Reporter(verbose=verbose, quiet=quiet))
+    reporter = Reporter(verbose=verbose, quiet=quiet)
+    if extract_dir is not None:
+        if output is not None:
+            raise UsageError("give -o or -X, not both")
+        from rget.download import extract
+
+        extract(target, extract_dir, opts, reporter, strip=strip_components)
+        return
+    if strip_components:
+        raise UsageError("--strip-components goes with -X DIR")
+    download(target, output, opts, reporter)
 
 
 def _print_sh(output_arg: str | None) -> None:

@@ -27,7 +27,7 @@ from rget.remote import HttpError, Remote, first_answer, new_session, shown
 from rget.sinks import WINDOW, FileSink, StreamSink
 from rget.wire import CHUNK, RETRY_STATUS, backoff, gave_up
 
-__all__ = ["Options", "Result", "download", "sha256_of"]
+__all__ = ["Options", "Result", "download", "extract", "sha256_of"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def download(
         if dest.kind == "stream":
             fd = open_stream(dest)
             try:
-                result = _to_stream(session, remote, body, fd, dest, opts, reporter, started)
+                result = _streamed(session, remote, body, fd, dest, opts, reporter, started)
             finally:
                 if fd != 1:
                     os.close(fd)
@@ -304,13 +304,13 @@ def _to_stream(
     remote: Remote,
     body: requests.Response | None,
     fd: int,
-    dest: Destination,
+    shown_as: str,
     opts: Options,
     reporter: Reporter,
-    started: float,
-) -> Result:
-    sink = StreamSink(fd, dest.shown)
-    reporter.start(remote.size, dest.shown)
+) -> tuple[str, bool, StreamSink]:
+    """Every byte in order onto ``fd``; returns the mode, whether it restarted, and the sink (its hash, its count)."""
+    sink = StreamSink(fd, shown_as)
+    reporter.start(remote.size, shown_as)
     restarted = False
     try:
         try:
@@ -319,14 +319,28 @@ def _to_stream(
         except RemoteChanged as e:
             sink.seal()
             if sink.written:
-                raise RgetError(f"{e}; {sink.written} bytes already went to {dest.shown}: cannot start over") from None
+                raise RgetError(f"{e}; {sink.written} bytes already went to {shown_as}: cannot start over") from None
             reporter.log(f"{e}; starting over as one stream")
             restarted = True
-            sink = StreamSink(fd, dest.shown)
+            sink = StreamSink(fd, shown_as)
             single(new_session(1), remote, None, sink, opts, reporter)
             mode = "single"
     finally:
         reporter.stop()
+    return mode, restarted, sink
+
+
+def _streamed(
+    session: requests.Session,
+    remote: Remote,
+    body: requests.Response | None,
+    fd: int,
+    dest: Destination,
+    opts: Options,
+    reporter: Reporter,
+    started: float,
+) -> Result:
+    mode, restarted, sink = _to_stream(session, remote, body, fd, dest.shown, opts, reporter)
     if opts.sha256 and (digest := sink.sha256.hexdigest()) != opts.sha256.lower():
         raise RgetError(
             f"{remote.url}: sha256 mismatch: expected {opts.sha256.lower()}, got {digest} (the {sink.written} bytes"
@@ -335,4 +349,44 @@ def _to_stream(
     result = Result(dest.path, sink.written, time.monotonic() - started, mode, restarted)
     speed = sink.written / MIB / max(result.seconds, 1e-9)
     reporter.log(f"wrote {sink.written} bytes to {dest.shown} in {result.seconds:.2f} s ({speed:.1f} MiB/s)")
+    return result
+
+
+def extract(url: str, into: Path, opts: Options, reporter: Reporter | None = None, strip: int = 0) -> Result:
+    """Download ``url`` and unpack it into ``into`` as it arrives (see :mod:`rget.extract`); nothing lands in
+    ``into`` unless the whole archive unpacked and (with ``--sha256``) the hash matched."""
+    from rget.extract import Extraction
+
+    started = time.monotonic()
+    reporter = reporter or Reporter()
+    if opts.resume:
+        raise UsageError("-c cannot resume an extraction: the archive is unpacked as it streams, never kept")
+    if opts.executable:
+        raise UsageError("-x needs a file output; an archive keeps its own modes")
+    session = new_session(opts.connections)
+    remote, body = _first(session, url, opts)
+    reporter.log(
+        f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
+        f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
+    )
+    unpacking = Extraction(into, strip)
+    shown_as = f"the extraction into {into}"
+    try:
+        try:
+            mode, restarted, sink = _to_stream(session, remote, body, unpacking.fd, shown_as, opts, reporter)
+        except RgetError:
+            if unpacking.error is not None:  # a refused member closed the pipe: its reason is the one to tell
+                raise unpacking.error from None
+            raise
+        unpacking.wait()
+        if opts.sha256 and (digest := sink.sha256.hexdigest()) != opts.sha256.lower():
+            raise RgetError(f"{remote.url}: sha256 mismatch: expected {opts.sha256.lower()}, got {digest}")
+        unpacking.finish()
+    except BaseException as e:
+        unpacking.discard()
+        if isinstance(e, RgetError) and not isinstance(e, UsageError):
+            raise RgetError(f"{url}: {e}" if not str(e).startswith(url) else str(e)) from None
+        raise
+    result = Result(into, sink.written, time.monotonic() - started, mode, restarted)
+    reporter.log(f"extracted {unpacking.members} members ({sink.written} bytes) into {into} in {result.seconds:.2f} s")
     return result
