@@ -11,12 +11,15 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from rget import __version__
 from rget.errors import RgetError, UsageError
+
+if TYPE_CHECKING:
+    from rget.options import Options
 
 MIB = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -93,6 +96,26 @@ def rget(
     strip_components: Annotated[
         int, typer.Option("--strip-components", min=0, metavar="N", help="with -X: drop N leading path parts")
     ] = 0,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "-i",
+            "--input-file",
+            metavar="FILE",
+            help="many downloads: one 'URL [PATH [SHA256]]' per line (- for stdin); -P is the total budget",
+            show_default=False,
+        ),
+    ] = None,
+    per_file: Annotated[int, typer.Option("--per-file", min=1, metavar="N", help="with -i: connections per file")] = 4,
+    checksums: Annotated[
+        str | None,
+        typer.Option(
+            "--checksums",
+            metavar="URL|FILE",
+            help="verify each download against the SHA256SUMS-style line naming its file",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("-f", "--force", help="replace an existing file when rget chose the name (no -o, DIR/)")
     ] = False,
@@ -124,20 +147,9 @@ def rget(
     if print_sh:
         _print_sh(output)
         return
-    if url and url_arg and url != url_arg:
-        raise UsageError("give the URL once: -u URL or URL")
-    target = url or url_arg
-    if not target:
-        raise UsageError("missing URL (rget URL [-o PATH], or rget -u URL)")
-    from rget.remote import url_problem  # here, not at the top: --help and --version stay quick
-
-    if problem := url_problem(target):
-        raise UsageError(f"{target}: {problem}")
     if sha256 is not None and not _SHA256.match(sha256):
         raise UsageError("--sha256 wants 64 hex digits")
-
-    from rget.download import Options, download
-    from rget.progress import Reporter
+    from rget.options import Options  # here, not at the top: --help and --version stay quick
 
     opts = Options(
         connections=connections,
@@ -150,6 +162,31 @@ def rget(
         resume=resume,
         force=force,
     )
+    if input_file is not None:
+        raise typer.Exit(
+            _many(input_file, url or url_arg, output, extract_dir, checksums, per_file, opts, verbose and not quiet)
+        )
+    if url and url_arg and url != url_arg:
+        raise UsageError("give the URL once: -u URL or URL")
+    target = url or url_arg
+    if not target:
+        raise UsageError("missing URL (rget URL [-o PATH], or rget -u URL)")
+    from rget.remote import url_problem
+
+    if problem := url_problem(target):
+        raise UsageError(f"{target}: {problem}")
+    if checksums is not None:
+        if sha256 is not None:
+            raise UsageError("give --sha256 or --checksums, not both")
+        from rget.manifest import entry_name, parse_checksums, read_text
+
+        sums = parse_checksums(read_text(checksums, opts, "checksums"))
+        name = entry_name(target, None if output in (None, "-") or str(output).endswith("/") else output)
+        if name not in sums:
+            raise RgetError(f"{target}: {name!r} is not in the checksums file {checksums}")
+        opts.sha256 = sums[name]
+    from rget.progress import Reporter
+
     reporter = Reporter(verbose=verbose, quiet=quiet)
     if extract_dir is not None:
         if output is not None:
@@ -160,7 +197,35 @@ def rget(
         return
     if strip_components:
         raise UsageError("--strip-components goes with -X DIR")
+    from rget.download import download
+
     download(target, output, opts, reporter)
+
+
+def _many(
+    input_file: str,
+    url: str | None,
+    output: str | None,
+    extract_dir: Path | None,
+    checksums: str | None,
+    per_file: int,
+    opts: Options,
+    verbose: bool,
+) -> int:
+    """``-i FILE``: the manifest's downloads; exit 1 if any failed."""
+    if url:
+        raise UsageError("give URLs in the -i file or on the command line, not both")
+    if extract_dir is not None or opts.sha256 is not None:
+        raise UsageError("-i takes neither -X nor --sha256 (put hashes in the file's third column, or --checksums)")
+    if output is not None and not output.endswith("/"):
+        raise UsageError("with -i, -o must be a directory (DIR/) for the lines without a PATH")
+    if opts.resume or opts.executable:
+        raise UsageError("-i takes neither -c nor -x")
+    from rget.manifest import parse, parse_checksums, read_text, run
+
+    entries = parse(read_text(input_file, opts, "manifest"), "stdin" if input_file == "-" else input_file)
+    sums = parse_checksums(read_text(checksums, opts, "checksums")) if checksums else None
+    return 1 if run(entries, opts, per_file, output, sums=sums, verbose=verbose) else 0
 
 
 def _print_sh(output_arg: str | None) -> None:
