@@ -55,6 +55,12 @@ TOOLS = [
         broken=lambda work: ["-t", "app", str(work / "missing")],
     ),
     Tool("minid", lambda work: [str(work / "Dockerfile")], check="input", broken=lambda work: [str(work / "missing")]),
+    Tool(
+        "castage",
+        lambda work: ["-i", "r/app", "--push", str(work / "Dockerfile")],
+        check="output",
+        broken=lambda work: ["-i", "r/app", "--push", str(work / "missing")],
+    ),
     Tool("rget", _rget_args, frozenset({"pipe-help", "pipe-run"})),
 ]
 DOCKIT_TOOLS = [t for t in TOOLS if t.name != "rget"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -12,10 +11,7 @@ from pathlib import Path
 import pytest
 
 from castage import __version__, cli
-from castage.cli import app
-from dockit.cli import run
 from tests.castage.scripts import shellcheck
-from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "castage" / "Dockerfile"
@@ -24,7 +20,7 @@ CASTAGE = Path(sys.executable).parent / "castage"
 
 def castage(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as e:
-        run(app, "castage", args)
+        cli.main(args)
     out, err = capsys.readouterr()
     return int(e.value.code or 0), out, err
 
@@ -133,97 +129,6 @@ def test_the_readme_shows_what_castage_prints(
     assert shown == 6
 
 
-def test_plain_runs_never_import_typer(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_bytes(EXAMPLE.read_bytes())
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", CASTAGE, "-i", "r/app", "--mode", "buildx"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0 and "(buildx mode)" in out.stdout
-    modules = imported_modules(out.stderr)
-    assert "castage.script" in modules
-    assert not modules & {"typer", "rich", "click"}
-
-
-def test_options_table_matches_the_typer_command() -> None:
-    app = cli.build_app()
-    assert typer_options(app) == option_table(cli.OPTIONS)
-    assert typer_arguments(app) == []
-
-
-# Both paths on the same command lines, in process: exit code, stdout and stderr must be identical.
-SAME = [
-    ["-i", "r/app"],
-    ["--image=r/app", "--push"],
-    ["-ir/app", "-f", "Dockerfile", "-p", "ctx", "-t", "build"],
-    ["-i", "r/app", "--mode", "gha", "--build-arg", "A=1", "--build-arg", "B"],
-    ["-i", "r/app", "--mode=buildx", "-t", "runtime", "--push"],
-    ["-i", "r/app", "-i", "127.0.0.1:5000/x"],
-    ["-i", "r/app", "-f", "-"],
-    ["-i", "r/app", "-f", "nope"],
-    ["-i", "r/app", "-t", "zz"],
-    ["-i", "r/app:v2"],
-    ["-i", "R/app"],
-    ["-i", "r/app", "-p", "-"],
-    ["-i", "r/app", "-p", ""],
-    ["-i", "r/app", "--build-arg", "=x"],
-    ["-i", "r/app", "--mode", "bake", "--push", "--platform", "linux/amd64", "--platform", "linux/arm64"],
-    ["-i", "r/app", "--mode=bake-gha", "--scope-prefix", "web", "--branch", "feature/x", "--default-branch", "dev"],
-    ["-i", "r/app", "--mode", "buildx", "--image-manifest", "--final-tag", "prod"],
-    ["-i", "r/app", "--image-manifest"],
-]
-
-
-def _invoke(argv: list[str], fast: bool, capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
-    with pytest.raises(SystemExit) as e:
-        if fast:
-            cli.main(argv)
-        else:
-            run(cli.build_app(), "castage", argv)
-    out, err = capsys.readouterr()
-    return e.value.code, out, err
-
-
-@pytest.mark.parametrize("argv", SAME, ids=[" ".join(a) for a in SAME])
-def test_fast_path_and_typer_path_agree(
-    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "Dockerfile").write_bytes(EXAMPLE.read_bytes())
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"FROM alpine AS one\n")))
-    fast = _invoke(argv, True, capsys)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"FROM alpine AS one\n")))
-    slow = _invoke(argv, False, capsys)
-    assert fast == slow
-    assert fast[1] or fast[2]  # the command did something observable
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["--help"],
-        ["--version"],
-        ["-f", "Dockerfile"],  # no --image: typer says it is missing
-        ["-i", "r/app", "--mode", "kaniko"],
-        ["-i", "r/app", "--mode", "GHA"],
-        ["-i", "r/app", "extra"],
-        ["-i"],
-        ["-i", "r/app", "--push=1"],
-        ["--", "-i", "r/app"],
-        ["-i", "r/app", "--debug"],
-    ],
-)
-def test_fast_path_leaves_these_to_typer(argv: list[str]) -> None:
-    assert cli.plain_options(argv) is None
-
-
-def test_fast_path_takes_the_plain_ones() -> None:
-    for argv in SAME:
-        assert cli.plain_options(argv) is not None, argv
-
-
 def test_output_file_is_an_executable_script_written_atomically(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,3 +163,27 @@ def test_a_script_that_caches_nothing_for_the_next_runner_says_so(
     )
     for args in (["--push"], ["--mode", "buildx"], ["--mode", "gha"], ["--mode", "bake"], ["--mode", "bake-gha"]):
         assert castage(["-i", "r/app", *args], capsys)[2] == "", args
+
+
+def test_dockerfile_positional_check_and_diff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.Dockerfile").write_text("FROM alpine AS app\n")
+    code, out, err = castage(["-i", "r/app", "--push", "app.Dockerfile", "-o", "ci.sh"], capsys)
+    assert (code, out, err) == (0, "", "")
+    assert "-f app.Dockerfile" in (tmp_path / "ci.sh").read_text()  # given: passed on to docker build, as -f is
+    assert castage(["-i", "r/app", "--push", "-f", "app.Dockerfile", "-o", "ci.sh", "--check"], capsys) == (0, "", "")
+    code, out, err = castage(
+        ["-i", "r/app", "--push", "--mode", "buildx", "app.Dockerfile", "-o", "ci.sh", "--check"], capsys
+    )
+    assert (code, out, err) == (1, "", "castage: ci.sh: would change\n")
+    code, out, _ = castage(
+        ["-i", "r/app", "--push", "--mode", "buildx", "app.Dockerfile", "-o", "ci.sh", "--diff"], capsys
+    )
+    assert code == 0 and out.startswith("--- a/ci.sh\n+++ b/ci.sh\n") and "+# Generated by castage" in out
+    assert castage(["-i", "r/app", "a", "-f", "b"], capsys) == (
+        2,
+        "",
+        "castage: two Dockerfiles given: 'a' and -f 'b'\n",
+    )

@@ -139,9 +139,9 @@ def build_arg_option(help: str = "Value for an ARG (repeatable); a bare NAME tak
     return option("--build-arg", help=help, metavar="NAME=VALUE", multiple=True)
 
 
-def platform_option(help: str = "Sets the TARGET*/BUILD* ARGs (default: linux/amd64).") -> Any:
-    """``--platform OS/ARCH[/VARIANT]``, checked by :func:`platform`."""
-    return option("--platform", help=help, metavar="OS/ARCH")
+def platform_option(help: str = "Sets the TARGET*/BUILD* ARGs (default: linux/amd64).", multiple: bool = False) -> Any:
+    """``--platform OS/ARCH[/VARIANT]`` (``multiple``: repeatable), checked by :func:`platform`."""
+    return option("--platform", help=help, metavar="OS/ARCH", multiple=multiple)
 
 
 def output_option(help: str = "Write here ('-': stdout); a file is replaced atomically.") -> Any:
