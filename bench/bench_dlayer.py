@@ -3,11 +3,17 @@ as a docker-archive and as a gzip OCI archive, from a file and through a pipe (`
 ``docker save | dlayer`` does). Wall time and peak RSS, median of 3.
 
 Both tools write their JSON report (dive has no other non-interactive mode); dlayer's text report is timed too.
+
+Then where images live (one run each, side by side): from a private Docker daemon, ``dlayer IMAGE`` against
+``docker save IMAGE > /dev/null`` (what reading the image costs at all) and ``dive IMAGE`` (``--source docker``);
+from a loopback registry holding the gzip OCI image, ``dlayer REF`` against ``skopeo copy docker://REF
+oci-archive:/tmp/x.tar`` (just fetching it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,12 +27,12 @@ IMAGES = ROOT / ".cache" / "bench-dlayer"
 RUNS = 3
 
 
-def measure(cmd: list[str], piped: Path | None) -> tuple[float, float]:
+def measure(cmd: list[str], piped: Path | None, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of ``cmd``; with ``piped``, fed through ``cat FILE |``."""
     start = time.perf_counter()
     cat = subprocess.Popen(["cat", str(piped)], stdout=subprocess.PIPE) if piped else None
     stdin = cat.stdout if cat else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     if cat and cat.stdout:
         cat.stdout.close()  # the tool holds the read end now
     _, status, usage = os.wait4(proc.pid, 0)
@@ -72,7 +78,52 @@ def main() -> int:
             f" {t[0]:6.2f}s {t[0] / d[0]:4.2f}x {t[1]:4.0f}MB"
         )
     print(f"median of {RUNS}; ratios are dlayer / dive wall time; MB is peak RSS; a pipe is `cat FILE | tool`")
+    sources()
     return 0
+
+
+def sources() -> None:
+    """The image in a private daemon and in a loopback registry: dlayer beside what fetching it costs anyway."""
+    sys.path.insert(0, str(ROOT))
+    from tests.system.docker_fixtures import Dockerd, Registry, base_image
+
+    work = Path(tempfile.mkdtemp(prefix="bi-bench-dlayer-", dir="/tmp"))
+    daemon = Dockerd(work / "d", base_image(), "overlay2")
+    (work / "r").mkdir()
+    registry = Registry(work / "r")
+    image = "localhost/dlayer-bench:latest"
+    try:
+        daemon.start()
+        daemon.load(IMAGES / "docker-archive.tar")
+        registry.start()
+        ref = f"{registry.host}/dlayer-bench:gzip"
+        skopeo = ["skopeo", "copy", "-q", "--dest-tls-verify=false", "--src-tls-verify=false"]
+        subprocess.run([*skopeo, f"oci-archive:{IMAGES / 'oci-gzip.tar'}", f"docker://{ref}"], check=True)
+        env = daemon.env
+        out = str(work / "out.json")
+        fetched = work / "x.tar"
+        rows = [
+            ("daemon", "docker save IMAGE > /dev/null", measure([daemon.client, "save", image], None, env)),
+            ("daemon", "dive IMAGE (--source docker, -j)", measure([str(BIN / "dive"), image, "-j", out], None, env)),
+            ("daemon", "dlayer IMAGE", measure([str(BIN / "dlayer"), image, "-q"], None, env)),
+            ("daemon", "dlayer IMAGE -j", measure([str(BIN / "dlayer"), image, "-q", "-j", out], None, env)),
+            (
+                "registry",
+                "skopeo copy docker://REF oci-archive:x.tar",
+                measure([*skopeo, f"docker://{ref}", f"oci-archive:{fetched}"], None),
+            ),
+            ("registry", "dlayer REF (-P 4)", measure([str(BIN / "dlayer"), ref, "-q"], None)),
+            ("registry", "dlayer REF -P 1", measure([str(BIN / "dlayer"), ref, "-q", "-P", "1"], None)),
+        ]
+    finally:
+        registry.stop()
+        daemon.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    anchors = {"daemon": rows[0][2][0], "registry": rows[4][2][0]}
+    print(f"\n{'source':9} {'command':44} {'wall':>8} {'ratio':>6} {'peak RSS':>9}")
+    for where, label, (wall, rss) in rows:
+        print(f"{where:9} {label:44} {wall:7.2f}s {wall / anchors[where]:5.2f}x {rss:7.0f}MB")
+    print("one run each; ratio: against `docker save` (daemon) and `skopeo copy` (registry), in the same run")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,14 @@ import base64
 import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +254,76 @@ def test_unknown_images_and_missing_registries_are_one_line(
     gone = f"127.0.0.1:{free_port()}"
     one_line(dlayer(f"registry://{gone}/app:1", env=nobody), 1, f"no registry answers at {gone}", "refused")
     one_line(dlayer("registry://Bad/Name", env=nobody), 2, "must be lower case")
+
+
+class Flaky:
+    """A reverse proxy to a registry that fails the way networks do: the first manifest request gets a 503, and the
+    first download of each big blob stops halfway (the connection closes under the client). Records the requests."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.seen: list[tuple[str, str]] = []  # (path, Range header)
+        self.cut: set[str] = set()
+        self.failed_manifest = False
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                wanted = self.headers.get("Range", "")
+                proxy.seen.append((self.path, wanted))
+                if "/manifests/" in self.path and not proxy.failed_manifest:
+                    proxy.failed_manifest = True
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "range", "authorization")}
+                request = urllib.request.Request(proxy.upstream + self.path, headers=headers)
+                try:
+                    upstream = urllib.request.urlopen(request, timeout=30)
+                except urllib.error.HTTPError as e:
+                    upstream = e
+                with upstream:
+                    body = upstream.read()
+                    self.send_response(upstream.status)
+                    for key, value in upstream.headers.items():
+                        if key.lower() not in ("content-length", "connection", "transfer-encoding", "date"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                blob = "/blobs/" in self.path and not wanted and len(body) > 100_000
+                if blob and self.path not in proxy.cut:
+                    proxy.cut.add(self.path)
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_a_broken_download_resumes_where_it_stopped_and_a_503_is_retried(
+    pushed: dict[str, str], registry: Registry, nobody: dict[str, str]
+) -> None:
+    flaky = Flaky(registry.url)
+    try:
+        direct = ok(dlayer(pushed["anon"], "-j", "-", env=nobody))
+        through = dlayer(f"{flaky.host}/app:1", "-j", "-", "-q", env=nobody)
+        assert ok(through) == direct.replace(registry.host, flaky.host)
+    finally:
+        flaky.httpd.shutdown()
+        flaky.httpd.server_close()
+    assert flaky.failed_manifest and len(flaky.cut) >= 2  # the 1.1 MB and 302 kB layers were both cut
+    for path in flaky.cut:
+        ranges = [r for p, r in flaky.seen if p == path and r]
+        assert len(ranges) == 1 and ranges[0].startswith("bytes=") and ranges[0].endswith("-"), ranges
+        assert int(ranges[0][6:-1]) > 0  # resumed from the byte reached, not from the start

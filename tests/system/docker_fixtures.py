@@ -69,6 +69,7 @@ DEBIAN_PACKAGE = {
     "apt-get": "apt",
     "dpkg-deb": "dpkg",
     "htpasswd": "apache2-utils",
+    "podman": "podman",
     "openssl": "openssl",
 }
 

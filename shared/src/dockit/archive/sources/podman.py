@@ -30,11 +30,12 @@ def sockets() -> list[str]:
 
 
 def read(request: Request) -> Image:
-    """The image from podman: through its API socket if one answers, else through ``podman save``."""
+    """The image from podman: through its API socket if one answers and has it, else through ``podman save``
+    (the rootful service and a user's podman keep different stores)."""
     for url in sockets():
         try:
             return read_from(Endpoint(url, "podman service", origin="podman"), request)
-        except Unreachable:
+        except (Unreachable, NotFound):
             continue
     return _save(request)
 
