@@ -12,7 +12,7 @@ scope=...``: ask the realm for a token for this repository and action, with the 
 >>> parse_challenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull"')
 ('bearer', {'realm': 'https://auth.example/token', 'service': 'registry.example', 'scope': 'repository:a:pull'})
 >>> config_key("https://index.docker.io/v1/"), config_key("http://127.0.0.1:5000/v2/")
-('index.docker.io', '127.0.0.1:5000')
+('docker.io', '127.0.0.1:5000')
 """
 
 from __future__ import annotations
