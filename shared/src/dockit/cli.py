@@ -14,10 +14,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-from dockit.errors import DockitError, UsageError
+from dockit.errors import DockitError, UsageError, printable
+from dockit.limits import MAX_DOCKERFILE_BYTES, size
 from dockit.output import STDIO, write_output
 
 if TYPE_CHECKING:
@@ -29,18 +29,31 @@ T = TypeVar("T")
 _TYPER_WORDS = ("-h", "--help", "--install-completion", "--show-completion")
 
 
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a whole input file, or stdin for ``-``; a missing or unreadable file is a DockitError."""
-    if str(path) == STDIO:
-        return sys.stdin.buffer.read()
+def read_bytes(path: str | os.PathLike[str], limit: int | None = MAX_DOCKERFILE_BYTES) -> bytes:
+    """Read a whole input file, or stdin for ``-``; a missing or unreadable file is a DockitError.
+
+    At most ``limit`` bytes (default: the Dockerfile limit, what every tool reads this way): a longer input
+    (``/dev/zero``, ``yes |``) is a DockitError as soon as its ``limit + 1``-th byte arrives, not once it filled the
+    memory. ``None``: no limit.
+    """
+
+    name = "<stdin>" if str(path) == STDIO else str(path)
+    want = -1 if limit is None else limit + 1
     try:
-        return Path(path).read_bytes()
+        if str(path) == STDIO:
+            data = sys.stdin.buffer.read(want)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(want)
     except IsADirectoryError:
-        raise DockitError("is a directory", path=str(path)) from None
+        raise DockitError("is a directory", path=name) from None
     except FileNotFoundError:
-        raise DockitError("no such file", path=str(path)) from None
+        raise DockitError("no such file", path=name) from None
     except OSError as e:
-        raise DockitError(e.strerror or str(e), path=str(path)) from None
+        raise DockitError(e.strerror or str(e), path=name) from None
+    if limit is not None and len(data) > limit:
+        raise DockitError(f"larger than {size(limit)} (the limit)", path=name)
+    return data
 
 
 def build_args(values: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -78,7 +91,7 @@ def version_callback(tool: str, version: str) -> Callable[[bool], None]:
 
 def fail(tool: str, message: object, code: int = 1) -> NoReturn:
     """Print ``tool: message`` on stderr and exit with ``code``."""
-    print(f"{tool}: {message}", file=sys.stderr)
+    print(f"{tool}: {printable(str(message))}", file=sys.stderr)
     raise SystemExit(code)
 
 

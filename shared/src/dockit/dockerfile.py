@@ -20,9 +20,9 @@ from functools import cached_property
 
 from dockit.errors import DockerfileError
 from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, expand
+from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS, MAX_LINE, size
 
 DEFAULT_PLATFORM = "linux/amd64"
-MAX_LINE = 64 * 1024  # the parser's bufio.Scanner limit: a longer physical line is an error there
 
 KEYWORDS = frozenset(
     {
@@ -44,6 +44,10 @@ KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_\-.]+)\2")
+# A word that may open a heredoc, as BuildKit's heredocsFromLine finds them: optional fd digits, <<, optional -, name.
+_HEREDOC_WORD = re.compile(r"(?:^|\s)\d*<<-?(\S+)")
+_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+_INDEX_DIGITS = 9  # a --from index with more digits names no stage (there are at most MAX_INSTRUCTIONS)
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ class Dockerfile:
     build_args: dict[str, str]
     platform: str
     strict_base: bool = True  # False: a FROM that expands to nothing is kept (tools that never need the image)
+    _by_name: dict[str, Stage] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def escape(self) -> str:
@@ -202,11 +207,13 @@ class Dockerfile:
         return found
 
     def find_stage(self, ref: str | int) -> Stage | None:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            i = int(ref)
-            return self.stages[i] if 0 <= i < len(self.stages) else None
+        if isinstance(ref, int) or is_index(ref):
+            i = stage_index(ref) if isinstance(ref, str) else ref
+            return self.stages[i] if i is not None and 0 <= i < len(self.stages) else None
         wanted = ref.lower()
-        return next((s for s in self.stages if s.name == wanted), None)
+        if not self._by_name:  # parse() fills it; a Dockerfile built by hand gets it on first use
+            self._by_name = {s.name: s for s in self.stages if s.name is not None}
+        return self._by_name.get(wanted)
 
     def closure(self, target: str | int | None = None) -> list[Stage]:
         """The stages ``target`` needs, itself included, in file order; ``None`` means the last stage.
@@ -225,12 +232,44 @@ class Dockerfile:
                 todo.extend(self.stages[i].deps())
         return [s for s in self.stages if s.index in seen]
 
+    @cached_property
+    def names_in_use(self) -> frozenset[str]:
+        """Every stage name, and every image name a FROM or ``--from`` refers to (lower-cased): the words a new stage
+        name must not be, or it would capture a reference."""
+        used = {s.name for s in self.stages if s.name is not None}
+        used |= {r.ref.lower() for s in self.stages for r in s.refs} | {s.base.lower() for s in self.stages}
+        return frozenset(used)
+
     def base_env(self) -> dict[str, str]:
         """The variables FROM lines see: built-in platform ARGs, then global ARGs (defaults or --build-arg)."""
         return _global_env(self.global_args, self.build_args, self.platform, self.escape, self.path, Budget())[0]
 
     def __str__(self) -> str:
         return self.preamble + "".join(str(i) for i in self.instructions()) + self.trailer
+
+
+def is_index(ref: str) -> bool:
+    """Whether a ``--from`` value is a stage index (ASCII digits only: ``int()`` takes other digits too)."""
+    return ref.isascii() and ref.isdigit()
+
+
+def stage_index(ref: str) -> int | None:
+    """The stage index ``ref`` (digits) names, or None when it is too long to name any stage.
+
+    >>> stage_index("007"), stage_index("9" * 5000)
+    (7, None)
+    """
+    digits = ref.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _INDEX_DIGITS else None
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value for a one-line message, cut to ``limit`` characters.
+
+    >>> shown("1" * 100, 20)
+    '11111111111111111111... (100 characters)'
+    """
+    return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
 
 
 def parse_mount(value: str) -> dict[str, str]:
@@ -256,6 +295,8 @@ def parse_mount(value: str) -> dict[str, str]:
 
 def decode(data: bytes | str, path: str = "Dockerfile") -> str:
     """The Dockerfile's text: BOM stripped, strict UTF-8, and no input the parser would crash or truncate on."""
+    if len(data) > MAX_DOCKERFILE_BYTES:
+        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
@@ -278,6 +319,8 @@ def decode(data: bytes | str, path: str = "Dockerfile") -> str:
         for number, physical in enumerate(text.split("\n"), 1):
             if len(physical.encode()) > MAX_LINE:
                 raise DockerfileError(f"line longer than {MAX_LINE} bytes", path, number)
+    if len(text.encode()) > MAX_DOCKERFILE_BYTES:
+        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
     return text
 
 
@@ -295,16 +338,12 @@ def parse(
     With ``strict_base`` False, a FROM whose image expands to nothing (``ARG BASE`` without a default and no
     --build-arg) is not an error: its stage's ``base`` is ``""``.
     """
-    import dockerfile as buildkit
-
     text = decode(data, path)
     lines = text.split("\n")
     directives, n_directive_lines = _read_directives(lines, path)
     escape = next((d.value for d in directives if d.name == "escape"), "\\")
-    try:
-        commands = buildkit.parse_string(text)
-    except buildkit.GoParseError as e:
-        raise DockerfileError(str(e), path, _error_line(lines, str(e))) from None
+    starts = _instruction_starts(lines, n_directive_lines, escape, path)
+    commands = _buildkit_parse(text, path, lines, n_directive_lines, starts)
     if not commands:
         raise DockerfileError("file with no instructions", path)
 
@@ -313,7 +352,7 @@ def parse(
     for cmd in commands:
         inst = _instruction(cmd, lines, prev_end, escape, path)
         instructions.append(inst)
-        prev_end = cmd.end_line
+        prev_end = getattr(cmd, "end_line")  # noqa: B009
     preamble = "".join(line + "\n" for line in lines[:n_directive_lines])
     trailer = "\n".join(lines[prev_end:])  # the last instruction's text already ends with its newline
 
@@ -350,27 +389,130 @@ def _read_directives(lines: list[str], path: str) -> tuple[list[Directive], int]
     return found, count
 
 
-def _error_line(lines: list[str], message: str) -> int | None:
-    """The first line whose prefix of the file makes the parser fail with the same message (binary search)."""
+def _buildkit_parse(text: str, path: str, lines: list[str], n_directive_lines: int, starts: list[int]) -> list[object]:
+    """BuildKit's commands for ``text``; its errors (which carry no line) as a DockerfileError with the line."""
     import dockerfile as buildkit
 
-    def fails(n: int) -> bool:
-        try:
-            buildkit.parse_string("\n".join(lines[:n]) + "\n")
-        except buildkit.GoParseError as e:
-            return str(e) == message
-        return False
+    try:
+        return list(buildkit.parse_string(text))
+    except buildkit.GoParseError as e:
+        message = str(e)
+    except UnicodeDecodeError:
+        # The parser splits some words byte by byte (flag names, HEALTHCHECK's options) and hands back the halves of
+        # a multi-byte character.
+        message = "a non-ASCII character where the parser splits bytes (a flag or option name?)"
+    return_line = _error_line(lines, n_directive_lines, starts, message)
+    raise DockerfileError(message, path, return_line)
 
-    lo, hi = 1, len(lines)
-    if not fails(hi):
+
+def _parser_message(text: str) -> str | None:
+    """What :func:`_buildkit_parse` would report for ``text``, or None when it parses."""
+    import dockerfile as buildkit
+
+    try:
+        buildkit.parse_string(text)
+    except buildkit.GoParseError as e:
+        return str(e)
+    except UnicodeDecodeError:
+        return "a non-ASCII character where the parser splits bytes (a flag or option name?)"
+    return None
+
+
+def _error_line(lines: list[str], n_directive_lines: int, starts: list[int], message: str) -> int | None:
+    """The line of the instruction the parser fails on with ``message``.
+
+    Instructions parse independently once the directives are known, so each probe parses one half of the remaining
+    instructions on its own (with the directive lines in front): about twice the file's parse time in all, where
+    probing growing prefixes would cost the file's parse time once per halving.
+    """
+    head = "\n".join(lines[:n_directive_lines]) + "\n" if n_directive_lines else ""
+    bounds = [*starts, len(lines) + 1]
+
+    def fails(lo: int, hi: int) -> bool:  # instructions lo..hi-1
+        chunk = "\n".join(lines[bounds[lo] - 1 : bounds[hi] - 1])
+        return _parser_message(head + chunk + "\n") == message
+
+    lo, hi = 0, len(starts)
+    if hi == 0:
+        return 1  # nothing but comments and blank lines: "file with no instructions"
+    if not fails(lo, hi):
         return None
-    while lo < hi:
+    while hi - lo > 1:
         mid = (lo + hi) // 2
-        if fails(mid):
+        if fails(lo, mid):
             hi = mid
-        else:
-            lo = mid + 1
-    return lo
+        elif fails(mid, hi):
+            lo = mid
+        else:  # the error needs both halves: our instruction boundaries are not the parser's
+            return None
+    return bounds[lo]
+
+
+def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, path: str) -> list[int]:
+    """The first line of each instruction, found the way BuildKit's parser reads lines, before it runs.
+
+    This bounds the parser's work: it joins a continued line and collects a heredoc body by copying the text so far
+    once per physical line it adds, so one long instruction costs its lines times its bytes. Heredoc names are read
+    leniently (any word the parser might take for one); a mistake costs at worst a late or missing limit error, never
+    a different parse.
+    """
+    continued = re.compile(re.escape(escape) + r"[ \t]*$")
+    starts: list[int] = []
+    n = len(lines)
+    i = n_directive_lines
+    while i < n:
+        first = lines[i].rstrip("\r").lstrip()
+        i += 1
+        if not first or first.startswith("#"):
+            continue
+        start = i
+        if len(starts) == MAX_INSTRUCTIONS:
+            raise DockerfileError(f"more than {MAX_INSTRUCTIONS} instructions, the limit for a Dockerfile", path, start)
+        starts.append(start)
+        parts = [first]
+        more = continued.search(first) is not None
+        while more and i < n:
+            if i - start + 1 >= MAX_INSTRUCTION_LINES:
+                raise DockerfileError(
+                    f"instruction continued over more than {MAX_INSTRUCTION_LINES} lines, the limit", path, start
+                )
+            line = lines[i].rstrip("\r")
+            i += 1
+            stripped = line.lstrip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            parts.append(line)
+            more = continued.search(line) is not None
+        i = _skip_heredocs(parts, lines, i, start, path)
+    return starts
+
+
+def _skip_heredocs(parts: list[str], lines: list[str], i: int, start: int, path: str) -> int:
+    """The index of the line after the heredoc bodies the instruction made of ``parts`` opens (``i`` if none)."""
+    words = parts[0].split(None, 2)
+    keyword = words[0].upper() if words else ""
+    if keyword == "ONBUILD" and len(words) > 1:
+        keyword = words[1].upper()
+    if keyword not in _HEREDOC_KEYWORDS or not any("<<" in p for p in parts):
+        return i
+    names = _HEREDOC_WORD.findall(" ".join(parts))
+    for raw in names:
+        # The name as the parser might read it: quotes removed or kept, a leading '-' (<<-) handled by the pattern.
+        wanted = {raw, raw.replace('"', "").replace("'", "")}
+        while True:
+            if i >= len(lines):
+                return i  # unterminated: the parser says so, and the body was bounded by the lines that exist
+            if i - start + 1 >= MAX_INSTRUCTION_LINES:
+                raise DockerfileError(
+                    f"heredoc {shown(raw)!r} not terminated within {MAX_INSTRUCTION_LINES} lines, the limit",
+                    path,
+                    start,
+                )
+            body = lines[i].rstrip("\r").lstrip("\t")
+            i += 1
+            if body in wanted:
+                break
+    return i
 
 
 def _heredocs(cmd_heredocs: tuple[object, ...], first_line: str) -> list[Heredoc]:
@@ -424,6 +566,9 @@ def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | N
         commands = buildkit.parse_string(prefix + body)
     except buildkit.GoParseError as e:
         raise DockerfileError(f"ONBUILD: {e}", path, inst.line) from None
+    except UnicodeDecodeError:
+        message = "a non-ASCII character where the parser splits bytes (a flag or option name?)"
+        raise DockerfileError(f"ONBUILD: {message}", path, inst.line) from None
     if not commands:
         return None
     offset = inst.start_line - 1 + consumed.count("\n") - prefix.count("\n")
@@ -501,6 +646,7 @@ def _build_stages(df: Dockerfile, instructions: list[Instruction]) -> None:
         df.stages.append(current)
         if current.name is not None:
             names[current.name] = current
+    df._by_name = names
     for stage in df.stages:
         _resolve_refs(df, stage, names)
 
@@ -589,14 +735,15 @@ def _resolve_refs(df: Dockerfile, stage: Stage, names: dict[str, Stage]) -> None
 def _stage_ref(df: Dockerfile, stage: Stage, ref: str, inst: Instruction, allow_index: bool) -> int | None:
     if not ref:
         raise DockerfileError("empty --from", df.path, inst.line)
-    if allow_index and ref.isdigit():
-        i = int(ref)
-        if i >= len(df.stages):
-            raise DockerfileError(f"--from={ref}: there is no stage {i}", df.path, inst.line)
+    if allow_index and is_index(ref):
+        i = stage_index(ref)
+        if i is None or i >= len(df.stages):
+            what = f"{i}" if i is not None else "of that number"
+            raise DockerfileError(f"--from={shown(ref, 20)}: there is no stage {what}", df.path, inst.line)
         if i >= stage.index:
             raise DockerfileError(f"--from={ref}: refers to this stage or a later one", df.path, inst.line)
         return i
-    target = df.find_stage(ref) if not ref.isdigit() else None
+    target = df.find_stage(ref) if not is_index(ref) else None
     if target is None:
         return None  # an external image
     if target.index == stage.index:

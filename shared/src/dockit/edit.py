@@ -171,10 +171,9 @@ def free_stage_name(df: Dockerfile, index: int, taken: Collection[str] = ()) -> 
     stage = df.stages[index]
     if stage.name is not None:
         return stage.from_instruction.args[2]
-    used = {s.name for s in df.stages if s.name is not None} | set(taken)
-    used |= {r.ref.lower() for s in df.stages for r in s.refs} | {s.base.lower() for s in df.stages}
+    used = df.names_in_use
     candidate, n = f"stage-{index}", 1
-    while candidate in used:
+    while candidate in used or candidate in taken:
         n += 1
         candidate = f"stage-{index}-{n}"
     return candidate

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+# C0 and C1 controls, DEL, line/paragraph separators and the bidi controls: each could clear the terminal, move the
+# cursor, split the one-line message or reorder what the user reads. Tab is harmless and stays.
+_UNSAFE = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    if c != 0x09
+}
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character that could act on a terminal shown as an escape.
+
+    >>> print(printable("unknown instruction: \x1b[2J\x1b[31mEVIL\nnext"))
+    unknown instruction: \x1b[2J\x1b[31mEVIL\x0anext
+    """
+    return text.translate(_UNSAFE)
+
 
 class DockitError(Exception):
     """A problem with the user's input, reported as one line: ``path:line: message``.
@@ -20,7 +37,7 @@ class DockitError(Exception):
         where = self.path or ""
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
-        return f"{where}: {self.message}" if where else self.message
+        return printable(f"{where}: {self.message}" if where else self.message)
 
 
 class DockerfileError(DockitError):

@@ -14,7 +14,7 @@ from dignore.kept import check, normalize
 from dignore.plan import Want
 from dignore.service import Generated, Request, build
 from dockit.build_context import DOCKERIGNORE, ContextSize, read_dockerignore, walk_context
-from dockit.errors import DockitError, UsageError
+from dockit.errors import DockitError, UsageError, printable
 from dockit.ignore import PatternMatcher
 
 
@@ -61,7 +61,7 @@ def _report(result: Generated, explain: bool, who: str = "") -> None:
     for note in result.notes:
         print(f"dignore: {who}{note}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"dignore: {who}warning: {warning}", file=sys.stderr)
+        print(f"dignore: {who}warning: {printable(warning)}", file=sys.stderr)
     if explain:
         for line in result.explanation:
             print(f"dignore: {who}keeps {line}", file=sys.stderr)

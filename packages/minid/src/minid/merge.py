@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dockit.dockerfile import Instruction, Stage, parse
+from dockit.dockerfile import Instruction, Stage, is_index, parse
 from dockit.edit import logical_line
 from dockit.errors import DockerfileError
 from dockit.expand import ExpansionError, expand, referenced_names
@@ -384,7 +384,7 @@ def _render(part: list[Instruction], shell: tuple[str, ...], escape: str) -> str
 def _reparse(text: str, part: Sequence[Instruction], escape: str) -> Instruction | None:
     """The merged text read back by the parser, alone in a stage placed after any stage it copies from by index."""
     head = "# escape=`\n" if escape == "`" else ""
-    indexes = [int(v) for i in part for v in i.flags.get("from", []) if v.isdigit()]
+    indexes = [int(v) for i in part for v in i.flags.get("from", []) if is_index(v)]
     stages = "FROM scratch\n" * (max(indexes, default=-1) + 2)
     try:
         df = parse(f"{head}{stages}{text}")
@@ -458,8 +458,7 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
             suffix = ")" if last else ");"
         if prefix.endswith("(") and cmd.analysis.code.startswith("("):
             prefix += " "  # `((` would start an arithmetic command in bash
-        comments = [c.analysis.comment for c in commands if c is cmd and c.analysis.comment is not None]
-        for comment in comments:
+        for comment in [cmd.analysis.comment] if cmd.analysis.comment is not None else []:
             if first_line:
                 extra_lead += f"#{comment}\n"
             else:

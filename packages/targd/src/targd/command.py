@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from dockit import options as o
-from dockit.errors import UsageError
+from dockit.errors import UsageError, printable
 
 
 @dataclass
@@ -64,7 +64,7 @@ def execute(opts: Options) -> int:
     else:
         text = result.text
     for warning in [] if opts.quiet else result.warnings:
-        print(f"targd: warning: {warning}", file=sys.stderr)
+        print(f"targd: warning: {printable(warning)}", file=sys.stderr)
     if compare:
         return compare_output("targd", opts.output, text, check=opts.check, diff=opts.diff)
     write_output(opts.output, text)

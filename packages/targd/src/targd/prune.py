@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from dockit.dockerfile import PLATFORM_ARGS, Dockerfile, Instruction, Stage
+from dockit.dockerfile import PLATFORM_ARGS, Dockerfile, Instruction, Stage, is_index
 from dockit.edit import free_stage_name, name_stage, set_flag_value, split_lead
 
 
@@ -57,7 +57,7 @@ def prune(df: Dockerfile, target: str | int | None = None, explicit_args: Collec
     wanted_names: dict[int, str] = {}
     for stage in closure:
         for ref in stage.refs:
-            if ref.kind != "copy" or not ref.ref.isdigit() or ref.stage is None:
+            if ref.kind != "copy" or not is_index(ref.ref) or ref.stage is None:
                 continue
             if new_index[ref.stage] == ref.stage:
                 continue

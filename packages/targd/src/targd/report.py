@@ -44,7 +44,7 @@ def stage_graph(df: Dockerfile, target: Stage, closure: list[Stage]) -> str:
     needed = {s.index for s in closure}
     lines = ["digraph stages {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     externals: dict[str, str] = {}
-    edges: list[str] = []
+    edges: dict[str, None] = {}  # insertion-ordered set: a list's `in` made 10,000 stages take seconds
     for s in df.stages:
         title = f"{s.name} ({s.index})" if s.name else str(s.index)
         attrs = [f"label={_dot_id(title)[:-1]}\\n{_dot_id(s.base)[1:]}"]
@@ -56,8 +56,7 @@ def stage_graph(df: Dockerfile, target: Stage, closure: list[Stage]) -> str:
         for ref in s.refs:
             source = f"s{ref.stage}" if ref.stage is not None else externals.setdefault(ref.ref, f"x{len(externals)}")
             edge = f"  {source} -> s{s.index} [label={_dot_id(ref.kind)}];"
-            if edge not in edges:
-                edges.append(edge)
+            edges[edge] = None
     for ref_name, node in externals.items():
         lines.append(f"  {node} [label={_dot_id(ref_name)}, shape=ellipse, style=dashed];")
     return "\n".join([*lines, *edges, "}"]) + "\n"

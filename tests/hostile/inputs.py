@@ -1,0 +1,48 @@
+"""The hostile Dockerfiles of issue 21, each a small function of its size, and the shapes at dockit's limits."""
+
+from __future__ import annotations
+
+from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS
+
+
+def chain(stages: int) -> str:
+    """``FROM s0 AS s1 / FROM s1 AS s2 ...``: every stage needs all the ones before it."""
+    return "FROM scratch AS s0\n" + "".join(f"FROM s{i} AS s{i + 1}\n" for i in range(stages - 1))
+
+
+# name -> (Dockerfile bytes, a part of the one-line error every tool must print)
+BAD: dict[str, tuple[bytes, str]] = {
+    "from-digits": (b"FROM a AS b\nFROM c\nCOPY --from=" + b"1" * 5000 + b" /a /b\n", ":3: --from=111"),
+    "utf8-in-flag": (b"FROM a\nRUN --\xf3\xb7\x85\x97=1 x\n", ":2: a non-ASCII character"),
+    "utf8-healthcheck": (b"FROM a\nHEALTHCHECK \xc7\x85\n", ":2: a non-ASCII character"),
+    "utf8-onbuild": (b"FROM a\nONBUILD RUN --\xf3\xb7\x85\x97=1 x\n", ":2: a non-ASCII character"),
+    "over-size": (b"FROM a\n" + b"#" * 100 + b"\n" * MAX_DOCKERFILE_BYTES, "larger than 1 MiB"),
+    "too-many-instructions": (chain(MAX_INSTRUCTIONS + 1).encode(), f"more than {MAX_INSTRUCTIONS} instructions"),
+    "unterminated-heredoc": (b"FROM a\nRUN <<EOF\n" + b"echo x\n" * 100_000, ":2: heredoc 'EOF' not terminated"),
+    "many-continuations": (b"FROM a\nRUN echo \\\n" + b" x \\\n" * 100_000 + b" end\n", ":2: instruction continued"),
+    "control-characters": (b"FROM a\n\x1b[2J\x1b[31mEVIL x\n", ":2: unknown instruction: \\x1b[2J\\x1b[31mEVIL"),
+    "control-characters-in-name": (b"FROM a AS \x1b[2J\n", "invalid stage name '\\x1b[2J'"),
+}
+
+# name -> a Dockerfile that is odd but valid: every tool takes it (exit 0), or refuses it in one line
+ODD: dict[str, str] = {
+    # int() takes any Unicode digit; a stage index is ASCII digits only, so this is an image named "²"
+    "unicode-digit-from": "FROM a AS b\nFROM c\nCOPY --from=\u00b2 /a /b\nCOPY --from=\u00b2 /c /d\n",
+    "index-with-zeros": "FROM a AS b\nFROM c\nCOPY --from=000 /a /b\nCOPY --from=0 /c /d\n",
+}
+
+_LINE = "x" * 500
+# name -> a Dockerfile at one of the limits (every tool must handle it within the time and memory limits)
+AT_LIMIT: dict[str, str] = {
+    "instructions": "FROM a\n" + "".join(f"RUN echo {i}\n" for i in range(MAX_INSTRUCTIONS - 1)),
+    "stages": chain(MAX_INSTRUCTIONS),
+    "stages-copying": "FROM scratch AS s0\n"
+    + "".join(f"FROM scratch AS s{i + 1}\nCOPY --from=s{i} / /\n" for i in range(MAX_INSTRUCTIONS // 2 - 1)),
+    "heredoc": "FROM a\nRUN <<EOF\n" + "".join(f"{_LINE}\n" for _ in range(MAX_INSTRUCTION_LINES - 2)) + "EOF\n",
+    "continuation": "FROM a\nRUN echo \\\n"
+    + "".join(f" {_LINE} \\\n" for _ in range(MAX_INSTRUCTION_LINES - 2))
+    + " e\n",
+    "blank-lines": "FROM a\n" + "\n" * (MAX_DOCKERFILE_BYTES - 7),
+    "comments": "FROM a\n" + "#x\n" * ((MAX_DOCKERFILE_BYTES - 7) // 3),
+    "labels": "FROM a\n" + ("LABEL " + " ".join(f"k{j}=v" for j in range(10)) + "\n") * (MAX_INSTRUCTIONS - 1),
+}
