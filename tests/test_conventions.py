@@ -61,7 +61,7 @@ TOOLS = [
         check="output",
         broken=lambda work: ["-i", "r/app", "--push", str(work / "missing")],
     ),
-    Tool("rget", _rget_args, frozenset({"pipe-help", "pipe-run"})),
+    Tool("rget", _rget_args),
 ]
 DOCKIT_TOOLS = [t for t in TOOLS if t.name != "rget"]
 

@@ -121,3 +121,49 @@ def test_empty_file(nginx: Nginx, site: Site, busybox_path: Path, where: str, tm
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o").read_bytes() == b""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_dash_writes_the_ordered_parts_to_stdout(site: Site, busybox_path: Path, tmp_path: Path) -> None:
+    data = pattern(300 * KIB + 1, seed=21)
+    site.files["sh-stdout.bin"] = data
+    for kind in ("f", "ignore"):
+        proc = subprocess.run(
+            [str(busybox_path / "sh"), str(RGET_SH), "-u", site.url(f"/{kind}/sh-stdout.bin"), "-o", "-", "-P", "3"],
+            capture_output=True,
+            timeout=60,
+            env={"PATH": str(busybox_path)},
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0 and proc.stdout == data, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fifo_and_symlink_outputs_are_written_through(site: Site, busybox_path: Path, tmp_path: Path) -> None:
+    import threading
+
+    data = pattern(100 * KIB, seed=22)
+    site.files["sh-through.bin"] = data
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert rget_sh(busybox_path, "-u", site.url("/f/sh-through.bin"), "-o", fifo, "-P", "2").returncode == 0
+    reader.join(30)
+    assert got == [data] and fifo.is_fifo()
+    (tmp_path / "target").write_bytes(b"old")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    assert rget_sh(busybox_path, "-u", site.url("/f/sh-through.bin"), "-o", tmp_path / "link").returncode == 0
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "target").read_bytes() == data
+
+
+def test_a_server_ignoring_if_range_is_caught_by_the_validators(site: Site, busybox_path: Path, tmp_path: Path) -> None:
+    site.files["sh-swap.bin"] = pattern(200 * KIB, seed=23)
+    new = site.files["sh-swap.bin.v2"] = pattern(200 * KIB, seed=24)
+    out = tmp_path / "o"
+    result = rget_sh(busybox_path, "-u", site.url("/swapped/sh-swap.bin"), "-o", out, "-P", "4")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == new and "one stream" in result.stderr
+    site.files["sh-noval.bin"] = data = pattern(100 * KIB, seed=25)
+    assert rget_sh(busybox_path, "-u", site.url("/novalidator/sh-noval.bin"), "-o", out, "-P", "4").returncode == 0
+    assert out.read_bytes() == data and len(site.ranges_served("/novalidator/sh-noval.bin")) == 2  # probe, 1 GET

@@ -7,6 +7,7 @@ requests is imported only when a download starts, so ``rget --help`` stays quick
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from rget import __version__
-from rget.errors import RgetError, UsageError
+from rget.errors import ReaderGone, RgetError, UsageError
 
 if TYPE_CHECKING:
     from rget.options import Options
@@ -254,6 +255,12 @@ def fail(message: object, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's final flush must not complain about the closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console script entry point: run the app with rget's exit-code conventions."""
     from typer._click.exceptions import ClickException
@@ -262,6 +269,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="rget", standalone_mode=False)
+    except SystemExit:
+        from typer._click.utils import PacifyFlushWrapper
+
+        if isinstance(sys.stdout, PacifyFlushWrapper):  # typer met EPIPE printing the help: quiet, as `yes | head`
+            _quiet_stdout()
+            raise SystemExit(141) from None
+        raise
     except typer.Exit as e:
         raise SystemExit(e.exit_code) from None
     except ClickUsageError as e:
@@ -269,8 +283,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except (typer.Abort, KeyboardInterrupt):
         fail("interrupted", 130)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         raise SystemExit(0) from None
+    except ReaderGone:
+        _quiet_stdout()
+        raise SystemExit(141) from None
     except RgetError as e:
         fail(e, e.exit_code)
     except ClickException as e:

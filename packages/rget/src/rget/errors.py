@@ -17,3 +17,9 @@ class UsageError(RgetError):
 
 class RemoteChanged(RgetError):
     """The server ignored a range or the file changed under us: the parts fetched so far must not be mixed in."""
+
+
+class ReaderGone(RgetError):
+    """The reader of stdout or a FIFO went away (``rget -o - URL | head -c 10``): a quiet exit 141, as SIGPIPE."""
+
+    exit_code = 141

@@ -3,9 +3,12 @@
 # The busybox-only twin of rget (https://pypi.org/project/rget): `rget --print-sh > rget.sh` writes it out.
 #
 # usage: rget.sh -u URL -o PATH [-P connections (4)] [-b block MiB (size / connections)]
+#        (-o - writes to stdout: the ordered parts, once every one of them arrived and checked)
 #
-# Every range must come back 206 with exactly the Content-Range asked for (and If-Range pins the version);
-# otherwise the file is fetched again as one stream. Output appears at PATH only when complete. Exit 0 on success,
+# Every range must come back 206 with exactly the Content-Range asked for and the probe's ETag and Last-Modified
+# (If-Range pins the version, and servers that ignore it are caught by the validators); otherwise the file is
+# fetched again as one stream. A server with neither validator gets one stream from the start. Output appears at
+# PATH only when complete; a FIFO or device is written through, a symlink's target replaced. Exit 0 on success,
 # 1 on failure, 2 on bad usage, 130 on Ctrl-C; the temporary directory is removed in every case.
 set -u
 
@@ -33,8 +36,21 @@ if [ -z "$url" ] || [ -z "$out" ]; then usage; fi
 case $conns in '' | *[!0-9]* | 0) usage ;; esac
 case $bmib in *[!0-9]* | 0) usage ;; esac
 [ -d "$out" ] && die "$out: is a directory"
+# Where the finished file goes: stdout, written through (FIFO, device, socket), or renamed onto the path (a
+# symlink's target, so the link stays).
+through=''
+if [ "$out" = - ]; then
+    through=-
+    here=${TMPDIR:-/tmp}
+elif [ -p "$out" ] || [ -c "$out" ] || [ -b "$out" ] || [ -S "$out" ]; then
+    through=$out
+    here=${TMPDIR:-/tmp}
+else
+    [ -L "$out" ] && out=$(readlink -f -- "$out")
+    here=$(dirname -- "$out")
+fi
 
-tmp=$(mktemp -d "$(dirname -- "$out")/.rget.XXXXXX") || die "$out: cannot create a temporary directory beside it"
+tmp=$(mktemp -d "$here/.rget.XXXXXX") || die "$out: cannot create a temporary directory in $here"
 xargs_pid=''
 cleanup() {
     [ -n "$xargs_pid" ] && kill "$xargs_pid" 2>/dev/null
@@ -91,7 +107,7 @@ single() {
     esac
 }
 
-if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ]; then
+if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ] && { [ "$etag" != - ] || [ "$modified" != - ]; }; then
     if [ -n "$bmib" ]; then
         bs=$((bmib * 1048576))
     else
@@ -101,7 +117,7 @@ if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ]; then
     validator=''
     case $etag in W/* | -) ;; *) validator=$etag ;; esac
     [ -z "$validator" ] && [ "$modified" != - ] && validator=$modified
-    export url size bs tmp validator
+    export url size bs tmp validator etag modified
     # One range per xargs job: placeholder byte + body, kept only when the answer is 206 with exactly our range.
     # shellcheck disable=SC2016 # expanded by the worker's own sh
     worker='
@@ -114,9 +130,13 @@ if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ]; then
         else
             wget -q -S -c --header "Range: bytes=$s-$e" -O "$f" "$url" 2>"$f.h"
         fi || exit 1
-        got=$(awk "{ sub(/\r\$/, \"\") } \$1 ~ /^HTTP\\// { st = \$2; cr = \"\" }
-            tolower(\$1) == \"content-range:\" { cr = \$NF } END { print st, cr }" "$f.h")
-        [ "$got" = "206 $s-$e/$size" ] || exit 1
+        got=$(awk "{ sub(/\r\$/, \"\") } \$1 ~ /^HTTP\\// { st = \$2; cr = \"\"; et = \"-\"; lm = \"-\" }
+            tolower(\$1) == \"content-range:\" { cr = \$NF }
+            tolower(\$1) == \"etag:\" { et = \$2 }
+            tolower(\$1) == \"last-modified:\" { lm = \$0; sub(/^[^:]*:[ \t]*/, \"\", lm); gsub(/ /, \"_\", lm) }
+            END { print st, cr, et, lm }" "$f.h")
+        # the validators too: a server that ignores If-Range answers the new version with its new ETag
+        [ "$got" = "206 $s-$e/$size $etag $(echo "$modified" | tr " " _)" ] || exit 1
         [ "$(ls -ln -- "$f" | awk "{ print \$5 }")" -eq $((e - s + 2)) ] || exit 1
         : >"$f.ok"
     '
@@ -130,7 +150,24 @@ if [ "$status" = 206 ] && [ -n "$size" ] && [ "$size" -gt 0 ]; then
         [ -e "$tmp/$i.ok" ] || ok=''
         i=$((i + 1))
     done
-    if [ -n "$ok" ]; then
+    if [ -n "$ok" ] && [ -n "$through" ]; then
+        # every part is here and checked: concatenated in order straight to stdout (or the FIFO / device, opened
+        # once: a FIFO's reader sees the end of the file when its writer closes)
+        parts() {
+            i=0
+            while [ "$i" -lt "$n" ]; do
+                tail -c +2 "$tmp/$i" || return 1
+                rm -f "$tmp/$i"
+                i=$((i + 1))
+            done
+        }
+        if [ "$through" = - ]; then
+            parts || die "stdout: cannot write"
+        else
+            parts >"$through" || die "$through: cannot write"
+        fi
+        exit 0
+    elif [ -n "$ok" ]; then
         : >"$tmp/out"
         i=0
         while [ "$i" -lt "$n" ]; do
@@ -150,4 +187,10 @@ else
     [ "$status" = - ] && die "$url: $(sed -n 's/^wget: //p' "$tmp/probe.h" | tail -n 1)"
     die "$url: HTTP $status"
 fi
-mv "$tmp/out" "$out" || die "$out: cannot write"
+if [ "$through" = - ]; then
+    cat "$tmp/out" || die "stdout: cannot write"
+elif [ -n "$through" ]; then
+    cat "$tmp/out" >"$through" || die "$through: cannot write"
+else
+    mv "$tmp/out" "$out" || die "$out: cannot write"
+fi

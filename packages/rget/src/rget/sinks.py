@@ -11,7 +11,7 @@ import os
 import threading
 from pathlib import Path
 
-from rget.errors import RgetError
+from rget.errors import ReaderGone, RgetError
 
 MIB = 1024 * 1024
 WINDOW = 16 * MIB
@@ -157,7 +157,7 @@ class StreamSink:
                 n = os.write(self.fd, view)
                 view = view[n:]
         except BrokenPipeError:
-            raise RgetError(f"{self.path}: the reader closed the pipe") from None
+            raise ReaderGone(f"{self.path}: the reader closed the pipe") from None
         except OSError as e:
             raise RgetError(f"{self.path}: cannot write: {e.strerror or e}") from None
 
