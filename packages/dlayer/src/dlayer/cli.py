@@ -44,13 +44,30 @@ OPTIONS = [
     Option("lowest_efficiency", ("--lowest-efficiency", "--lowestEfficiency")),
     Option("highest_wasted_bytes", ("--highest-wasted-bytes", "--highestWastedBytes")),
     Option("highest_user_wasted_percent", ("--highest-user-wasted-percent", "--highestUserWastedPercent")),
+    Option("highest_wasted_bytes_true", ("--highest-wasted-bytes-true", "--highestWastedBytesTrue")),
+    Option("highest_wasted_percent", ("--highest-wasted-percent", "--highestWastedPercent")),
+    Option("max_file_size", ("--max-file-size", "--maxFileSize")),
+    Option("forbid", ("--forbid",), multiple=True),
+    Option("base_layers", ("--base-layers",)),
+    Option("ci_config", ("--ci-config",)),
+    Option("dockerfile", ("--dockerfile",)),
+    Option("target", ("--target",)),
 ]
 POSITIONALS = ["spec"]  # SOURCE: the same as -f
-MINIMUM = {"max_files": 0, "depth": 1, "width": 40, "parallel": 1}  # the numeric options, with the least each takes
+MINIMUM = {
+    "max_files": 0,
+    "depth": 1,
+    "width": 40,
+    "parallel": 1,
+    "base_layers": 0,
+}  # the numeric options, with the least each takes
 CI_RULES = {
     "lowest_efficiency": "lowestEfficiency",
     "highest_wasted_bytes": "highestWastedBytes",
     "highest_user_wasted_percent": "highestUserWastedPercent",
+    "highest_wasted_bytes_true": "highestWastedBytesTrue",
+    "highest_wasted_percent": "highestWastedPercent",
+    "max_file_size": "maxFileSize",
 }
 
 
@@ -67,6 +84,7 @@ def options(values: dict[str, Any]) -> "Options":
 
             raise UsageError(f"SOURCE {spec!r} and -f {given['file']!r}: give one (-f is a synonym of SOURCE)")
         given["file"] = spec
+    given = {k: v for k, v in given.items() if v is not None}  # typer passes None for what was not given
     rules = {rule: str(given.pop(dest)) for dest, rule in CI_RULES.items() if dest in given}
     for name in MINIMUM:  # text on the fast path
         if name in given:
@@ -134,25 +152,72 @@ def build_app() -> "typer.Typer":
         ] = None,
         ci: Annotated[bool, typer.Option("--ci", help="Apply dive's CI rules; exit 1 when one fails.")] = False,
         lowest_efficiency: Annotated[
-            str,
+            str | None,
             typer.Option(
-                "--lowest-efficiency", "--lowestEfficiency", help="CI: fail below this efficiency ('disabled')."
+                "--lowest-efficiency", "--lowestEfficiency", help="CI: fail below this efficiency (0.9; 'disabled')."
             ),
-        ] = "0.9",
+        ] = None,
         highest_wasted_bytes: Annotated[
-            str,
+            str | None,
             typer.Option(
-                "--highest-wasted-bytes", "--highestWastedBytes", help="CI: fail above these inefficient bytes (20MB)."
+                "--highest-wasted-bytes",
+                "--highestWastedBytes",
+                help="CI: fail above these inefficient bytes, dive's figure (e.g. 20MB; default disabled).",
             ),
-        ] = "disabled",
+        ] = None,
         highest_user_wasted_percent: Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--highest-user-wasted-percent",
                 "--highestUserWastedPercent",
-                help="CI: fail above this share of the user layers' bytes.",
+                help="CI: fail above this share of the user layers' bytes, dive's figure (0.1).",
             ),
-        ] = "0.1",
+        ] = None,
+        highest_wasted_bytes_true: Annotated[
+            str | None,
+            typer.Option(
+                "--highest-wasted-bytes-true",
+                "--highestWastedBytesTrue",
+                help="CI: fail when later layers hide more than SIZE (the real waste, each copy once).",
+            ),
+        ] = None,
+        highest_wasted_percent: Annotated[
+            str | None,
+            typer.Option(
+                "--highest-wasted-percent",
+                "--highestWastedPercent",
+                help="CI: fail when more than this share of the image is hidden (0.1 or 10%).",
+            ),
+        ] = None,
+        max_file_size: Annotated[
+            str | None,
+            typer.Option(
+                "--max-file-size", "--maxFileSize", help="CI: fail on any file over SIZE above the base layers."
+            ),
+        ] = None,
+        forbid: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--forbid", metavar="GLOB", help="CI: fail on paths in any layer, e.g. '**/*.pem' (repeatable)."
+            ),
+        ] = None,
+        base_layers: Annotated[
+            int | None,
+            typer.Option(
+                "--base-layers", min=0, help="Layers from the base image (default: from --dockerfile, else 1)."
+            ),
+        ] = None,
+        ci_config: Annotated[
+            str | None,
+            typer.Option("--ci-config", help="CI rules file (default: .dlayer-ci.yaml or dive's .dive-ci here)."),
+        ] = None,
+        dockerfile: Annotated[
+            str | None,
+            typer.Option("--dockerfile", help="The Dockerfile the image was built from: findings name its lines."),
+        ] = None,
+        target: Annotated[
+            str | None, typer.Option("--target", help="The stage the image was built as (default: the last).")
+        ] = None,
         version: Annotated[
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
@@ -160,6 +225,7 @@ def build_app() -> "typer.Typer":
     ) -> int:
         here = locals()  # the parameters, and the names the body closes over (run_dlayer): take only OPTIONS
         given = {o.dest: here[o.dest] for o in OPTIONS}
+        given["forbid"] = list(forbid or [])
         if spec is not None:
             given["spec"] = spec
         return run_dlayer(options(given))

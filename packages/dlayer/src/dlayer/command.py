@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockit.cli import write_output
 from dockit.errors import UsageError
+
+if TYPE_CHECKING:
+    from dockit.dockerfile import Dockerfile
 
 
 @dataclass(slots=True)
@@ -30,15 +35,23 @@ class Options:
     json_path: str | None = None
     ci: bool = False
     ci_rules: dict[str, str] = field(default_factory=dict)
+    ci_config: str | None = None
+    forbid: list[str] = field(default_factory=list)
+    base_layers: int | None = None
+    dockerfile: str | None = None
+    target: str | None = None
 
 
 def run_dlayer(opts: Options) -> int:
     """Read the archive, build the report, write what the options ask for; 1 when a CI rule fails."""
     from dlayer import ci as ci_rules
     from dlayer.dive import export_text
+    from dlayer.findings import Step, trace
+    from dlayer.findings import document as findings_document
     from dlayer.report import build_report
-    from dlayer.text import render
+    from dlayer.text import render, render_findings
     from dockit.archive.sources import open_image, split_spec
+    from dockit.history import map_layers
 
     kind, target = split_spec(opts.file, opts.source)
     if target == "-" and kind in ("auto", "archive") and sys.stdin.isatty():
@@ -47,8 +60,12 @@ def run_dlayer(opts: Options) -> int:
         raise UsageError("-i and -j - both want the terminal")
     if opts.json_path not in (None, "-") and _inside(opts.json_path, target):
         raise UsageError(f"-j {opts.json_path}: would overwrite the archive being read")
+    rules = ci_rules.Rules()
     if opts.ci:
-        ci_rules.check(opts.ci_rules)
+        config = ci_rules.read_config(opts.ci_config)
+        rules = ci_rules.merged(config, opts.ci_rules, opts.forbid, opts.base_layers)
+        ci_rules.check(rules)
+    dockerfile = _read_dockerfile(opts.dockerfile) if opts.dockerfile is not None else None
     # A big image is ~100k small acyclic objects (entries, tree nodes): the cyclic collector would walk them over
     # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
     gc.disable()
@@ -63,11 +80,23 @@ def run_dlayer(opts: Options) -> int:
             announce=None if opts.quiet else _say,
         )
         report = build_report(image, top=opts.max_files, depth=opts.depth)
+        steps: dict[int, Step] = {}
+        if dockerfile is not None:
+            layer_map = map_layers(dockerfile, image.layers, opts.target)
+            steps = {index: Step.of(inst, dockerfile.path) for index, inst in layer_map.instructions.items()}
+            if rules.base_layers is None:  # what the Dockerfile did not make came with the base image
+                rules = dataclasses.replace(rules, base_layers=layer_map.base_layers)
+        findings = trace(image, report.stack, steps)
     finally:
         gc.enable()
+    results = ci_rules.evaluate(report, rules) if opts.ci else []
     if opts.json_path is not None:
         pretty = opts.json_path == "-" and sys.stdout.isatty()
-        write_output(opts.json_path, export_text(image, report.dive, report.wasted_bytes, indent=2 if pretty else None))
+        extra: dict[str, object] = {"findings": findings_document(findings, image)}
+        if opts.ci:
+            extra["ci"] = ci_rules.document(results)
+        doc = export_text(image, report.dive, report.wasted_bytes, indent=2 if pretty else None, extra=extra)
+        write_output(opts.json_path, doc)
     if opts.interactive:
         from dlayer.tui import browse
 
@@ -76,14 +105,23 @@ def run_dlayer(opts: Options) -> int:
     to_stdout = opts.json_path != "-"
     if not opts.ci and to_stdout:
         sys.stdout.write(render(report, width=opts.width, attrs=opts.attrs))
+        sys.stdout.write(render_findings(findings, report, width=opts.width))
     if opts.ci:
-        results = ci_rules.evaluate(report.dive, opts.ci_rules)
         out = sys.stdout if to_stdout else sys.stderr
         out.write(render(report, width=opts.width, attrs=opts.attrs, layers=False))
+        out.write(render_findings(findings, report, width=opts.width))
         out.write(ci_rules.render(results))
         out.flush()
         return 1 if any(r.status == "FAIL" for r in results) else 0
     return 0
+
+
+def _read_dockerfile(path: str) -> Dockerfile:
+    """The Dockerfile the image was built from; a base that expands to nothing is fine (it is never pulled)."""
+    from dockit.cli import read_bytes
+    from dockit.dockerfile import parse
+
+    return parse(read_bytes(path), path=path, strict_base=False)
 
 
 def _say(line: str) -> None:

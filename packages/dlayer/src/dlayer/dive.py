@@ -324,19 +324,33 @@ def _file_info_json(node: _Node) -> str:
     )
 
 
-def export_text(image: Image, figures: DiveFigures, wasted_bytes: int, indent: int | None = None) -> bytes:
+def export_text(
+    image: Image,
+    figures: DiveFigures,
+    wasted_bytes: int,
+    indent: int | None = None,
+    extra: dict[str, object] | None = None,
+) -> bytes:
     """:func:`export` as UTF-8 JSON, built one layer at a time (a big image's file list never sits in memory
-    as objects). Compact unless ``indent`` is given: the JSON of a 1 GB image is megabytes."""
+    as objects). Compact unless ``indent`` is given: the JSON of a 1 GB image is megabytes. ``extra`` adds
+    top-level keys after dive's two (dive's readers ignore them)."""
     sep = (",", ": ") if indent else (",", ":")
     head = json.dumps(_image_doc(figures, wasted_bytes), indent=indent, separators=sep)
+    pad = " " * (indent or 0)
+    tail = "".join(
+        f',\n{pad}"{key}": {textwrap.indent(json.dumps(value, indent=indent, separators=sep), pad).lstrip()}'
+        if indent
+        else f',"{key}":{json.dumps(value, separators=sep)}'
+        for key, value in (extra or {}).items()
+    )
+
     if indent:
         layers = [
             json.dumps(_layer_doc(layer, tree), indent=indent, separators=sep)
             for layer, tree in zip(image.layers, figures.trees, strict=True)
         ]
-        pad = " " * indent
         body = (",\n").join(textwrap.indent(x, pad * 2) for x in layers)
-        text = f'{{\n{pad}"layer": [\n{body}\n{pad}],\n{pad}"image": {textwrap.indent(head, pad).lstrip()}\n}}\n'
+        text = f'{{\n{pad}"layer": [\n{body}\n{pad}],\n{pad}"image": {textwrap.indent(head, pad).lstrip()}{tail}\n}}\n'
         return text.encode()
     parts = [b'{"layer":[']  # encoded as they are made: the text is never held twice
     for n, (layer, tree) in enumerate(zip(image.layers, figures.trees, strict=True)):
@@ -346,5 +360,5 @@ def export_text(image: Image, figures: DiveFigures, wasted_bytes: int, indent: i
         files = ",".join([_file_info_json(node) for _, node in _walk(tree)])
         parts.append((("," if n else "") + meta[:-1] + ',"fileList":[' + files + "]}").encode())
         del files
-    parts.append(('],"image":' + head + "}\n").encode())
+    parts.append(('],"image":' + head + tail + "}\n").encode())
     return b"".join(parts)

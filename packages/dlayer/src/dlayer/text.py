@@ -8,6 +8,7 @@ import re
 import stat
 import textwrap
 
+from dlayer.findings import Finding, Step
 from dlayer.report import LayerReport, PathSize, Report
 from dlayer.units import human
 
@@ -110,4 +111,43 @@ def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: in
         out.append("Top wasted paths:")
         for path, size, copies in wasted[:top_wasted]:
             out.append(_fit(f"  {human(size):>8}  {copies}x  /{path}", width))
+    return "\n".join(out) + "\n"
+
+
+def _step(layer: int, at: Step | None, command: str, width: int) -> str:
+    """How a finding names a step: ``Dockerfile:14 `RUN pip install ...``` when mapped, else the layer and its
+    command."""
+    if at is not None:
+        return f"{at.path}:{at.line} `{_cut(at.text, width)}`"
+    return f"layer {layer} `{_cut(' '.join(command.split()), width)}`"
+
+
+def render_findings(findings: list[Finding], report: Report, width: int = 100, most: int = 10) -> str:
+    """The findings block: one entry per pair of steps, biggest first, with the paths and the fix."""
+    if not findings:
+        return ""
+    command = {layer.index: layer.command for layer in report.image.layers}
+    out = ["Findings:"]
+    room = max(width // 3, 20)
+    for f in findings[:most]:
+        added = _step(f.added_by, f.added_at, command.get(f.added_by, ""), room)
+        if f.how == "kept":
+            what = f"{added} leaves a build toolchain in the final image"
+        else:
+            hidden = _step(f.hidden_by, f.hidden_at, command.get(f.hidden_by, ""), room)
+            verb = "deletes" if f.how == "deleted" else "overwrites"
+            what = f"{hidden} {verb} what {added} added"
+        out += textwrap.wrap(f"  {human(f.bytes):>8}  {what}", width, subsequent_indent=" " * 12,
+                             break_on_hyphens=False)  # fmt: skip
+        shown = ", ".join(f"/{path}" for path, _ in f.paths[:3])
+        more = f" and {f.files - 3} more" if f.files > 3 else ""
+        noun = "file" if f.files == 1 else "files"
+        out += textwrap.wrap(f"{f.files} {noun}: {shown}{more}", width, initial_indent=" " * 12,
+                             subsequent_indent=" " * 14, break_on_hyphens=False)  # fmt: skip
+        advice = f"{f.remedy}: {f.advice}" if f.remedy else f.advice
+        if f.remedy and f.how == "deleted":
+            advice += "; or do both in one RUN"
+        out += textwrap.wrap("fix: " + advice, width, initial_indent=" " * 12, subsequent_indent=" " * 17)
+    if len(findings) > most:
+        out.append(f"  … {len(findings) - most} more (-j writes them all)")
     return "\n".join(out) + "\n"
