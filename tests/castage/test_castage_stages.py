@@ -152,3 +152,14 @@ def test_no_comment_starts_with_a_stage_name(tmp_path: Path) -> None:
         assert set(comments) <= {"!/usr/bin/env", "Generated", "Run", "Needs", "Stage", "Final", "Level", "Wait"}, (
             comments
         )
+
+
+def test_a_stdin_dockerfile_with_unnamed_stages_carries_the_named_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    dockerfile = "FROM alpine\nRUN make\nFROM alpine\nCOPY --from=0 /app /app\n"
+    script = generate(dockerfile, image=IMG, path="-", push=True).text
+    shellcheck(script)
+    assert "sha256sum" not in script, "there is no file to compare with"
+    run = run_script(script.replace('rm -rf "$dockerdir"', f'cp "$dockerfile" {copy}'), tmp_path)
+    assert builds(run.calls) == ["stage-0", None]
+    assert copy.read_text() == "FROM alpine AS stage-0\nRUN make\nFROM alpine\nCOPY --from=0 /app /app\n"

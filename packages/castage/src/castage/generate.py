@@ -126,7 +126,7 @@ def generate(
         renames = {}
 
     passed_on = file_given or os.path.normpath(context) != "."
-    carried = df.source if path == STDIN else (with_stage_names(df, renames) if renames else None)
+    carried = with_stage_names(df, renames) if renames else (df.source if path == STDIN else None)
     options = Options(
         spec=spec,
         names=names,
