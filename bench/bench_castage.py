@@ -1,7 +1,8 @@
 """castage side by side with the approach it replaces (only the final image pushed and used as --cache-from).
 
-The scenario of tests/castage/e2e.py on a private dockerd and docker-registry: a 3-stage Dockerfile whose dependency
-stage takes 3 s. Each approach runs cold (empty registry), then on an emptied daemon as a fresh CI machine would.
+The scenarios of tests/castage/e2e.py on a private dockerd and docker-registry: a 3-stage Dockerfile whose dependency
+stage takes 3 s (classic builder), and a named builder (3 s) + unnamed final stage (BuildKit). Each approach runs
+cold (empty registry), then on an emptied daemon as a fresh CI machine would.
 Also castage's own run time (start-up + parse + script) on the example Dockerfile.
 """
 
@@ -18,8 +19,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.castage.e2e import castage_script, make_context, original_script, run_script  # noqa: E402
-from tests.system.docker_fixtures import Dockerd, Registry, base_image  # noqa: E402
+from tests.castage.e2e import (  # noqa: E402
+    BUILDER_THEN_FINAL_FILE,
+    CONTEXT,
+    SLOW_STEP,
+    castage_buildkit_script,
+    castage_script,
+    make_context,
+    original_script,
+    run_on_buildkit,
+    run_script,
+)
+from tests.system.docker_fixtures import BuildKit, Dockerd, Registry, base_image  # noqa: E402
+
+CASTAGE_BK = "castage (every stage, the unnamed final too)"
+ORIGINAL_BK = "original (final image only, inline cache)"
 
 
 def castage_seconds(dockerfile: Path, *flags: str, runs: int = 5) -> float:
@@ -69,6 +83,22 @@ def main() -> int:
             daemon.prune()
             cached = run_script(script, workdir, daemon.env).seconds
             times[name] = (cold, cached)
+        buildkit = BuildKit(daemon)
+        source = workdir / CONTEXT / "src" / "main.txt"
+        bk: dict[str, list[tuple[float, bool]]] = {}  # approach -> (seconds, slow step ran) per run
+        for name, script in (
+            (CASTAGE_BK, castage_buildkit_script(image + "-bk", base)),
+            (ORIGINAL_BK, original_script(image + "-bk-original", base, BUILDER_THEN_FINAL_FILE, inline_cache=True)),
+        ):
+            runs = []
+            for change in (None, None, "main v2\n"):  # cold; fresh runner; fresh runner after a source change
+                if change is not None:
+                    source.write_text(change)
+                buildkit.prune()
+                run = run_on_buildkit(script, workdir, buildkit.env)
+                runs.append((run.seconds, any(s.instruction == SLOW_STEP for s in run.executed())))
+            source.write_text("main\n")
+            bk[name] = runs
     finally:
         registry.stop()
         daemon.stop()
@@ -80,6 +110,14 @@ def main() -> int:
     castage_cached = times["castage (every stage)"][1]
     original_cached = times["original (final image only)"][1]
     print(f"fresh CI machine: castage takes {castage_cached / original_cached:.2f}x the original approach's time")
+
+    print("\nBuildKit, named builder (3 s step, then COPY src/) + unnamed final stage; (slow) = the 3 s step ran")
+    print(f"{'':<46} {'cold':>9} {'fresh CI':>10} {'fresh CI, src/ changed':>24}")
+    for name, runs in bk.items():
+        cells = [f"{t:.1f}s{' (slow)' if slow else ''}" for t, slow in runs]
+        print(f"{name:<46} {cells[0]:>9} {cells[1]:>10} {cells[2]:>24}")
+    ratio = bk[CASTAGE_BK][2][0] / bk[ORIGINAL_BK][2][0]
+    print(f"fresh CI machine after a source change, BuildKit: castage takes {ratio:.2f}x the original approach's time")
     return 0
 
 

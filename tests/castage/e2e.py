@@ -1,4 +1,4 @@
-"""The end-to-end scenario shared by castage's system test and bench/bench_castage.py.
+"""The end-to-end scenarios shared by castage's system tests and bench/bench_castage.py.
 
 A 3-stage Dockerfile (a slow dependency stage, a build stage, a slim runtime stage) in a context directory whose name
 holds a space and a ``$``. Each approach is a bash script run against the private daemon and registry, cold (empty
@@ -7,6 +7,10 @@ registry) and then again after the daemon has been emptied, as on a fresh CI mac
 - castage: the legacy script castage prints, with ``--push``;
 - original: what CI did before (and what the Go original's users got): only the final image is pulled, used as
   ``--cache-from`` and pushed.
+
+On BuildKit, :func:`run_on_buildkit` runs a script as castage prints it, with ``--network none`` added to each
+``docker build`` (a bash function in front of the real client: the harness daemon has no bridge network), and reads
+which steps each build executed from BuildKit's plain progress output.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from castage.generate import generate
+from tests.system.buildkit import Step as BuildKitStep
+from tests.system.buildkit import parse_steps
 
 CONTEXT = "app ctx $HOME"
 SLOW_STEP = "RUN sleep 3 && mkdir /deps && echo dep > /deps/lib.txt"
@@ -68,6 +74,7 @@ def make_context(workdir: Path) -> Path:
     (context / "src").mkdir(parents=True)
     (context / "src" / "main.txt").write_text("main\n")
     (context / "Dockerfile").write_text(DOCKERFILE)
+    (context / BUILDER_THEN_FINAL_FILE).write_text(BUILDER_THEN_FINAL)
     return context
 
 
@@ -84,16 +91,47 @@ def castage_script(image: str, base: str) -> str:
     ).text
 
 
-def original_script(image: str, base: str) -> str:
-    """The approach castage replaces: only the final image is pulled, used as cache and pushed."""
+def original_script(image: str, base: str, dockerfile: str = "Dockerfile", inline_cache: bool = False) -> str:
+    """The approach castage replaces: only the final image is pulled, used as cache and pushed (on BuildKit the
+    image must carry its cache: ``inline_cache``)."""
     final = shlex.quote(f"{image}:latest")
+    inline = " --build-arg BUILDKIT_INLINE_CACHE=1" if inline_cache else ""
     return (
         "set -euo pipefail\n"
+        "set -x\n"
         f"docker pull {final} || true\n"
-        f"docker build --cache-from {final} -t {final} --build-arg {shlex.quote('BASE=' + base)} "
-        f"-f {shlex.quote(CONTEXT + '/Dockerfile')} {shlex.quote(CONTEXT)}\n"
+        f"docker build --cache-from {final} -t {final} --build-arg {shlex.quote('BASE=' + base)}{inline} "
+        f"-f {shlex.quote(CONTEXT + '/' + dockerfile)} {shlex.quote(CONTEXT)}\n"
         f"docker push {final}\n"
     )
+
+
+# The most common layout on BuildKit: the slow work in a named builder, the image users ship an unnamed last stage.
+BUILDER_THEN_FINAL = f"""\
+ARG BASE=busybox
+FROM ${{BASE}} AS builder
+{SLOW_STEP}
+COPY src/ /src/
+RUN cat /deps/lib.txt /src/main.txt > /app.txt
+
+FROM ${{BASE}}
+COPY --from=builder /app.txt /app.txt
+CMD ["cat", "/app.txt"]
+"""
+BUILDER_THEN_FINAL_FILE = "Dockerfile.common"
+
+
+def castage_buildkit_script(image: str, base: str) -> str:
+    """castage's script for :data:`BUILDER_THEN_FINAL` (in the context as ``Dockerfile.common``), with ``--push``."""
+    return generate(
+        BUILDER_THEN_FINAL,
+        image=image,
+        path=f"{CONTEXT}/{BUILDER_THEN_FINAL_FILE}",
+        file_given=True,
+        context=CONTEXT,
+        build_args=[f"BASE={base}"],
+        push=True,
+    ).text
 
 
 def run_script(script: str, workdir: Path, env: Mapping[str, str]) -> ScriptRun:
@@ -120,3 +158,50 @@ def parse_builds(output: str) -> list[list[Step]]:
             steps.append(Step(m.group(1), bool(_CACHED.search(chunk, m.end(), end))))
         builds.append(steps)
     return builds
+
+
+BUILDKIT_RUNNER = r"""
+docker() {
+    if [[ "$1" == build ]]; then
+        shift
+        command docker build --network none "$@"
+    else
+        command docker "$@"
+    fi
+}
+source "$1"
+"""
+
+
+@dataclass(frozen=True)
+class BuildKitRun:
+    """One run of a script on BuildKit: wall time, its output, and the steps of each ``docker build`` in it."""
+
+    seconds: float
+    output: str
+    builds: list[list[BuildKitStep]]
+
+    def executed(self) -> list[BuildKitStep]:
+        """The steps that did work (not CACHED, not a FROM), over every build."""
+        return [s for build in self.builds for s in build if s.executed]
+
+
+def run_on_buildkit(script: str, workdir: Path, env: Mapping[str, str]) -> BuildKitRun:
+    """Run ``script`` with bash in ``workdir`` (``env``: BuildKit's); fail with its output if it fails."""
+    path = workdir / f"ci-{time.monotonic_ns()}.sh"
+    path.write_text(script)
+    start = time.monotonic()
+    proc = subprocess.run(
+        ["bash", "-c", BUILDKIT_RUNNER, "castage-ci", str(path)],
+        cwd=workdir,
+        env={**env, "BUILDKIT_PROGRESS": "plain"},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    seconds = time.monotonic() - start
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # set -x prints each command before it runs (a + per level of nesting): one chunk of output per build.
+    chunks = re.split(r"^\++ docker build ", proc.stdout, flags=re.MULTILINE)[1:]
+    return BuildKitRun(seconds, proc.stdout, [parse_steps(chunk) for chunk in chunks])

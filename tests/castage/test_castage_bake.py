@@ -52,8 +52,9 @@ def test_every_stage_is_a_target_and_the_default_group_builds_the_final_one() ->
         "deps": target("deps"),
         "assets": target("assets"),
         "build": target("build", "deps"),
-        "test": target("test", "deps", "build"),
-        "runtime": target("runtime", "deps", "assets", "build"),
+        # A stage reads the caches of the stages it refers to: theirs (mode=max) hold what those need in turn.
+        "test": target("test", "build"),
+        "runtime": target("runtime", "assets", "build"),
     }
 
 
@@ -98,7 +99,10 @@ def test_an_unnamed_intermediate_stage_is_left_out_with_a_warning() -> None:
         "Dockerfile:2: stage 1 has no name, so it is no bake target: it is built and cached inside app "
         "(name it with FROM ... AS NAME to give it a target)"
     ]
-    assert list(bake(dockerfile)["target"]) == ["deps", "app"]
+    targets = bake(dockerfile)["target"]
+    assert list(targets) == ["deps", "app"]
+    # app refers to the unnamed stage 1, which has no cache of its own: the cache of what stage 1 builds on stands in.
+    assert targets["app"]["cache-from"] == registry("app", "deps")
 
 
 def test_a_stdin_dockerfile_is_inline_and_reads_back_byte_for_byte() -> None:

@@ -2,7 +2,8 @@
 
 Each run is a fresh CI runner: the daemon is emptied first (``prune``), so all a build can reuse is what the registry
 holds. The scripts run as castage prints them, with bash; the one thing added is ``--network none`` on each
-``docker build`` (a bash function in front of the real client), because the harness daemon has no bridge network.
+``docker build`` (tests/castage/e2e.py: a bash function in front of the real client), because the harness daemon has
+no bridge network.
 
 - The most common layout: a named builder, an unnamed stage the final one copies from (built from castage's copy of
   the Dockerfile where it is named ``stage-1``), and an unnamed final stage: on the first runner every stage is built
@@ -13,17 +14,14 @@ holds. The scripts run as castage prints them, with bash; the one thing added is
 
 from __future__ import annotations
 
-import re
-import subprocess
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from castage.generate import generate
+from tests.castage.e2e import BuildKitRun, run_on_buildkit
 from tests.castage.scripts import shellcheck
-from tests.system.buildkit import Step, parse_steps
 from tests.system.docker_fixtures import BASE_IMAGE, BuildKit, Registry
 
 pytestmark = pytest.mark.system
@@ -53,51 +51,12 @@ COPY src/ /src/
 CMD ["cat", "/lib.txt", "/src/main.txt"]
 """
 
-# Run with the script: the real docker client, with --network none added to each build (no bridge on this daemon).
-RUNNER = r"""
-docker() {
-    if [[ "$1" == build ]]; then
-        shift
-        command docker build --network none "$@"
-    else
-        command docker "$@"
-    fi
-}
-source "$1"
-"""
 
-
-@dataclass(frozen=True)
-class Run:
-    """One run of a script on a fresh runner: the steps of each ``docker build`` in it, in order."""
-
-    output: str
-    builds: list[list[Step]]
-
-    def executed(self) -> list[Step]:
-        return [s for build in self.builds for s in build if s.executed]
-
-
-def run_on_fresh_runner(buildkit: BuildKit, script: str, workdir: Path) -> Run:
-    """Empty the daemon, then run ``script`` with bash in ``workdir``; fail with its output if it fails."""
+def run_on_fresh_runner(buildkit: BuildKit, script: str, workdir: Path) -> BuildKitRun:
+    """Empty the daemon, then run ``script`` (shellcheck-clean) on it."""
     shellcheck(script)
     buildkit.prune()
-    path = workdir / f"ci-{uuid.uuid4().hex[:8]}.sh"
-    path.write_text(script)
-    env = {**buildkit.env, "BUILDKIT_PROGRESS": "plain"}
-    proc = subprocess.run(
-        ["bash", "-c", RUNNER, "castage-ci", str(path)],
-        cwd=workdir,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    # set -x prints each command before it runs (a + per level of nesting): one chunk of output per build.
-    chunks = re.split(r"^\++ docker build ", proc.stdout, flags=re.MULTILINE)[1:]
-    return Run(proc.stdout, [parse_steps(chunk) for chunk in chunks])
+    return run_on_buildkit(script, workdir, buildkit.env)
 
 
 def context_with(workdir: Path, dockerfile: str, main: str) -> None:

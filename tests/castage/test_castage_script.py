@@ -237,6 +237,7 @@ def test_buildx_runs_independent_stages_side_by_side_in_dag_levels(tmp_path: Pat
 
 
 def test_buildx_cache_flags_per_stage(tmp_path: Path) -> None:
+    # Its own cache and those of the stages it refers to (COPY --from): not deps, which build's mode=max cache holds.
     calls = run_script(script_for(mode=Mode.BUILDX, push=True), tmp_path).calls
     runtime = next(c for c in calls if "runtime" in c)
     assert runtime == [
@@ -248,8 +249,6 @@ def test_buildx_cache_flags_per_stage(tmp_path: Path) -> None:
         f"{IMG}:runtime",
         "--cache-from",
         f"type=registry,ref={IMG}:cache-runtime",
-        "--cache-from",
-        f"type=registry,ref={IMG}:cache-deps",
         "--cache-from",
         f"type=registry,ref={IMG}:cache-assets",
         "--cache-from",
@@ -382,3 +381,15 @@ def test_a_branch_too_long_for_a_tag_is_cut_and_hashed(tmp_path: Path) -> None:
     (call,) = run_script(script_for("FROM a AS x\n", mode=Mode.GHA, branch=branch), tmp_path).calls
     tag = call[call.index("-t") + 1].split(":")[-1]
     assert tag.startswith("x-dependabot-pip-requirements-") and len(tag) == len("x-") + 40
+
+
+def test_a_long_chain_gets_one_cache_from_per_link_not_one_per_ancestor(tmp_path: Path) -> None:
+    chain = "FROM a AS s0\n" + "".join(f"FROM s{i - 1} AS s{i}\n" for i in range(1, 30))
+    calls = run_script(script_for(chain, mode=Mode.GHA), tmp_path).calls
+    assert [sum(w == "--cache-from" for w in c) for c in calls] == [1] + [2] * 29
+    assert calls[-1][calls[-1].index("--cache-from") :][:4] == [
+        "--cache-from",
+        "type=gha,scope=team-app-s29",
+        "--cache-from",
+        "type=gha,scope=team-app-s28",
+    ]

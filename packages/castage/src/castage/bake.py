@@ -59,7 +59,7 @@ def render(plan: Plan, options: Options) -> str:
     for name in variables:  # a bare --build-arg NAME: bake takes the value from the environment at build time
         out += ["", f"variable {_string(name)} {{", '  default = ""', "}"]
     for stage in stages:
-        out += ["", *_target(stage, names[stage.key], options, {s.key for s in stages})]
+        out += ["", *_target(plan, stage, names[stage.key], options, {s.key for s in stages})]
     return "\n".join(out) + "\n"
 
 
@@ -75,7 +75,7 @@ def target_names(stages: list[StagePlan]) -> dict[str, str]:
     return names
 
 
-def _target(stage: StagePlan, name: str, options: Options, planned: set[str]) -> list[str]:
+def _target(plan: Plan, stage: StagePlan, name: str, options: Options, planned: set[str]) -> list[str]:
     names = options.names
     lines = [f"target {_string(name)} {{", f"  context = {_string(options.context)}"]
     if options.dockerfile_text is not None:
@@ -87,7 +87,7 @@ def _target(stage: StagePlan, name: str, options: Options, planned: set[str]) ->
     if stage.target is not None:
         lines.append(f"  target = {_string(stage.target)}")
     lines.append(f"  tags = {_list([names.image(stage.key)])}")
-    cache_from = [ref for key in (stage.key, *stage.needs) if key in planned for ref in names.cache_from(key)]
+    cache_from = [ref for key in plan.cache_keys(stage, planned) for ref in names.cache_from(key)]
     lines.append(f"  cache-from = {_list(cache_from)}")
     lines.append(f"  cache-to = {_list([names.cache_to(stage.key)])}")
     if options.build_args:

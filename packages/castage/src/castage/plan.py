@@ -33,8 +33,9 @@ class StagePlan:
 
     ``key`` names it in tags and cache refs: the stage's name, ``stage-<index>`` for an unnamed stage built on its own,
     the final tag for an unnamed last stage. ``target`` is the ``--target`` value (None: the last stage, docker's
-    default target). ``needs`` are the keys of the planned stages it builds on, in file order; ``level`` its depth in
-    the stage graph (stages of one level do not need each other).
+    default target). ``needs`` are the keys of the planned stages it builds on, in file order, ``deps`` those it
+    refers to itself (FROM, ``--from``); ``level`` its depth in the stage graph (stages of one level do not need each
+    other).
     """
 
     key: str
@@ -44,6 +45,7 @@ class StagePlan:
     needs: tuple[str, ...]
     level: int
     renamed: bool = False
+    deps: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -79,6 +81,24 @@ class Plan:
 
     def level_keys(self) -> list[list[str]]:
         return [[s.key for s in level] for level in self.levels()]
+
+    def cache_keys(self, stage: StagePlan, built: set[str] | None = None) -> list[str]:
+        """The stage's own key, then those of the stages it refers to, in file order: a ``mode=max`` cache holds every
+        step of a build, so a direct dependency's cache covers what that stage itself needs (which keeps the cache
+        flags of a long chain linear, not quadratic). A dependency not in ``built`` (every stage when None) has no
+        cache of its own: its dependencies stand in for it.
+        """
+        by_key = {s.key: s for s in self.stages}
+        keys: dict[str, None] = {stage.key: None}
+        todo = list(stage.deps)
+        while todo:
+            key = todo.pop(0)
+            if built is None or key in built:
+                keys.setdefault(key, None)
+            else:
+                todo.extend(by_key[key].deps)
+        order = {s.key: s.index for s in self.stages}
+        return [stage.key, *sorted((k for k in keys if k != stage.key), key=order.__getitem__)]
 
     @property
     def final(self) -> StagePlan:
@@ -145,6 +165,7 @@ def plan_stages(df: Dockerfile, target: str | None = None, final_tag: str = DEFA
             needs=tuple(keys[d] for d in _members(needed[i] & ~(1 << i))),
             level=depth[i],
             renamed=i in renames,
+            deps=tuple(keys[d] for d in df.stages[i].deps()),
         )
         for i in selected
     )

@@ -151,7 +151,7 @@ def _buildx(plan: Plan, options: Options) -> list[str]:
         if parallel:
             lines.append("pids=()")
         for stage in level:
-            command = _command(_buildx_words(stage, options), options)
+            command = _command(_buildx_words(plan, stage, options), options)
             lines.append(command + ' &\npids+=("$!")' if parallel else command)
         if parallel:
             lines.append('wait_all "${pids[@]}"')
@@ -159,10 +159,10 @@ def _buildx(plan: Plan, options: Options) -> list[str]:
     return out
 
 
-def _buildx_words(stage: StagePlan, options: Options) -> list[list[str]]:
+def _buildx_words(plan: Plan, stage: StagePlan, options: Options) -> list[list[str]]:
     names = options.names
     words = [_build_start(["docker", "buildx", "build"], stage, options)]
-    for key in (stage.key, *stage.needs):
+    for key in plan.cache_keys(stage):
         words += [["--cache-from", ref] for ref in names.cache_from(key)]
     words.append(["--cache-to", names.cache_to(stage.key)])
     if options.push:
