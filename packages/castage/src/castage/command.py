@@ -28,7 +28,10 @@ class Options:
     )
     context: str = o.option("-p", "--context", help="Build context.", default=".", metavar="DIR")
     target: str | None = o.option(
-        "-t", "--target", metavar="STAGE", help="Only this stage and the stages it needs (default: every named stage)."
+        "-t",
+        "--target",
+        metavar="STAGE",
+        help="Only this stage and the stages it needs (default: the named stages and the last).",
     )
     push: bool = o.flag("--push", help="Push each stage image after building it.")
     mode: Mode = o.option("--mode", help=MODES_HELP + ".", default=Mode.LEGACY, metavar="MODE")
