@@ -67,10 +67,8 @@ def test_compose_mistakes(tmp_path: Path, dignore: Callable[..., Result]) -> Non
     assert dignore("--compose", cwd=root).err.startswith("dignore: no compose file here (compose.yaml, ")
     write_tree(root, {"compose.yaml": "services:\n  a:\n    build: [1\n"})
     bad = dignore("--compose", cwd=root)
-    assert (bad.code, bad.err) == (
-        1,
-        "dignore: compose.yaml:4: not valid YAML: expected ',' or ']', but got '<stream end>'\n",
-    )
+    # the message is libyaml's or PyYAML's own, whichever PyYAML was built with
+    assert bad.code == 1 and bad.err.startswith("dignore: compose.yaml:4: not valid YAML: ") and "','" in bad.err
     write_tree(root, {"compose.yaml": "services:\n  a:\n    build: .\n    x-dignore: {keep: nope}\n"})
     assert dignore("--compose", cwd=root).err == (
         "dignore: compose.yaml: service a: x-dignore keep must be a list of strings\n"

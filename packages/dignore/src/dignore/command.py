@@ -107,12 +107,12 @@ def execute_compose(opts: Options) -> int:
         for note in [] if comparing else out.notes:
             print(f"dignore: {note}", file=sys.stderr)
         _report(out.generated, opts.explain, who)
+        line = "" if comparing else compose.summary(out)
         for name in [] if comparing else out.services:
-            print(f"dignore: {name}: {out.summary}", file=sys.stderr)
+            print(f"dignore: {name}: {line}", file=sys.stderr)
         if opts.stats:
-            context = str(next(b.context for b in spec.builds if b.output == out.path))
             before = str(out.path) if out.path.exists() else None
-            sys.stderr.write(check_context(context, out.generated.matcher, before).report())
+            sys.stderr.write(check_context(str(out.context), out.generated.matcher, before).report())
         data = out.generated.text.encode("utf-8", "surrogateescape")
         if comparing:
             shown = compose.shown(out.path)

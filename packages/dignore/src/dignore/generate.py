@@ -34,7 +34,7 @@ from pathlib import Path
 
 from dignore import __version__
 from dignore.kept import WHOLE, Kept
-from dockit.build_context import DOCKERIGNORE, sends, walk_context, walk_context_all
+from dockit.build_context import DOCKERIGNORE, ContextEntry, sends, walk_context, walk_context_all
 from dockit.errors import DockitError, UsageError
 from dockit.ignore import MatchType, Pattern, PatternMatcher, escape_below, escape_literal, pattern_line
 
@@ -118,6 +118,7 @@ class Output:
     root_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     listed: int = 0  # paths named one by one because the patterns alone could not say it (see the module doc)
+    sent: list[ContextEntry] | None = None  # what docker sends with it, when generating had to walk the tree
 
 
 def glob_pattern(k: Kept) -> str:
@@ -161,9 +162,10 @@ def generate(
             own.extend(dirs[k.path])
         else:
             singles.append(k.path)
-    body = _unique(own + _root_block(root, dirs, singles) + excludes)
-    if root.patterns:
-        listed = _listed(context, body, [PatternMatcher(own), root, PatternMatcher(excludes)])
+    block, exact = _root_block(root, dirs, singles)
+    body = _unique(own + block + excludes)
+    if not exact or (any(k.glob for k in kept) and any(p.exclusion for p in root.patterns)):
+        listed, out.sent = _listed(context, body, [PatternMatcher(own), root, PatternMatcher(excludes)])
         body += listed
         out.listed = len(listed)
     out.text = _text(header, body)
@@ -174,16 +176,23 @@ def _text(header: str, body: list[str]) -> str:
     return "\n".join([header, *body]) + "\n"
 
 
-def _root_block(root: PatternMatcher, dirs: dict[str, list[str]], singles: list[str]) -> list[str]:
-    """The root file's rules for the generated file: exclusions as written, exceptions confined to the kept paths."""
+def _root_block(root: PatternMatcher, dirs: dict[str, list[str]], singles: list[str]) -> tuple[list[str], bool]:
+    """The root file's rules for the generated file: exclusions as written, exceptions confined to the kept paths;
+    and whether these patterns alone say exactly what the root file and the kept paths' own rules say together.
+
+    They do unless an exception could not be confined, a confined exception spells a directory the original does
+    not (docker's walk would open it), or it re-includes in a directory whose own rules have exceptions too.
+    """
     lines: list[str] = []
     reopened: set[str] = set()
+    exact = True
     for pattern in root.patterns:
         if not pattern.exclusion:
             lines.append(pattern_line(pattern))
             continue
         for directory in dirs:
             inside = pattern.within(directory)
+            exact = exact and inside is not None and all(line == pattern_line(pattern) for line in inside)
             if inside:
                 lines.extend(inside)
                 reopened.add(directory)
@@ -194,7 +203,8 @@ def _root_block(root: PatternMatcher, dirs: dict[str, list[str]], singles: list[
     # an exception of the root file must not bring back what the directory's own rules leave out
     for directory in sorted(reopened):
         lines.extend(dirs[directory])
-    return lines
+        exact = exact and not any(line.startswith("!") for line in dirs[directory])
+    return lines, exact
 
 
 def _unique(lines: list[str]) -> list[str]:
@@ -209,14 +219,16 @@ def _unique(lines: list[str]) -> list[str]:
     return out[::-1]
 
 
-def _listed(context: Path, body: list[str], rules: list[PatternMatcher]) -> list[str]:
-    """Paths to name one by one so that the walk of ``body`` sends exactly what every one of ``rules`` sends."""
-    want = {e.path: e.kind for e in walk_context_all(context, rules)}
+def _listed(context: Path, body: list[str], rules: list[PatternMatcher]) -> tuple[list[str], list[ContextEntry]]:
+    """Paths to name one by one so that the walk of ``body`` sends exactly what every one of ``rules`` sends, and
+    what it then sends."""
+    sent = list(walk_context_all(context, rules))
+    want = {e.path: e.kind for e in sent}
     extra: list[str] = []
     for _ in range(4):
         got = {e.path: e.kind for e in walk_context(context, PatternMatcher(body + extra))}
         if got == want:
-            return extra
+            return extra, sent
         over = [p for p in got if p not in want]
         fixes = [(p, escape_literal(p)) for p in over if not any(p.startswith(o + "/") for o in over)]
         fixes += [(p, "!" + escape_literal(p)) for p in want if p not in got]

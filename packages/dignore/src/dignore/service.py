@@ -10,6 +10,7 @@ from dignore.generate import Rules, generate
 from dignore.infer import ContextUse
 from dignore.kept import Kept
 from dignore.plan import Plan, Want, resolve
+from dockit.build_context import ContextEntry
 from dockit.ignore import PatternMatcher
 
 
@@ -37,6 +38,7 @@ class Generated:
     explanation: list[str] = field(default_factory=list)
     plan: Plan | None = None
     root_files: list[str] = field(default_factory=list)
+    sent: list[ContextEntry] | None = None  # what docker sends with it, when generating walked the tree already
 
 
 def build(request: Request) -> Generated:
@@ -45,7 +47,8 @@ def build(request: Request) -> Generated:
     out = generate(request.context, plan.kept, request.keep_root_files, request.command, request.rules)
     matcher = PatternMatcher.parse(out.text, "generated .dockerignore")
     warnings = plan.warnings + out.warnings + _unreachable(matcher, plan.kept) + _left_out(matcher, plan, request)
-    return Generated(out.text, matcher, warnings, [], plan.explain(out.root_files), plan, out.root_files)
+    explanation = plan.explain(out.root_files)
+    return Generated(out.text, matcher, warnings, [], explanation, plan, out.root_files, out.sent)
 
 
 def _unreachable(matcher: PatternMatcher, kept: list[Kept]) -> list[str]:
