@@ -4,6 +4,7 @@ pull. BuildKit's own features (RUN --mount, inline cache, per-Dockerfile ignore 
 from __future__ import annotations
 
 import hashlib
+import platform
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,29 @@ def test_a_stage_named_in_another_case_is_found_by_the_docker_builders_only(buil
         assert built.returncode != 0 and "COPY --from=BUILD: no stage or image found with that name" in built.output
     else:
         assert built.returncode == 0 and "/b" in builder.export(built.ref).files, built.output
+
+
+def test_from_a_stage_named_in_another_case_fails_on_buildkit_only(builder: Builder, context: Path) -> None:
+    """A builder difference: ``FROM Base`` after ``AS Base`` builds on the classic builder and buildah; BuildKit 20.10
+    reads it as an image reference, which must be lower-case."""
+    dockerfile = f"FROM {BASE_IMAGE} AS Base\nRUN echo {builder.name} > /b\nFROM Base\nRUN cat /b\n"
+    built = builder.build(context, dockerfile, check=False)
+    if builder.name == "buildkit":
+        assert built.returncode != 0 and 'failed to parse stage name "Base"' in built.output, built.output
+    else:
+        assert built.returncode == 0 and "/b" in builder.export(built.ref).files, built.output
+
+
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+# What `ARG TARGETARCH` in a stage gives, without and with a global `ARG TARGETARCH` (no default) above the FROM.
+TARGETARCH = {"classic": ("", ""), "buildkit": (ARCH, ""), "buildah": (ARCH, ARCH)}
+
+
+def test_targetarch_in_a_stage_differs_between_builders(builder: Builder, context: Path) -> None:
+    """A builder difference: the classic builder sets no TARGETARCH; BuildKit does, unless a global ``ARG
+    TARGETARCH`` without a default empties it; buildah sets it either way."""
+    stage = f'FROM {BASE_IMAGE}\nARG TARGETARCH\nRUN echo "$TARGETARCH" > /arch && echo {builder.name}\n'
+    digests = []
+    for dockerfile in (stage, "ARG TARGETARCH\n" + stage):
+        digests.append(builder.export(builder.build(context, dockerfile).ref).files["/arch"].sha256)
+    assert digests == [hashlib.sha256(f"{value}\n".encode()).hexdigest() for value in TARGETARCH[builder.name]]

@@ -4,10 +4,12 @@ steps ran and which were CACHED, read from ``--progress plain``. Also what only 
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import pytest
 
+from tests.system import buildkit as progress
 from tests.system.docker_fixtures import BASE_IMAGE, BuildKit, Dockerd, Registry
 
 pytestmark = pytest.mark.system
@@ -31,6 +33,11 @@ COPY --from=2 /generated /copied
 FROM app AS later
 RUN echo later > /later
 """
+
+
+def test_the_progress_parsers_docstring_examples_hold() -> None:
+    result = doctest.testmod(progress)
+    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.fixture
