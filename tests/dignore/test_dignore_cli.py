@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from dignore import __version__, cli
+from dignore import __version__
 from dockit.build_context import walk_context
-from dockit.cli import run
 from dockit.ignore import PatternMatcher
 from tests.dignore.conftest import MONOREPO, Result, write_tree
-from tests.fastpath import imported_modules, option_table, typer_arguments, typer_options
 
 DOCKERFILE = """\
 # syntax=docker/dockerfile:1
@@ -133,7 +128,7 @@ def test_bad_dirs(monorepo: Path, dignore: Callable[..., Result]) -> None:
         ("/etc",): (1, "dignore: /etc: directory is outside context '.'\n"),
         ("go.work",): (1, "dignore: go.work: not a directory\n"),
         (): (2, "dignore: give at least one DIR, or -f DOCKERFILE\n"),
-        ("-t", "x", "svc"): (2, "dignore: -t/--target needs -f/--dockerfile\n"),
+        ("-t", "x", "svc"): (2, "dignore: -t/--target needs -f/--file\n"),
         ("-C", "nope", "svc"): (1, "dignore: nope: context is not a directory\n"),
     }
     for args, expected in cases.items():
@@ -156,104 +151,12 @@ def test_absolute_dir_inside_context(monorepo: Path, dignore: Callable[..., Resu
 
 def test_console_script_version_and_usage(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("dignore")
-    v = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    v = subprocess.run([exe, "-V"], capture_output=True, text=True, check=False)
     assert (v.returncode, v.stdout) == (0, f"dignore {__version__}\n")
     bad = subprocess.run([exe, "--nope"], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("dignore: No such option: --nope")
     assert "Traceback" not in bad.stderr
     assert os.listdir(tmp_path) == []
-
-
-def test_plain_runs_never_import_typer(monorepo: Path) -> None:
-    exe = Path(sys.executable).with_name("dignore")
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", exe, "svc/api", "--stats"], capture_output=True, text=True, cwd=monorepo
-    )
-    assert out.returncode == 0 and "\n!svc/api\n" in out.stdout
-    modules = imported_modules(out.stderr)
-    assert "dignore.generate" in modules
-    assert not modules & {"typer", "rich", "click"}
-
-
-def test_options_table_matches_the_typer_command() -> None:
-    app = cli.build_app()
-    assert typer_options(app) == option_table(cli.OPTIONS)
-    assert typer_arguments(app) == [("dirs", -1)]  # plain_options takes any number of DIRs
-
-
-# Both paths on the same command lines, in process: exit code, stdout, stderr and output file must be identical.
-SAME = [
-    ["svc/api"],
-    ["svc/api", "lib/common", "--stats"],
-    ["lib/common", "-o", "out.txt", "svc/api"],
-    ["--output=out.txt", "--exclude-root-files", "svc/web", "svc/api"],
-    ["-C", "svc", "api", "-oout.txt"],
-    ["--context=svc", "web", "--stats", "--stats"],
-    ["-f", "Dockerfile", "--exclude-root-files"],
-    ["-f", "Dockerfile", "-t", "test", "docs"],
-    ["--dockerfile", "Dockerfile", "--target=deps", "-o", "-"],
-    ["-f", "-"],
-    ["-"],
-    [],
-    ["nope"],
-    ["../x"],
-    ["go.work"],
-    ["-t", "x", "svc"],
-    ["-C", "nope", "svc"],
-    ["-f", "missing"],
-    ["-f", "Dockerfile", "-t", "nope"],
-    ["svc/api", "-o", "no/such/dir/out"],
-]
-
-
-def _invoke(argv: list[str], fast: bool, capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str, str | None]:
-    Path("out.txt").unlink(missing_ok=True)
-    with pytest.raises(SystemExit) as e:
-        if fast:
-            cli.main(argv)
-        else:
-            run(cli.build_app(), "dignore", argv)
-    out, err = capsys.readouterr()
-    written = Path("out.txt").read_text() if Path("out.txt").exists() else None
-    return e.value.code, out, err, written
-
-
-@pytest.mark.parametrize("argv", SAME, ids=[" ".join(a) for a in SAME])
-def test_fast_path_and_typer_path_agree(
-    argv: list[str], monorepo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write_tree(monorepo, {"Dockerfile": DOCKERFILE, "svc/api/requirements.txt": ""})
-    monkeypatch.chdir(monorepo)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(DOCKERFILE.encode())))
-    fast = _invoke(argv, True, capsys)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(DOCKERFILE.encode())))
-    slow = _invoke(argv, False, capsys)
-    assert fast == slow
-    assert fast[1] or fast[2] or fast[3]  # the command did something observable
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["--help"],
-        ["--version"],
-        ["-C"],
-        ["svc", "-o", "--stats"],
-        ["--check=1", "svc"],
-        ["--", "svc"],
-        ["svc", "--debug"],
-        ["-h"],
-        ["--nope"],
-    ],
-)
-def test_fast_path_leaves_these_to_typer(argv: list[str]) -> None:
-    assert cli.plain_options(argv) is None
-
-
-def test_fast_path_takes_the_plain_ones() -> None:
-    for argv in SAME:
-        assert cli.plain_options(argv) is not None, argv
-    assert cli.plain_options(["b", "-C", "x", "a", "-"]) == {"context": "x", "dirs": ["b", "a", "-"]}
 
 
 def test_sources_are_words_as_buildkit_reads_them(tmp_path: Path, dignore: Callable[..., Result]) -> None:
@@ -284,3 +187,27 @@ def test_dockerfile_reading_nothing_keeps_the_root_files(monorepo: Path, dignore
     assert r.out.splitlines()[1:] == ["*", "!Dockerfile", "!go.work", "!package.json", "!pnpm-lock.yaml"]
     bare = dignore("-f", "Dockerfile", "--exclude-root-files", cwd=monorepo)
     assert bare.out.splitlines()[1:] == ["*"] and "keeping nothing" in bare.err
+
+
+def test_file_option_and_its_old_spelling(monorepo: Path, dignore: Callable[..., Result]) -> None:
+    write_tree(monorepo, {"Dockerfile": "FROM busybox\nCOPY svc/api /app\n"})
+    new = dignore("--file", "Dockerfile", "--exclude-root-files", cwd=monorepo)
+    old = dignore("--dockerfile", "Dockerfile", "--exclude-root-files", cwd=monorepo)
+    assert new.code == 0 and (new.out, new.err) == (old.out, old.err)
+    assert new.out.splitlines()[1:3] == ["*", "!svc/api"]
+
+
+def test_build_args_choose_the_stages_read(monorepo: Path, dignore: Callable[..., Result]) -> None:
+    write_tree(
+        monorepo,
+        {
+            "Dockerfile": "ARG SVC=api\nFROM busybox AS api\nCOPY svc/api /app\n"
+            "FROM busybox AS web\nCOPY svc/web /app\nFROM ${SVC}\n"
+        },
+    )
+    api = dignore("-f", "Dockerfile", "--exclude-root-files", cwd=monorepo)
+    web = dignore("-f", "Dockerfile", "--build-arg", "SVC=web", "--exclude-root-files", cwd=monorepo)
+    assert (api.code, web.code) == (0, 0)
+    assert "!svc/api" in api.out.splitlines() and "!svc/web" not in api.out.splitlines()
+    assert "!svc/web" in web.out.splitlines() and "!svc/api" not in web.out.splitlines()
+    assert web.out.splitlines()[0].endswith("--build-arg SVC=web --exclude-root-files")

@@ -75,9 +75,12 @@ def parse(argv: Sequence[str], cls: type[T], tool: str) -> T:
             continue
         if attached is None:
             if i == len(args) or (args[i].startswith("-") and args[i] != "-"):
-                raise UsageError(f"Option '{name}' requires an argument.")
-            attached = args[i]
-            i += 1
+                if spec.bare is None:
+                    raise UsageError(f"Option '{name}' requires an argument.")
+                attached = spec.bare
+            else:
+                attached = args[i]
+                i += 1
         value = _convert(spec, name, attached)
         if spec.kind == "multiple":
             values.setdefault(spec.dest, []).append(value)

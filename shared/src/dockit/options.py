@@ -46,6 +46,7 @@ class Spec:
     required: bool = False
     variadic: bool = False  # a positional taking any number of words
     show_default: bool = True
+    bare: str | None = None  # the value of the option given without one (``--compose`` alone); None: it needs one
     dest: str = ""  # the field's name, filled in by specs()
     default: Any = None
 
@@ -71,9 +72,11 @@ def option(
     required: bool = False,
     multiple: bool = False,
     show_default: bool = True,
+    bare: str | None = None,
 ) -> Any:
     """A dataclass field for an option. What it takes follows from its default: ``False`` a flag, an int a number
-    (at least ``minimum``), an enum member one of its values, ``multiple=True`` a list (repeatable), else a string."""
+    (at least ``minimum``), an enum member one of its values, ``multiple=True`` a list (repeatable), else a string;
+    with ``bare``, the value may be left out (the end of the line or an option next): it is then ``bare``."""
     kind: Kind = "value"
     choices: tuple[str, ...] = ()
     if multiple:
@@ -84,7 +87,7 @@ def option(
         kind, choices = "choice", tuple(str(m.value) for m in type(default))
     elif isinstance(default, int) and not isinstance(default, bool):
         kind = "int"
-    spec = Spec(names, help, kind, metavar, aliases, minimum, choices, required, show_default=show_default)
+    spec = Spec(names, help, kind, metavar, aliases, minimum, choices, required, show_default=show_default, bare=bare)
     if multiple:
         return dataclasses.field(default_factory=list, metadata={_KEY: spec})
     return dataclasses.field(default=default, metadata={_KEY: spec})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dignore.generate import Rules
@@ -13,6 +13,7 @@ from dignore.infer import ContextUse
 from dignore.kept import check, normalize
 from dignore.plan import Want
 from dignore.service import Generated, Request, build
+from dockit import options as o
 from dockit.build_context import DOCKERIGNORE, ContextSize, read_dockerignore, walk_context
 from dockit.errors import DockitError, UsageError, printable
 from dockit.ignore import PatternMatcher
@@ -20,22 +21,42 @@ from dockit.ignore import PatternMatcher
 
 @dataclass
 class Options:
-    """What the command line says; ``dirs`` relative to ``context``, ``dockerfile`` relative to the cwd."""
+    """What the command line says (declared once: :mod:`dockit.options`); ``dirs`` relative to ``context``,
+    ``dockerfile`` relative to the cwd."""
 
-    dirs: list[str] = field(default_factory=list)
-    context: str = "."
-    output: str = "-"
-    dockerfile: str | None = None
-    target: str | None = None
-    exclude_root_files: bool = False
-    check: bool = False  # write nothing; exit 1 when an output file is missing or would change
-    exclude: list[str] = field(default_factory=list)  # the team's own rules, relative to the context root
-    drop_root_rules: bool = False  # do not keep the root .dockerignore's rules in force
-    no_deps: bool = False  # do not follow workspace dependencies
-    explain: bool = False  # say why each path is kept, on stderr
-    compose: str | None = None  # "" for the compose file of the working directory
-    diff: bool = False  # write nothing; print how the output files would change
-    stats: bool = False  # print the context's figures before and after, to stderr
+    dirs: list[str] = o.argument(metavar="DIR...", help="Directories to keep.", variadic=True)
+    context: str = o.option(
+        "-C", "--context", metavar="ROOT", default=".", help="Build context root; DIRs are relative to it."
+    )
+    output: str = o.output_option()
+    dockerfile: str | None = o.file_option(
+        "Also keep what this Dockerfile reads from the context (COPY/ADD sources, RUN bind mounts).",
+        aliases=("--dockerfile",),
+    )
+    target: str | None = o.option("-t", "--target", metavar="STAGE", help="With -f: the stage built (default: last).")
+    build_args: list[str] = o.build_arg_option("With -f: a value for an ARG that chooses stages (repeatable).")
+    exclude_root_files: bool = o.flag("--exclude-root-files", help="Leave out the files at the context root too.")
+    check: bool = o.check_option("Write nothing; exit 1 if an output file is missing or would change (0: up to date).")
+    diff: bool = o.diff_option("Write nothing; print how the output files would change.")
+    stats: bool = o.flag("--stats", help="Print the context's files and bytes before and after, to stderr.")
+    compose: str | None = o.option(  # "" for the compose file of the working directory
+        "--compose",
+        metavar="[FILE]",
+        bare="",
+        help="Write <Dockerfile>.dockerignore for every service that builds in FILE (default: compose.yaml,"
+        " compose.yml, docker-compose.yaml, docker-compose.yml).",
+    )
+    exclude: list[str] = o.option(
+        "--exclude",
+        metavar="PATTERN",
+        multiple=True,
+        help="Also leave out what PATTERN matches (relative to ROOT; repeatable).",
+    )
+    drop_root_rules: bool = o.flag(
+        "--drop-root-rules", help="Do not keep the root .dockerignore's rules in the kept paths."
+    )
+    no_deps: bool = o.flag("--no-deps", help="Do not keep the workspace dependencies of the kept directories.")
+    explain: bool = o.flag("--explain", help="Say on stderr why each path is kept.")
 
 
 def execute(opts: Options) -> int:
@@ -131,6 +152,8 @@ def command_line(opts: Options) -> str:
         words += ["-f", opts.dockerfile]
     if opts.target:
         words += ["-t", opts.target]
+    for arg in opts.build_args:
+        words += ["--build-arg", arg]
     if opts.exclude_root_files:
         words.append("--exclude-root-files")
     if opts.drop_root_rules:
@@ -154,14 +177,15 @@ def dockerignore(opts: Options) -> Generated:
     uses: list[tuple[ContextUse, str]] = []
     if opts.dockerfile is not None:
         from dignore.infer import context_uses
-        from dockit.cli import read_bytes
+        from dockit.cli import build_args, read_bytes
 
-        for use in context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target):
+        values = build_args(opts.build_args)
+        for use in context_uses(read_bytes(opts.dockerfile), opts.dockerfile, opts.target, values):
             where = f"{opts.dockerfile}:{use.line}: {use.keyword} {use.source}"
             uses.append((use, where))
             wants.append(Want(check(context, use.path, where, want_dir=False, glob=use.glob), where))
     elif opts.target is not None:
-        raise UsageError("-t/--target needs -f/--dockerfile")
+        raise UsageError("-t/--target needs -f/--file")
     notes = []
     if not wants:
         if opts.dockerfile is None:

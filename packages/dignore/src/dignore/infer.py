@@ -77,8 +77,14 @@ def context_path(source: str) -> tuple[str, str | None]:
     return "/".join(literal) or ".", None
 
 
-def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None = None) -> list[ContextUse]:
-    """Every context path the stages ``target`` needs (default: the last stage) read, in file order.
+def context_uses(
+    text: str | bytes,
+    path: str = "Dockerfile",
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+) -> list[ContextUse]:
+    """Every context path the stages ``target`` needs (default: the last stage) read, in file order; ``build_args``
+    are the ``--build-arg`` values, which choose stages (``FROM base-${VARIANT}``).
 
     COPY/ADD sources without ``--from`` (heredocs and ADD's URLs aside) and RUN ``--mount`` binds without
     ``from=`` (whose source defaults to the whole context).
@@ -91,7 +97,7 @@ def context_uses(text: str | bytes, path: str = "Dockerfile", target: str | None
     from dockit.errors import DockerfileError
     from dockit.expand import ExpansionError
 
-    df = parse(text, path=path)
+    df = parse(text, path=path, build_args=build_args)
     uses: list[ContextUse] = []
 
     def use(src: str, keyword: str, line: int) -> None:
