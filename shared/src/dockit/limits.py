@@ -22,8 +22,8 @@ MAX_INSTRUCTION_LINES = 2_000
 MAX_JSON_DEPTH = 64
 """Nesting of a JSON document in an image archive (manifest.json, index.json, configs); real ones nest 4-6 deep."""
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
-"""A JSON document in an image archive (a config with a long history is a few hundred KB)."""
+MAX_JSON_BYTES = 16 * 1024 * 1024
+"""A JSON document in an image (a config with a long history is a few hundred KB)."""
 
 
 def size(n: int) -> str:

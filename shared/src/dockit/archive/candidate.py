@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from dockit.archive.documents import descriptor_platform
 from dockit.archive.model import ImageRef, Platform
 from dockit.errors import ArchiveError
 
@@ -22,19 +22,9 @@ class Candidate:
     layer_sources: list[str]
 
 
-def load_json(data: bytes | None, what: str, label: str) -> Any:
-    """Parse a metadata document; a missing or broken one is an ArchiveError naming it."""
-    if data is None:
-        raise ArchiveError(f"missing {what}", path=label)
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ArchiveError(f"{what} is not valid JSON ({e})", path=label) from None
-
-
-def platform_of(config: dict[str, Any], descriptor: dict[str, Any] | None = None) -> Platform:
+def platform_of(config: dict[str, Any], descriptor: dict[str, Any] | None = None, label: str = "") -> Platform:
     """The platform a descriptor declares, else the one the config says."""
-    p = (descriptor or {}).get("platform") or {}
+    p = descriptor_platform(descriptor or {}, "index entry", label)
     return Platform(
         os=str(p.get("os") or config.get("os") or ""),
         architecture=str(p.get("architecture") or config.get("architecture") or ""),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockit.archive.candidate import Candidate, load_json, platform_of
+from dockit.archive.candidate import Candidate, platform_of
+from dockit.archive.documents import expect, load, strings
 from dockit.archive.model import ImageRef
 from dockit.archive.store import Store
 from dockit.errors import ArchiveError
@@ -14,7 +15,7 @@ from dockit.errors import ArchiveError
 
 def candidates(store: Store) -> list[Candidate]:
     """The images ``manifest.json`` lists, each joined to its config."""
-    manifest = load_json(store.doc("manifest.json"), "manifest.json", store.label)
+    manifest = load(store.doc("manifest.json"), "manifest.json", store.label)
     if not isinstance(manifest, list) or not manifest:
         raise ArchiveError("manifest.json lists no image", path=store.label)
     fmt = "docker-archive (Docker 25+ OCI)" if "index.json" in store.docs else "docker-archive"
@@ -23,20 +24,17 @@ def candidates(store: Store) -> list[Candidate]:
         if not isinstance(item, dict) or not isinstance(item.get("Config"), str):
             raise ArchiveError("manifest.json: an item without Config", path=store.label)
         config_name: str = item["Config"]
-        config: Any = load_json(store.doc(config_name), f"image config {config_name}", store.label)
-        if not isinstance(config, dict):
-            raise ArchiveError(f"image config {config_name} is not an object", path=store.label)
-        layers = item.get("Layers") or []
-        if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
-            raise ArchiveError("manifest.json: Layers is not a list of paths", path=store.label)
+        config: Any = load(store.doc(config_name), f"image config {config_name}", store.label)
+        expect(config, dict, f"image config {config_name}", store.label, "the document")
+        layers = strings(item, "Layers", "manifest.json", store.label)
         names = [store.resolve(x) for x in layers]
         for name, given in zip(names, layers, strict=True):
             if not store.has_blob(name):
                 raise ArchiveError(f"layer {given} is missing from the archive", path=store.label)
         digests = [_digest_from_name(n) for n in names]
         config_digest = _digest_from_name(store.resolve(config_name)) or config_name
-        tags = tuple(str(t) for t in item.get("RepoTags") or [])
-        ref = ImageRef(tags, platform_of(config), config_digest)
+        tags = tuple(strings(item, "RepoTags", "manifest.json", store.label))
+        ref = ImageRef(tags, platform_of(config, None, store.label), config_digest)
         found.append(Candidate(ref, config, names, digests, fmt, [store.normalize(x) for x in layers]))
     return found
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockit.archive.candidate import Candidate, blob_name, load_json, platform_of
+from dockit.archive.candidate import Candidate, blob_name, platform_of
+from dockit.archive.documents import expect, field, load
 from dockit.archive.model import ImageRef
 from dockit.archive.store import Store
 from dockit.errors import ArchiveError
@@ -19,7 +20,7 @@ REF_NAME = "org.opencontainers.image.ref.name"
 
 def candidates(store: Store) -> list[Candidate]:
     """Every image manifest reachable from ``index.json``, with the tag its index entry gives it."""
-    index = load_json(store.doc("index.json"), "index.json", store.label)
+    index = load(store.doc("index.json"), "index.json", store.label)
     found: list[Candidate] = []
     _walk(store, index, None, found, depth=0)
     if not found:
@@ -36,25 +37,27 @@ def _walk(store: Store, index: Any, tag: str | None, found: list[Candidate], dep
         if not isinstance(desc, dict) or not isinstance(desc.get("digest"), str):
             raise ArchiveError("index entry without a digest", path=store.label)
         name = blob_name(desc["digest"], store.label)
-        doc = load_json(store.doc(name), f"manifest {desc['digest']}", store.label)
-        entry_tag = (desc.get("annotations") or {}).get(REF_NAME) or tag
+        doc = load(store.doc(name), f"manifest {desc['digest']}", store.label)
+        annotations = field(desc, "annotations", dict, "index entry", store.label, default={})
+        entry_tag = field(annotations, REF_NAME, str, "index entry", store.label, "annotations.") or tag
         if desc.get("mediaType") in _INDEX_TYPES or (isinstance(doc, dict) and "manifests" in doc):
             _walk(store, doc, entry_tag, found, depth + 1)
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
             raise ArchiveError(f"manifest {desc['digest']} has no config", path=store.label)
-        config_digest = str(doc["config"].get("digest") or "")
-        config = load_json(store.doc(blob_name(config_digest, store.label)), "image config", store.label)
-        if not isinstance(config, dict):
-            raise ArchiveError(f"image config {config_digest} is not an object", path=store.label)
+        what = f"manifest {desc['digest']}"
+        config_digest = field(doc["config"], "digest", str, what, store.label, "config.", "")
+        config = load(store.doc(blob_name(config_digest, store.label)), "image config", store.label)
+        expect(config, dict, f"image config {config_digest}", store.label, "the document")
         names, digests = [], []
-        for layer in doc.get("layers") or []:
-            digest = str(layer.get("digest") or "") if isinstance(layer, dict) else ""
+        for i, layer in enumerate(field(doc, "layers", list, what, store.label, default=[])):
+            layer = expect(layer, dict, what, store.label, f"layers[{i}]")
+            digest = field(layer, "digest", str, what, store.label, f"layers[{i}].", "")
             lname = blob_name(digest, store.label)
             if not store.has_blob(lname):
                 raise ArchiveError(f"layer {digest} is missing from the archive", path=store.label)
             names.append(store.resolve(lname))
             digests.append(digest)
         tags = (str(entry_tag),) if entry_tag else ()
-        ref = ImageRef(tags, platform_of(config, desc), config_digest)
+        ref = ImageRef(tags, platform_of(config, desc, store.label), config_digest)
         found.append(Candidate(ref, config, names, digests, "oci-layout", list(names)))

@@ -11,6 +11,7 @@ from typing import IO
 from dockit.archive import docker_save, oci_layout
 from dockit.archive.candidate import Candidate
 from dockit.archive.compression import Decompressed, sniff_whole
+from dockit.archive.documents import config_history, config_layers
 from dockit.archive.model import HistoryEntry, Image, ImageRef, Layer
 from dockit.archive.store import DirStore, Store, StreamStore, TarFileStore
 from dockit.archive.tarstream import BufferedSource, FdSource, FileRegion, StreamSource
@@ -163,9 +164,10 @@ def read_image(
     finally:
         store.close()
     config = chosen.config
-    history = [HistoryEntry.from_config(h) for h in config.get("history") or [] if isinstance(h, dict)]
+    what = f"image config {chosen.ref.config_digest}"
+    history = [HistoryEntry.from_config(h) for h in config_history(config, what, store.label)]
     with_layer = iter([h for h in history if not h.empty_layer])
-    diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+    diff_ids = config_layers(config, what, store.label)
     layers = []
     for i, name in enumerate(chosen.layer_names):
         s = scanned[name]

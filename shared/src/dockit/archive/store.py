@@ -17,8 +17,9 @@ from dockit.archive.layers import Prefixed, scan_layer
 from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, Limited, clean_name, walk
 from dockit.errors import ArchiveError
+from dockit.limits import MAX_JSON_BYTES
 
-MAX_DOC = 16 << 20  # a manifest, index or config bigger than this is not one
+MAX_DOC = MAX_JSON_BYTES  # a manifest, index or config bigger than this is not one
 MAX_DOCS = 128 << 20  # all JSON members kept together: past this, an archive is hostile, not rich in metadata
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import platform as host_platform
 import random
 import threading
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dockit.archive.candidate import platform_of
+from dockit.archive.documents import config_history, config_layers, expect, load
 from dockit.archive.layers import scan_layer
 from dockit.archive.model import HistoryEntry, Image, Layer, Platform
 from dockit.archive.sources import NotFound, Request, Unreachable
@@ -292,12 +292,7 @@ def _why(e: BaseException | None) -> str:
 
 
 def _json(body: bytes, what: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ArchiveError(f"{what} is not valid JSON ({e})") from None
-    if not isinstance(doc, dict):
-        raise ArchiveError(f"{what} is not a JSON object")
+    doc: dict[str, Any] = expect(load(body, what, ""), dict, what, "", "the document")
     return doc
 
 
@@ -451,9 +446,10 @@ def _assemble(
     with ThreadPoolExecutor(max(1, min(parallel, len(layers_desc) or 1))) as pool:
         futures = {i: pool.submit(_fetch_layer, client, layers_desc[i], labels[i]) for i in order}
         results = {i: f.result() for i, f in futures.items()}
-    history = [HistoryEntry.from_config(h) for h in config.get("history") or [] if isinstance(h, dict)]
+    what = f"the image config of {target}"
+    history = [HistoryEntry.from_config(h) for h in config_history(config, what, str(target))]
     with_layer = iter([h for h in history if not h.empty_layer])
-    diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+    diff_ids = config_layers(config, what, str(target))
     layers = []
     for i, desc in enumerate(layers_desc):
         entries, compression = results[i]

@@ -1,0 +1,85 @@
+"""Issue 21, dlayer (items 9-11): hostile JSON documents in an image archive are one line naming the document and
+the field, exit 1, within 2 s of CPU and 200 MB, through the installed console script."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.runner import run
+from tests.shared.archive_builders import tar_bytes
+
+LAYER = tar_bytes([("hello.txt", b"hello\n")])
+LAYER_NAME = f"{hashlib.sha256(LAYER).hexdigest()}/layer.tar"
+DIFF_ID = "sha256:" + hashlib.sha256(LAYER).hexdigest()
+CONFIG = json.dumps({"rootfs": {"type": "layers", "diff_ids": [DIFF_ID]}, "history": [{"created_by": "x"}]}).encode()
+MANIFEST = json.dumps([{"Config": "config.json", "RepoTags": ["t:1"], "Layers": [LAYER_NAME]}]).encode()
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+
+
+def docker_save(manifest: bytes = MANIFEST, config: bytes = CONFIG) -> bytes:
+    return tar_bytes([(LAYER_NAME, LAYER), ("config.json", config), ("manifest.json", manifest)])
+
+
+def oci_layout(index: bytes, manifest: bytes = b"{}") -> bytes:
+    members = [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", index)]
+    return tar_bytes([*members, (f"blobs/sha256/{'a' * 64}", manifest)])
+
+
+def index_with(**fields: object) -> bytes:
+    return json.dumps({"manifests": [{"digest": "sha256:" + "a" * 64, **fields}]}).encode()
+
+
+def manifest_with(**fields: object) -> bytes:
+    item: dict[str, object] = {"Config": "config.json", "RepoTags": ["t:1"], "Layers": [LAYER_NAME]}
+    item.update(fields)
+    return json.dumps([item]).encode()
+
+
+# name -> (archive bytes, what the one-line error must say)
+CASES: dict[str, tuple[bytes, str]] = {
+    "deep-manifest": (docker_save(manifest=DEEP), "manifest.json is nested too deeply (more than 64 levels)"),
+    "deep-config": (docker_save(config=DEEP_OBJECT), "image config config.json is nested too deeply"),
+    "deep-index": (oci_layout(DEEP), "index.json is nested too deeply"),
+    "wrong-types-config": (
+        docker_save(config=b'{"rootfs":{"diff_ids":7},"history":"x"}'),
+        "image config config.json: history is a string, not a list",
+    ),
+    "diff-ids-number": (docker_save(config=b'{"rootfs":{"diff_ids":7}}'), "rootfs.diff_ids is a number, not a list"),
+    "diff-id-object": (docker_save(config=b'{"rootfs":{"diff_ids":[{}]}}'), "rootfs.diff_ids[0] is an object"),
+    "history-item": (docker_save(config=b'{"history":[1]}'), "history[0] is a number, not an object"),
+    "layers-string": (docker_save(manifest=manifest_with(Layers="x")), "manifest.json: Layers is a string, not a list"),
+    "repotags-number": (docker_save(manifest=manifest_with(RepoTags=7)), "manifest.json: RepoTags is a number"),
+    "config-list": (docker_save(config=b"[1]"), "image config config.json: the document is a list, not an object"),
+    "bad-utf8": (
+        docker_save(manifest=b'[{"Config": "\xff"}]'),
+        "manifest.json is not valid UTF-8 (byte 0xff at offset 13)",
+    ),
+    "bad-json": (docker_save(manifest=b'[{"Config": "config.json",}]'), "manifest.json is not valid JSON: expecting"),
+    "huge-number": (docker_save(config=b'{"history": [], "x": ' + b"1" * 5000 + b"}"), "holds a number too long"),
+    "index-annotations": (oci_layout(index_with(annotations=7)), "index entry: annotations is a number, not an object"),
+    "index-platform": (
+        oci_layout(index_with(platform="x"), b'{"config": {"digest": "sha256:' + b"a" * 64 + b'"}}'),
+        "index entry: platform is a string, not an object",
+    ),
+    "manifest-layers": (
+        oci_layout(index_with(), b'{"config": {"digest": "sha256:' + b"a" * 64 + b'"}, "layers": 3}'),
+        "layers is a number, not a list",
+    ),
+    "deep-oci-manifest": (oci_layout(index_with(), DEEP_OBJECT), f"manifest sha256:{'a' * 64} is nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_hostile_archive_is_one_line(case: str, tmp_path: Path) -> None:
+    data, expected = CASES[case]
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(data)
+    line = run("dlayer", archive).check_one_line_error(1)
+    assert line.startswith(f"dlayer: {archive}"), line
+    assert expected in line, line
+    assert "codec" not in line and "Expecting" not in line and "(char " not in line, line  # our wording
