@@ -76,6 +76,7 @@ class Expansion:
     used: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # only from :func:`split_words`
+    operators: int = 0  # ${NAME-...}, ${NAME#...} and the like: more than a plain $NAME / ${NAME}
 
 
 def expand(word: str, env: Mapping[str, str], escape: str = "\\", budget: Budget | None = None) -> Expansion:
@@ -98,7 +99,7 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\", budget: Budget
     lexer = _Lexer(word, env, escape, budget or Budget(), words=False)
     value, _ = lexer.scan("", raw=False)
     lexer.check_size(value)
-    return Expansion(value, list(lexer.used), list(lexer.unset))
+    return Expansion(value, list(lexer.used), list(lexer.unset), operators=lexer.operators)
 
 
 def split_words(word: str, env: Mapping[str, str], escape: str = "\\", budget: Budget | None = None) -> Expansion:
@@ -167,6 +168,7 @@ class _Lexer:
         self.budget = budget
         self.want_words = words
         self.depth = 0
+        self.operators = 0
         self.used: dict[str, None] = {}
         self.unset: dict[str, None] = {}
         self.buf: list[str] = []
@@ -331,6 +333,7 @@ class _Lexer:
         modifier = op
         if op == "}":
             return self.get(name)[0]
+        self.operators += 1
         if op == "/":
             return self.replace(name)
         if op not in (":", "+", "-", "?", "#", "%"):

@@ -28,6 +28,8 @@ _OPERATORS: tuple[str, ...] = ("<<<", "<<-", "&&", "||", ";;", ";&", "<<", ">>",
 _OPERATORS += ("&", "|", ";", "(", ")", "<", ">")
 _META = set("&|;<>() \t\n")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+_UNOPENED = {"fi": "'fi' without if", "done": "'done' without a loop", "esac": "'esac' without case"}
+_UNOPENED["}"] = "'}' without '{'"
 _REDIRECTS = frozenset({"<", ">", ">>", "<&", ">&", "<>", ">|"})
 
 
@@ -55,9 +57,13 @@ class Analysis:
     words: list[str | None] = field(default_factory=list)
 
 
-def analyze(command: str) -> Analysis:
-    """Tokenize one shell command line; ``ok`` is False (with ``reason``) when it cannot be isolated safely."""
-    scanner = _Scanner(command)
+def analyze(command: str, bash: bool = False) -> Analysis:
+    """Tokenize one shell command line; ``ok`` is False (with ``reason``) when it cannot be isolated safely.
+
+    ``bash``: the command runs under bash (``SHELL ["/bin/bash", ...]``), so bash's own syntax (``<<<``, ``&>``,
+    ``|&``, ``$'...'``) means one thing and is fine.
+    """
+    scanner = _Scanner(command, bash)
     try:
         end, comment_at = scanner.parse_list(0, closer=None)
     except Unsafe as e:
@@ -84,9 +90,28 @@ class _Frame:
     state: str = ""  # for case: "word", "in", "pattern", "body"; for loop after for: "name", "in", "list"
 
 
+@dataclass
+class _ListState:
+    """Where the scan of one command list is: the open compound commands and what the next token may be."""
+
+    closer: str | None
+    stack: list[_Frame] = field(default_factory=list)
+    at_command: bool = True  # the next word is in command position
+    want_target: bool = False  # a redirection operator waits for its word
+    dangling: bool = False  # the last token was an operator that needs a command after it
+    function_name: bool = False  # the previous token was a command name that `(` `)` may turn into a function
+    assigned: bool = False  # the command so far is assignments only (`X=1 && ...` is a whole command)
+    background: bool = False  # a top-level `&` was seen: the list must end with a bare `wait`
+    tail: list[str | None] = field(default_factory=list)  # words and operators of the last top-level and-or list
+
+    def command_starts(self) -> None:
+        self.at_command, self.dangling, self.assigned = True, False, False
+
+
 class _Scanner:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, bash: bool = False) -> None:
         self.text = text
+        self.bash = bash
         self.simple = True
         self.words: list[str | None] = []  # every word (quote-removed), None when it holds an expansion
         self.command_words: list[str | None] = []  # the command names
@@ -98,21 +123,12 @@ class _Scanner:
         Returns the position after the list (after the ``)`` for a substitution) and where a top-level comment
         starts.
         """
-        stack: list[_Frame] = []
-        at_command = True  # the next word is in command position
-        want_target = False  # a redirection operator waits for its word
-        dangling = False  # the last token was an operator that needs a command after it
-        function_name = False  # the previous token was a command name that `(` `)` may turn into a function
+        st = _ListState(closer)
         text = self.text
         while True:
             pos = self._skip_blanks(pos)
             if pos >= len(text):
-                if closer is not None:
-                    raise Unsafe("unterminated $(")
-                if stack:
-                    raise Unsafe(f"unclosed {stack[-1].kind}")
-                if want_target or dangling:
-                    raise Unsafe("command ends with an operator")
+                self._end(st)
                 return pos, None
             ch = text[pos]
             if ch == "\n":
@@ -120,161 +136,183 @@ class _Scanner:
             if ch == "#":
                 if closer is not None:
                     raise Unsafe("comment inside $( )")
-                if stack or want_target or dangling:
+                if st.stack or st.want_target or st.dangling:
                     raise Unsafe("comment inside an unfinished command")
+                self._end(st)
                 return len(text), pos
             op = self._operator(pos)
             if op is not None:
-                top = stack[-1] if stack else None
-                pos += len(op)
-                if want_target:
-                    raise Unsafe(f"redirection without a target before {op!r}")
-                if op in ("<<", "<<-", "<<<"):
-                    raise Unsafe("heredoc in a shell-form command")
-                if op in ("&>", "|&", ";&"):
-                    raise Unsafe(f"{op!r} means different things to dash and bash")
-                if op == "&":
-                    raise Unsafe("background job (&)")
-                if op in _REDIRECTS:
-                    if pos < len(text) and text[pos] == "(":
-                        raise Unsafe("process substitution")
-                    want_target = True
-                    function_name = False
-                    continue
-                if top is not None and top.kind == "case" and top.state == "pattern":
-                    if op == ")":
-                        top.state = "body"
-                        at_command, dangling = True, False
-                    elif op in ("(", "|"):
-                        pass
-                    else:
-                        raise Unsafe(f"unexpected {op!r} in a case pattern")
-                    continue
-                if top is not None and top.kind == "loop" and top.state in ("name", "in", "list"):
-                    if op != ";":
-                        raise Unsafe(f"unexpected {op!r} in a for loop")
-                    top.state = ""
-                    at_command, dangling = True, False
-                    self.simple = False
-                    continue
-                if op in ("&&", "||", "|"):
-                    if at_command:
-                        raise Unsafe(f"{op!r} without a command before it")
-                    at_command, dangling = True, True
-                elif op == ";":
-                    if at_command and not (top is not None and top.kind in ("if", "loop", "{", "(")):
-                        raise Unsafe("';' without a command before it")
-                    self.simple = False
-                    at_command, dangling = True, False
-                elif op == ";;":
-                    if top is None or top.kind != "case" or top.state != "body":
-                        raise Unsafe("';;' outside a case")
-                    top.state = "pattern"
-                    at_command, dangling = True, False
-                elif op == "(":
-                    self.simple = False
-                    if function_name:
-                        pos = self._skip_blanks(pos)
-                        if self._operator(pos) != ")":
-                            raise Unsafe("unexpected '('")
-                        pos += 1
-                        at_command, dangling, function_name = True, True, False
-                        continue
-                    if not at_command:
-                        raise Unsafe("unexpected '('")
-                    stack.append(_Frame("("))
-                    at_command, dangling = True, False
-                elif op == ")":
-                    if top is not None and top.kind == "(":
-                        stack.pop()
-                        at_command, dangling = False, False
-                    elif top is None and closer == ")":
-                        if dangling:
-                            raise Unsafe("command ends with an operator")
-                        return pos, None
-                    else:
-                        raise Unsafe("unbalanced ')'")
-                function_name = False
+                pos, finished = self._on_operator(st, op, pos + len(op))
+                if finished:
+                    return pos, None
                 continue
             start = pos
             pos, value = self._word(pos)
-            raw = text[start:pos]
-            self.words.append(value)
-            function_name = False
-            if want_target:
-                want_target = False
-                continue
-            top = stack[-1] if stack else None
-            literal = value if value == raw else None  # reserved words count only when unquoted
-            if top is not None and top.kind == "case" and top.state in ("word", "in", "pattern"):
-                if top.state == "word":
-                    top.state = "in"
-                elif top.state == "in":
-                    if literal != "in":
-                        raise Unsafe("case without 'in'")
-                    top.state = "pattern"
-                elif literal == "esac":
-                    stack.pop()
-                    at_command, dangling = False, False
-                continue
-            if top is not None and top.kind == "loop" and top.state in ("name", "in", "list"):
-                if top.state == "name":
-                    top.state = "in"
-                elif top.state == "in" and literal == "in":
-                    top.state = "list"
-                elif top.state == "in" and literal == "do":
-                    top.state = ""
-                    at_command, dangling = True, False
-                elif top.state == "in":
-                    raise Unsafe("for without 'in' or 'do'")
-                continue
-            if at_command and literal in RESERVED:
-                self.simple = False
-                dangling = literal not in ("fi", "done", "}", "esac")
-                if literal in ("function", "select", "in"):
-                    raise Unsafe(f"'{literal}' where a command is expected")
-                if literal == "if":
-                    stack.append(_Frame("if"))
-                elif literal in ("then", "else", "elif"):
-                    if top is None or top.kind != "if":
-                        raise Unsafe(f"'{literal}' outside an if")
-                elif literal == "fi":
-                    if top is None or top.kind != "if":
-                        raise Unsafe("'fi' without if")
-                    stack.pop()
-                elif literal in ("while", "until"):
-                    stack.append(_Frame("loop"))
-                elif literal == "for":
-                    stack.append(_Frame("loop", "name"))
-                elif literal == "do":
-                    if top is None or top.kind != "loop":
-                        raise Unsafe("'do' outside a loop")
-                elif literal == "done":
-                    if top is None or top.kind != "loop":
-                        raise Unsafe("'done' without a loop")
-                    stack.pop()
-                elif literal == "case":
-                    stack.append(_Frame("case", "word"))
-                elif literal == "esac":
-                    if top is None or top.kind != "case":
-                        raise Unsafe("'esac' without case")
-                    stack.pop()
-                elif literal == "{":
-                    stack.append(_Frame("{"))
-                elif literal == "}":
-                    if top is None or top.kind != "{":
-                        raise Unsafe("'}' without '{'")
-                    stack.pop()
-                at_command = literal not in ("fi", "done", "}", "esac")
-                continue
-            if at_command:
-                if value is not None and "=" in value and _NAME.match(value.split("=", 1)[0]) and "=" in raw:
-                    dangling = False
-                    continue  # an assignment: the command name (if any) comes next
-                self.command_words.append(value)
-                function_name = value is not None and _NAME.match(value) is not None
-                at_command = False
-            dangling = False
+            self._on_word(st, value, text[start:pos])
+
+    def _end(self, st: _ListState) -> None:
+        if st.closer is not None:
+            raise Unsafe("unterminated $(")
+        if st.stack:
+            raise Unsafe(f"unclosed {st.stack[-1].kind}")
+        if st.want_target or st.dangling:
+            raise Unsafe("command ends with an operator")
+        if st.background and st.tail != ["wait"]:
+            raise Unsafe("background job (&) that the command does not wait for")
+
+    def _on_operator(self, st: _ListState, op: str, pos: int) -> tuple[int, bool]:
+        """Apply an operator; returns the position after it and whether it closed the ``$(`` being scanned."""
+        text = self.text
+        top = st.stack[-1] if st.stack else None
+        if st.want_target:
+            raise Unsafe(f"redirection without a target before {op!r}")
+        if op in ("<<", "<<-"):
+            raise Unsafe("heredoc in a shell-form command")
+        if op in ("<<<", "&>", "|&") and not self.bash:
+            raise Unsafe(f"{op!r} means different things to dash and bash")
+        if op == ";&":
+            raise Unsafe(f"{op!r} means different things to dash and bash")
+        if op in _REDIRECTS or op in ("<<<", "&>"):
+            if pos < len(text) and text[pos] == "(":
+                raise Unsafe("process substitution")
+            st.want_target = True
+            st.function_name = False
+            return pos, False
+        if top is not None and top.kind == "case" and top.state == "pattern":
+            if op == ")":
+                top.state = "body"
+                st.command_starts()
+            elif op not in ("(", "|"):
+                raise Unsafe(f"unexpected {op!r} in a case pattern")
+            return pos, False
+        if top is not None and top.kind == "loop" and top.state in ("name", "in", "list"):
+            if op != ";":
+                raise Unsafe(f"unexpected {op!r} in a for loop")
+            top.state = ""
+            st.command_starts()
+            self.simple = False
+            return pos, False
+        if op == "&":
+            if st.stack or st.closer is not None:
+                raise Unsafe("background job (&)")
+            if st.at_command and not st.assigned:
+                raise Unsafe("'&' without a command before it")
+            self.simple = False
+            st.background = True
+            st.command_starts()
+            st.tail = []
+        elif op in ("&&", "||", "|", "|&"):
+            if st.at_command and not st.assigned:
+                raise Unsafe(f"{op!r} without a command before it")
+            st.command_starts()
+            st.dangling = True
+            st.tail.append(op)
+        elif op == ";":
+            if st.at_command and not st.assigned and not (top is not None and top.kind in ("if", "loop", "{", "(")):
+                raise Unsafe("';' without a command before it")
+            self.simple = False
+            st.command_starts()
+            st.tail = []
+        elif op == ";;":
+            if top is None or top.kind != "case" or top.state != "body":
+                raise Unsafe("';;' outside a case")
+            top.state = "pattern"
+            st.command_starts()
+        elif op == "(":
+            self.simple = False
+            if st.function_name:
+                pos = self._skip_blanks(pos)
+                if self._operator(pos) != ")":
+                    raise Unsafe("unexpected '('")
+                st.command_starts()
+                st.dangling = True
+                st.function_name = False
+                return pos + 1, False
+            if not st.at_command or st.assigned:
+                raise Unsafe("unexpected '('")
+            st.stack.append(_Frame("("))
+            st.command_starts()
+        elif op == ")":
+            if top is not None and top.kind == "(":
+                st.stack.pop()
+                st.at_command, st.dangling, st.assigned = False, False, False
+            elif top is None and st.closer == ")":
+                if st.dangling:
+                    raise Unsafe("command ends with an operator")
+                return pos, True
+            else:
+                raise Unsafe("unbalanced ')'")
+        st.function_name = False
+        return pos, False
+
+    def _on_word(self, st: _ListState, value: str | None, raw: str) -> None:
+        self.words.append(value)
+        st.function_name = False
+        if st.want_target:
+            st.want_target = False
+            return
+        st.tail.append(value)
+        top = st.stack[-1] if st.stack else None
+        literal = value if value == raw else None  # reserved words count only when unquoted
+        if top is not None and top.kind == "case" and top.state in ("word", "in", "pattern"):
+            if top.state == "word":
+                top.state = "in"
+            elif top.state == "in":
+                if literal != "in":
+                    raise Unsafe("case without 'in'")
+                top.state = "pattern"
+            elif literal == "esac":
+                st.stack.pop()
+                st.at_command, st.dangling = False, False
+            return
+        if top is not None and top.kind == "loop" and top.state in ("name", "in", "list"):
+            if top.state == "name":
+                top.state = "in"
+            elif top.state == "in" and literal == "in":
+                top.state = "list"
+            elif top.state == "in" and literal == "do":
+                top.state = ""
+                st.command_starts()
+            elif top.state == "in":
+                raise Unsafe("for without 'in' or 'do'")
+            return
+        if st.at_command and literal in RESERVED:
+            if st.assigned:
+                raise Unsafe(f"'{literal}' after an assignment")
+            self._on_reserved(st, literal, top)
+            return
+        if st.at_command:
+            if value is not None and "=" in value and _NAME.match(value.split("=", 1)[0]) and "=" in raw:
+                st.dangling = False
+                st.assigned = True
+                return  # an assignment: the command name (if any) comes next
+            self.command_words.append(value)
+            st.function_name = value is not None and _NAME.match(value) is not None
+            st.at_command = False
+        st.dangling = False
+
+    def _on_reserved(self, st: _ListState, literal: str, top: _Frame | None) -> None:
+        self.simple = False
+        st.dangling = literal not in ("fi", "done", "}", "esac")
+        if literal in ("function", "select", "in"):
+            raise Unsafe(f"'{literal}' where a command is expected")
+        opens = {"if": "if", "while": "loop", "until": "loop", "case": "case", "{": "{"}
+        closes = {"fi": "if", "done": "loop", "esac": "case", "}": "{"}
+        if literal in opens:
+            st.stack.append(_Frame(opens[literal], "word" if literal == "case" else ""))
+        elif literal == "for":
+            st.stack.append(_Frame("loop", "name"))
+        elif literal in ("then", "else", "elif"):
+            if top is None or top.kind != "if":
+                raise Unsafe(f"'{literal}' outside an if")
+        elif literal == "do":
+            if top is None or top.kind != "loop":
+                raise Unsafe("'do' outside a loop")
+        elif literal in closes:
+            if top is None or top.kind != closes[literal]:
+                raise Unsafe(_UNOPENED[literal])
+            st.stack.pop()
+        st.at_command = literal not in ("fi", "done", "}", "esac")
 
     # --- tokens --------------------------------------------------------------------------------------------------
     def _skip_blanks(self, pos: int) -> int:
@@ -371,7 +409,16 @@ class _Scanner:
                 self.simple = False  # ${-}: the option letters, which -e changes
             return self._braced(pos + 2), True
         if nxt == "'" and not quoted:
-            raise Unsafe("$'...' quoting (bash only)")
+            if not self.bash:
+                raise Unsafe("$'...' quoting (bash only)")
+            pos += 2
+            while pos < len(text) and text[pos] != "'":
+                if text[pos] == "\n":
+                    raise Unsafe("newline in the command")
+                pos += 2 if text[pos] == "\\" else 1
+            if pos >= len(text):
+                raise Unsafe("unterminated $'")
+            return pos + 1, True
         if nxt == '"' and not quoted:
             return pos + 1, False  # $"..." : the quotes pair the same way in dash and bash
         if nxt and (nxt.isalnum() or nxt == "_"):
@@ -444,7 +491,7 @@ class _Scanner:
             ch = text[pos]
             if ch == "`":
                 self.simple = False
-                sub = _Scanner("".join(inner))
+                sub = _Scanner("".join(inner), self.bash)
                 try:
                     sub.parse_list(0, closer=None)
                 except Unsafe as e:
