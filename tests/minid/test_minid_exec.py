@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockit.dockerfile import parse
+from dockit.expand import expand
 from minid.merge import minify
 
 SHELLS = {
@@ -40,7 +41,11 @@ def dockerfile(commands: list[str], shell: list[str]) -> str:
 
 
 def run_steps(text: str, shell: list[str], root: Path) -> tuple[int, str, list[str]]:
-    """Run every RUN of ``text`` in order, each in a fresh shell; return (status, trace, files with modes)."""
+    """Run every RUN of ``text`` in order, each in a fresh shell; return (status, trace, files with modes).
+
+    ENVs set the variables of the RUNs after them, their values expanded as BuildKit expands them; what each step
+    prints on stdout is part of the trace.
+    """
     if root.exists():
         shutil.rmtree(root)
     root.mkdir()
@@ -48,18 +53,23 @@ def run_steps(text: str, shell: list[str], root: Path) -> tuple[int, str, list[s
     trace.touch()
     env = {"PATH": os.environ["PATH"], "T": str(trace), "HOME": str(root)}
     status = 0
+    printed = []
     for inst in parse(text).stages[0].instructions:
+        if inst.keyword == "ENV":
+            before = dict(env)
+            env.update({inst.args[i]: expand(inst.args[i + 1], before).value for i in range(0, len(inst.args), 2)})
         if inst.keyword != "RUN":
             continue
         argv = [*shell, inst.args[0]] if not inst.json else list(inst.args)
         done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=20, check=False)
+        printed.append(done.stdout)
         if done.returncode != 0:
             status = done.returncode
             break
     files = sorted(
         f"{p.relative_to(root)} {p.stat().st_mode & 0o7777:o}" for p in root.rglob("*") if p.name != ".trace"
     )
-    return status, trace.read_text(), files
+    return status, trace.read_text() + "".join(printed), files
 
 
 def compare(commands: list[str], shell: list[str], tmp: Path) -> tuple[str, str]:
@@ -247,3 +257,60 @@ def test_wrapped_commands_keep_their_lines_and_traces(data: st.DataObject, tmp_p
     """Multi-line RUNs go through BuildKit's parser (continuations, inner comment lines) before the shell sees them."""
     commands = [data.draw(wrapped(c)) for c in data.draw(sequences())]
     compare(commands, SHELLS["dash"], tmp_path)
+
+
+# --- the merge kinds of issue 19: across metadata and ENV, exec form, assignments, waited-for jobs ---------------
+
+ENV_TRACE = 'echo "S{n} X=${{X-unset}} Y=${{Y-unset}} Z=${{Z-unset}} P=$PATH" >> "$T"'
+NEW_KINDS = {
+    "metadata between": (
+        'RUN mkdir -p d && cd d && echo one >> $T\nLABEL a=1\nEXPOSE 80/tcp\nCMD ["x"]\nENTRYPOINT ["y"]\n'
+        "STOPSIGNAL SIGTERM\nHEALTHCHECK NONE\nMAINTAINER someone\nRUN " + TRACE.format(n=2) + "\n"
+    ),
+    "env between": (
+        f'RUN {ENV_TRACE.format(n=1)}\nENV X=one Y="two  words"\nRUN {ENV_TRACE.format(n=2)}\n'
+        f"ENV Y=${{X}}-$Y X=it\\'s Z='$X'\nRUN {ENV_TRACE.format(n=3)}\n"
+        f"ENV PATH=./bin:$PATH\nRUN {ENV_TRACE.format(n=4)}\n"
+    ),
+    "env and a program reading it": (
+        'RUN mkdir bin && printf \'#!/bin/sh\\necho "tool X=$X" >> "$T"\\n\' > bin/tool && chmod +x bin/tool\n'
+        "ENV PATH=./bin:$PATH X=from-env\nRUN tool\n"
+    ),
+    "literal assignments": (
+        'RUN X=1 && echo "X=$X" >> $T\nRUN X="v w"; echo "X=$X" >> $T\nRUN X=1 Y=2\nRUN ' + TRACE.format(n=4) + "\n"
+    ),
+    "exec form": 'RUN echo before >> $T\nRUN ["/usr/bin/env"]\nRUN ["touch", "made"]\nRUN ' + TRACE.format(n=4) + "\n",
+    "background waited for": "RUN (sleep 0.2; echo late >> $T) & wait\nRUN " + TRACE.format(n=2) + "\n",
+    "here-string": 'RUN cat <<< "here $X" >> $T\nRUN ' + TRACE.format(n=2) + "\n",
+}
+# Where a kind stays apart by design: exec form under bash (bash adds SHLVL to the program's environment), bash
+# syntax under other shells.
+APART = {("exec form", "bash"), ("exec form", "bash-eo-pipefail")}
+APART |= {("here-string", s) for s in SHELLS if not s.startswith("bash")}
+
+
+@pytest.mark.parametrize("shell_name", SHELLS)
+@pytest.mark.parametrize("case", NEW_KINDS)
+def test_new_merge_kinds_keep_every_step_as_it_was(case: str, shell_name: str, tmp_path: Path) -> None:
+    shell = SHELLS[shell_name]
+    head = "FROM busybox\n" + (
+        "" if shell == ["/bin/sh", "-c"] else "SHELL [" + ", ".join(f'"{a}"' for a in shell) + "]\n"
+    )
+    original = head + NEW_KINDS[case]
+    merged = minify(original).text
+    a, b = run_steps(original, shell, tmp_path / "w"), run_steps(merged, shell, tmp_path / "w")
+    if case == "exec form":
+        # The one thing exec form run by a shell changes: the order of the program's environment (the shell
+        # exports its variables in its own order). The same variables with the same values: compare as sets.
+        a, b = (a[0], sorted(a[1].splitlines()), a[2]), (b[0], sorted(b[1].splitlines()), b[2])  # type: ignore[assignment]
+    assert a == b, f"\n--- original\n{original}--- merged\n{merged}"
+    assert a[1] or (case, shell_name) in APART, "the steps left no trace"
+    assert merged.count("\nRUN ") == (original.count("\nRUN ") if (case, shell_name) in APART else 1), merged
+
+
+def test_env_between_is_what_a_naive_join_gets_wrong(tmp_path: Path) -> None:
+    """The harness sees ENV: running the second command without the ENV's value leaves a different trace."""
+    shell = SHELLS["dash"]
+    original = "FROM busybox\n" + NEW_KINDS["env between"]
+    dropped = "".join(line + "\n" for line in original.splitlines() if not line.startswith("ENV "))
+    assert run_steps(original, shell, tmp_path / "w") != run_steps(dropped, shell, tmp_path / "w")

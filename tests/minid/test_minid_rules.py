@@ -66,7 +66,7 @@ RUN (apk add --no-cache git make mailcap tzdata) \\
 
 COPY Gopkg.lock Gopkg.toml ./
 RUN (dep ensure -vendor-only) \\
-    && (export CGO_ENABLED='0'; export GO_LDFLAGS="-extldflags='-static'"; go build -i ./vendor/...)
+    && export CGO_ENABLED='0' && export GO_LDFLAGS="-extldflags='-static'" && (go build -i ./vendor/...)
 
 ENV CGO_ENABLED=0 GO_LDFLAGS="-extldflags='-static'"
 

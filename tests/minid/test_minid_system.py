@@ -178,3 +178,48 @@ def test_minid_build_passes_dockers_failure_on(builder: Builder, context: Path) 
     )
     assert done.returncode != 0
     assert FAILED[builder.name] in done.stdout + done.stderr
+
+
+# The merge kinds of issue 19, each leaving evidence: metadata between RUNs (moved after the merged RUN), ENVs
+# between RUNs (their values given to the later commands in their subshells, the ENVs kept after), a literal
+# assignment, exec form, a background job waited for.
+KINDS = f"""\
+FROM {BASE_IMAGE}
+RUN mkdir -p /w/bin && cd /w && echo "cwd=$(pwd)" > /w/one
+LABEL org.example.kind=metadata
+EXPOSE 8080
+ENV X=one Y="two  words"
+HEALTHCHECK NONE
+RUN echo "X=$X Y=$Y" > /w/env1
+ENV Y=${{X}}-$Y X=it\\'s Z='$X'
+STOPSIGNAL SIGTERM
+RUN echo "X=$X Y=$Y Z=$Z" > /w/env2
+ENV PATH=/w/bin:$PATH
+RUN printf '#!/bin/sh\\necho "tool X=$X PATH=$PATH"\\n' > /w/bin/tool && chmod 755 /w/bin/tool
+RUN tool > /w/tool.out
+RUN X=1 && echo "X=$X" > /w/assign
+RUN ["touch", "/w/exec-made"]
+RUN (sleep 1; echo late > /w/late) & wait
+RUN cat /w/late > /w/late-seen
+CMD ["/bin/sh"]
+ENTRYPOINT ["/bin/sh", "-c"]
+MAINTAINER someone
+"""
+
+
+def test_builders_build_the_new_merge_kinds_the_same(builder: Builder, context: Path) -> None:
+    result = minify(KINDS)
+    assert [(s.before, s.after) for s in result.stats] == [(9, 1)], result.text
+    a = builder.export(builder.build(context, KINDS, tag="minid/kinds:original").ref)
+    b = builder.export(builder.build(context, result.text, tag="minid/kinds:merged").ref)
+    assert a == b, a.diff(b)
+    assert b.layers == a.layers - 8
+    expected = {
+        "/w/env1": b"X=one Y=two  words\n",
+        "/w/env2": b"X=it's Y=one-two  words Z=$X\n",
+        "/w/tool.out": b"tool X=it's PATH=/w/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+        "/w/late-seen": b"late\n",
+        "/w/assign": b"X=1\n",
+    }
+    for path, content in expected.items():  # the evidence, by value
+        assert b.files[path].sha256 == hashlib.sha256(content).hexdigest(), path

@@ -10,7 +10,7 @@ ARGs, and keys the shell treats specially (``IFS``, ``ENV``, ``PS4``...) or cann
 >>> from dockit.dockerfile import parse
 >>> env = parse("FROM a\\nENV PATH=/opt/bin:$PATH GREETING='hi there'\\n").stages[0].instructions[0]
 >>> exports([env], "\\\\")
-(\"export PATH='/opt/bin:'\\"${PATH-}\\" GREETING='hi there'\", None)
+([\'export PATH=\\\'/opt/bin:\\\'"${PATH-}" GREETING=\\\'hi there\\\'\'], None)
 """
 
 from __future__ import annotations
@@ -64,20 +64,20 @@ def shell_word(raw: str, escape: str) -> tuple[str | None, str | None]:
     return "".join(out) or "''", None
 
 
-def exports(envs: list[Instruction], escape: str) -> tuple[str | None, str | None]:
-    """One ``export`` per ENV, in order; or (None, why these ENVs cannot be given inside the subshell)."""
+def exports(envs: list[Instruction], escape: str) -> tuple[list[str], str | None]:
+    """One ``export`` command per ENV, in order; or ([], why these ENVs cannot be given to the later commands)."""
     commands = []
     for inst in envs:
         if inst.flag_list or len(inst.args) % 2 or not inst.args:
-            return None, f"ENV at line {inst.line} has no plain key=value pairs"
+            return [], f"ENV at line {inst.line} has no plain key=value pairs"
         words = []
         for i in range(0, len(inst.args), 2):
             key, raw = inst.args[i], inst.args[i + 1]
             if not _IDENTIFIER.fullmatch(key) or key in SHELL_SPECIAL:
-                return None, f"ENV at line {inst.line} sets {key}, which a shell cannot export as it is"
+                return [], f"ENV at line {inst.line} sets {key}, which a shell cannot export as it is"
             word, why = shell_word(raw, escape)
             if word is None:
-                return None, f"ENV at line {inst.line}: {why}"
+                return [], f"ENV at line {inst.line}: {why}"
             words.append(f"{key}={word}")
         commands.append("export " + " ".join(words))
-    return "; ".join(commands), None
+    return commands, None

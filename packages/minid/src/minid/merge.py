@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from dockit.dockerfile import Instruction, Stage, parse
 from minid.pragmas import kept_apart
@@ -157,7 +158,7 @@ class _StageWalk:
 
     def _merged(self, keyword: str, part: list[Instruction], text: str, moved: list[Instruction]) -> _Merged:
         self.result.merges.append(Merge(keyword, self.stage.index, tuple(part), text, tuple(moved)))
-        self.joined.update((id(a), id(b)) for a, b in zip(part, part[1:], strict=False))
+        self.joined.update((id(a), id(b)) for a, b in pairwise(part))
         return _Merged(text)
 
     def _transparent(self, inst: Instruction) -> bool:
@@ -176,11 +177,17 @@ class _StageWalk:
                 items.append(first)
                 i += 1
                 continue
-            runs, between, pending = [first], {}, []
+            runs = [first]
+            between: dict[int, list[Instruction]] = {}
+            pending: list[Instruction] = []
             j = i + 1
             while j < len(insts):
                 inst = insts[j]
-                if inst.keyword == "RUN" and id(inst) not in self.pinned and self.shells[id(inst)] == self.shells[id(first)]:
+                if (
+                    inst.keyword == "RUN"
+                    and id(inst) not in self.pinned
+                    and self.shells[id(inst)] == self.shells[id(first)]
+                ):
                     between[id(inst)], pending = pending, []
                     runs.append(inst)
                 elif not self._transparent(inst):
@@ -255,7 +262,7 @@ class _StageWalk:
         """Why each pair of consecutive layer-making instructions stayed apart."""
         insts = self.stage.instructions
         layers = [n for n, i in enumerate(insts) if i.keyword in LAYER_KEYWORDS]
-        for x, y in zip(layers, layers[1:], strict=False):
+        for x, y in pairwise(layers):
             a, b = insts[x], insts[y]
             if (id(a), id(b)) in self.joined:
                 continue

@@ -78,10 +78,9 @@ def initial_shell(stage: Stage, final: dict[int, tuple[tuple[str, ...], bool]]) 
     parent = next((r.stage for r in stage.refs if r.kind == "from"), None)
     if parent is not None and parent in final:
         return final[parent]
-    if not stage.base:
-        # FROM ${BASE} with BASE unknown: it may name a stage that changed its SHELL; only safe if none did
-        if any(shell != DEFAULT_SHELL or startup for shell, startup in final.values()):
-            return UNKNOWN_SHELL, True
+    # FROM ${BASE} with BASE unknown may name a stage that changed its SHELL: only safe if none did
+    if not stage.base and any(shell != DEFAULT_SHELL or startup for shell, startup in final.values()):
+        return UNKNOWN_SHELL, True
     base = stage.base.lower()
     windows = (stage.platform or "").lower().startswith("windows") or any(
         w in base for w in ("windows", "nanoserver", "servercore")

@@ -96,6 +96,7 @@ class _Command:
     body: list[str] | None  # the command's physical lines as written, when they can be reused
     comments: list[str]  # comment lines inside the RUN that the body does not hold
     all_comments: list[str]  # every comment line inside the RUN (when the body is not reused)
+    exports: list[str]  # the ENVs between the previous command and this one, as export commands
 
 
 def _inner_comments(inst: Instruction, before: int | None = None) -> list[str]:
@@ -121,25 +122,17 @@ def _body_lines(inst: Instruction, escape: str) -> tuple[list[str], int] | None:
 
 def _commands(part: list[Instruction], ctx: Context, info: ShellInfo) -> list[_Command]:
     out = []
-    carried: list[Instruction] = []
     for n, inst in enumerate(part):
         code = command(inst, info)
         assert code is not None
-        if n:
-            carried += ctx.carried.get(id(inst), [])
-        prefix = exports(carried, ctx.escape)[0] if carried else None
         a = analyze(code, bash=info.bash)
         found = _body_lines(inst, ctx.escape) if a.comment is None else None
         every = _inner_comments(inst)
         body, comments = None, every
         if found is not None:
             body, comments = found[0], _inner_comments(inst, found[1])
-        if prefix and a.code:
-            combined = analyze(f"{prefix}; {a.code}", bash=info.bash)
-            combined.comment = a.comment
-            a = combined
-            body = [f"{prefix}; {body[0]}", *body[1:]] if body else None
-        out.append(_Command(a, body, comments, every))
+        carried = exports(ctx.carried.get(id(inst), []), ctx.escape)[0] if n else []
+        out.append(_Command(a, body, comments, every, carried))
     return out
 
 
@@ -166,6 +159,14 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
     expected: list[str] = []
     extra_lead = ""
     live = [c for c in commands if c.analysis.code]
+    # The ENVs of a command left out (nothing but a comment) go to the next one: the shell exports them between
+    # subshells, so each later command starts with exactly the variables its RUN had.
+    pending: list[str] = []
+    export_before: dict[int, list[str]] = {}
+    for c in commands:
+        pending += c.exports
+        if c.analysis.code:
+            export_before[id(c)], pending = pending, []
     if form == "errexit":
         lines.append(head + "set -e;")
         expected.append("set -e; ")
@@ -182,6 +183,10 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
         else:
             prefix = "(" if first_line else f"{INDENT}("
             suffix = ")" if last else ");"
+        if export_before[id(cmd)]:
+            joiner = " && " if form == "and" else "; "
+            sets = joiner.join(export_before[id(cmd)]) + joiner
+            prefix = prefix.replace("(", sets + "(", 1) if form == "and" else f"{INDENT}{sets}{prefix.lstrip()}"
         if prefix.endswith("(") and cmd.analysis.code.startswith("("):
             prefix += " "  # `((` would start an arithmetic command in bash
         notes = list(cmd.comments if verbatim and cmd.body else cmd.all_comments)
@@ -222,4 +227,3 @@ def _run_text(part: list[Instruction], commands: list[_Command], form: str, esca
     ):
         return None
     return finish(part, text, extra_lead)
-
