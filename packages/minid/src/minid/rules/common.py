@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dockit.dockerfile import Instruction, parse
+from dockit.dockerfile import Instruction, is_index, parse, stage_index
 from dockit.errors import DockerfileError
 
 WIDTH = 100  # a merged ENV/LABEL/COPY longer than this puts one item per line
@@ -74,7 +74,7 @@ def finish(part: Sequence[Instruction], text: str, extra_lead: str = "") -> str:
 def reparse(text: str, part: Sequence[Instruction], escape: str) -> Instruction | None:
     """The merged text read back by the parser, alone in a stage placed after any stage it copies from by index."""
     head = "# escape=`\n" if escape == "`" else ""
-    indexes = [int(v) for i in part for v in i.flags.get("from", []) if v.isdigit() and len(v) < 5]
+    indexes = [n for i in part for v in i.flags.get("from", []) if is_index(v) and (n := stage_index(v)) is not None]
     stages = "FROM scratch\n" * (max(indexes, default=-1) + 2)
     try:
         df = parse(f"{head}{stages}{text}")
