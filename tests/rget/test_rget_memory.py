@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,31 @@ def test_one_gib_at_16_connections_under_64_mb(nginx: Nginx, tmp_path: Path) -> 
             f.seek(offset)
             assert f.read(16) == offset.to_bytes(8, "little") + bytes(8), offset
     out.unlink()  # 1 GiB of page cache and disk: give it back at once
+
+
+def test_stream_to_a_slow_reader_stays_under_64_mb(nginx: Nginx, tmp_path: Path) -> None:
+    """-o - with a reader slower than the network: the ranges ahead of it spill to disk, memory stays flat."""
+    import hashlib
+
+    src = nginx.root / "rget-256m.bin"
+    if not src.exists():
+        sparse_with_markers(src, 256 * MIB)
+    report = tmp_path / "rss"
+    digest = tmp_path / "digest"
+    reader = (
+        "import hashlib, sys, time\n"
+        "h = hashlib.sha256()\n"
+        "while chunk := sys.stdin.buffer.read(1 << 20):\n"
+        "    h.update(chunk); time.sleep(0.002)\n"
+        f"open({str(digest)!r}, 'w').write(h.hexdigest())\n"
+    )
+    rget_cmd = f"{TIME} -f %M -o {report} {RGET} -q -P 16 {nginx.url('plain', src.name)} -o -"
+    pipeline = f"set -o pipefail; {rget_cmd} | {sys.executable} -c {shlex.quote(reader)}"
+    assert subprocess.run(["bash", "-c", pipeline], timeout=120).returncode == 0
+    peak_mb = int(report.read_text().split()[-1]) / 1024
+    assert peak_mb < 64, f"peak RSS {peak_mb:.1f} MB"
+    h = hashlib.sha256()
+    with open(src, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    assert digest.read_text() == h.hexdigest()

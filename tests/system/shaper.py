@@ -45,8 +45,20 @@ class Pipe:
         self.rate = rate
         self.queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue(maxsize=64)
 
-    async def pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.gather(self._read(reader), self._write(writer))
+    async def pump(
+        self, reader: asyncio.StreamReader, source: asyncio.StreamWriter, writer: asyncio.StreamWriter
+    ) -> None:
+        """From ``reader`` to ``writer``; when the writing side fails (the client hung up mid-answer), ``source``
+        is closed too, so that the reading side ends instead of waiting on a full queue."""
+        reading = asyncio.ensure_future(self._read(reader))
+        try:
+            await self._write(writer)
+        finally:
+            with contextlib.suppress(Exception):
+                source.close()
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reading
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
@@ -54,8 +66,7 @@ class Pipe:
                 await self.queue.put((time.monotonic() + self.delay, data))
         except (ConnectionError, OSError):
             pass
-        finally:
-            await self.queue.put(None)
+        await self.queue.put(None)  # not when cancelled: then nobody is left to read it
 
     async def _write(self, writer: asyncio.StreamWriter) -> None:
         start = time.monotonic()
@@ -92,6 +103,7 @@ class Shaper:
         self.straggle = straggle
         self.fraction = fraction
         self.counter = itertools.count(1)
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         n = next(self.counter)
@@ -107,10 +119,18 @@ class Shaper:
             sock = w.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(6, 1, 1)  # TCP_NODELAY: our pacing, not Nagle's
-        await asyncio.gather(
-            Pipe(self.rtt / 2, 0).pump(client_r, up_w),
-            Pipe(self.rtt / 2, rate).pump(up_r, client_w),
-        )
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)  # asyncio holds tasks weakly: a pending one must not be collected mid-transfer
+        try:
+            await asyncio.gather(
+                Pipe(self.rtt / 2, 0).pump(client_r, client_w, up_w),
+                Pipe(self.rtt / 2, rate).pump(up_r, up_w, client_w),
+                return_exceptions=True,
+            )
+        finally:
+            if task is not None:
+                self.tasks.discard(task)
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -24,7 +24,7 @@ from rget.output import Destination, destination, move_into_place, open_stream, 
 from rget.progress import Reporter
 from rget.ranges import Ranges, Sink, single
 from rget.remote import HttpError, Remote, first_answer, new_session, shown
-from rget.sinks import WINDOW, FileSink, StreamSink
+from rget.sinks import FileSink, StreamSink
 from rget.wire import CHUNK, RETRY_STATUS, backoff, gave_up
 
 __all__ = ["Options", "Result", "download", "extract", "sha256_of"]
@@ -147,7 +147,7 @@ def fetch(
     assert remote.size
     first = None
     if blocks is None:
-        blocks = plan(remote.size, opts.connections, opts.block_size or _stream_block(remote.size, opts, sink))
+        blocks = plan(remote.size, opts.connections, opts.block_size)
         if body is not None:
             first = (blocks[0], body)
     elif body is not None:
@@ -160,14 +160,6 @@ def fetch(
     if work.remaining():
         raise RgetError(f"{remote.url}: {work.remaining()} bytes missing")  # unreachable unless a worker quit early
     return ranges
-
-
-def _stream_block(size: int, opts: Options, sink: Sink) -> int | None:
-    """A stream's blocks: small enough that every connection works inside the reorder window at once."""
-    if not sink.ordered:
-        return None
-    per = -(-size // max(opts.connections, 1))
-    return max(4 * CHUNK, min(per, WINDOW // (2 * max(opts.connections, 1))))
 
 
 class Checkpoint:
@@ -309,7 +301,7 @@ def _to_stream(
     reporter: Reporter,
 ) -> tuple[str, bool, StreamSink]:
     """Every byte in order onto ``fd``; returns the mode, whether it restarted, and the sink (its hash, its count)."""
-    sink = StreamSink(fd, shown_as)
+    sink = StreamSink(fd, shown_as, size=remote.size)
     reporter.start(remote.size, shown_as)
     restarted = False
     try:
@@ -322,11 +314,13 @@ def _to_stream(
                 raise RgetError(f"{e}; {sink.written} bytes already went to {shown_as}: cannot start over") from None
             reporter.log(f"{e}; starting over as one stream")
             restarted = True
-            sink = StreamSink(fd, shown_as)
+            sink.close()
+            sink = StreamSink(fd, shown_as, size=remote.size)
             single(new_session(1), remote, None, sink, opts, reporter)
             mode = "single"
     finally:
         reporter.stop()
+        sink.close()
     return mode, restarted, sink
 
 

@@ -30,6 +30,7 @@ from rget.wire import (
     gave_up,
     read_into,
     refused,
+    release,
 )
 
 Sink = FileSink | StreamSink
@@ -166,7 +167,7 @@ class Ranges:
             byte_range=(block.pos, block.end),
             if_range=remote.validator,
         )
-        with resp:
+        try:
             status = resp.status_code
             where = shown(answered, remote.url)
             if status == 206:
@@ -184,6 +185,8 @@ class Ranges:
                 self._reresolve(url)
                 raise Expired(f"{where}: HTTP {status}, URL re-resolved")
             raise refused(resp, where)
+        finally:
+            release(resp)
 
     def _stream(self, resp: requests.Response, block: Block, buf: memoryview) -> None:
         start = block.pos

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 from pathlib import Path
 
 from rget.errors import ReaderGone, RgetError
 
 MIB = 1024 * 1024
-WINDOW = 16 * MIB
-"""How far ahead of the stream's write point the ranges may run: the bound on the memory a stream holds."""
+WINDOW = 1024 * MIB
+"""How far ahead of a stream's write point the ranges may run (spilled to a temporary file meanwhile)."""
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int, path: object) -> None:
@@ -80,22 +81,27 @@ class FileSink:
 class StreamSink:
     """Bytes in order onto a pipe, FIFO, device or stdout, while the ranges arrive in any order.
 
-    A chunk at the write point is written at once, straight from the worker's buffer; a chunk ahead of it waits
-    in memory, at most ``window`` bytes ahead. A worker whose chunk lies beyond the window blocks until the write
-    point moves, so a slow reader slows the connections (TCP backpressure) instead of growing memory. The chunk at
-    the write point is never beyond the window, so the stream cannot deadlock.
+    A chunk at the write point is written at once, straight from the worker's buffer. A chunk ahead of it is
+    spilled to an unlinked temporary file (sparse, at its own offset) and written out from there once the write
+    point reaches it: memory stays at one read-back buffer however far the ranges run ahead, so the ranges can be
+    as large as for a file. The spill is bounded too: a worker whose chunk lies more than ``window`` bytes past the
+    write point waits until the reader catches up, so a slow reader slows the connections (TCP backpressure)
+    instead of filling the disk. The chunk at the write point is never past the window: no deadlock.
     """
 
     ordered = True
 
-    def __init__(self, fd: int, shown: str, window: int = WINDOW) -> None:
+    def __init__(self, fd: int, shown: str, window: int = WINDOW, size: int | None = None) -> None:
         self.fd = fd
         self.path = shown
         self.window = window
         self.next = 0
         """Bytes written to the stream so far (the write point)."""
         self.sha256 = hashlib.sha256()
-        self._pending: dict[int, bytes] = {}
+        self._ready: dict[int, int] = {}  # spilled and contiguous: start -> end (exclusive)
+        self._ends: dict[int, int] = {}  # end -> start, to merge a chunk onto the interval it continues
+        self._spill: int | None = None
+        self._size = size
         self._writing = False
         self._sealed = False
         self._cond = threading.Condition()
@@ -106,20 +112,37 @@ class StreamSink:
 
     def restartable(self) -> bool:
         """Only while nothing went out: bytes on a pipe cannot be taken back."""
-        return self.next == 0 and not self._pending
+        return self.next == 0
 
     def reset(self) -> None:
         if not self.restartable():
             raise RgetError(f"{self.path}: cannot start over: {self.next} bytes already written")
+        with self._cond:
+            self._ready.clear()
+            self._ends.clear()
 
     def seal(self) -> None:
         """Accept no more writes (the file changed: workers of the old version may still be running); returns once
         a write in progress is out, so that :attr:`written` is final."""
         with self._cond:
             self._sealed = True
-            self._pending.clear()
+            self._ready.clear()
             while self._writing:
                 self._cond.wait(0.1)
+
+    def _spill_fd(self) -> int:
+        if self._spill is None:
+            tmp = tempfile.gettempdir()
+            check_space(Path(tmp), min(self.window, self._size or self.window), Path(tmp, "rget spill file"))
+            try:
+                self._spill = os.open(tmp, os.O_RDWR | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC, 0o600)
+            except OSError:
+                try:  # no O_TMPFILE here: an ordinary temporary file, unlinked at once
+                    self._spill, name = tempfile.mkstemp(prefix="rget-spill-")
+                    os.unlink(name)
+                except OSError as e:
+                    raise RgetError(f"{tmp}: cannot create the stream's spill file: {e.strerror or e}") from None
+        return self._spill
 
     def write(self, offset: int, data: memoryview, stop: threading.Event | None = None) -> None:
         with self._cond:
@@ -129,27 +152,56 @@ class StreamSink:
                 self._cond.wait(0.1)
             if self._sealed:
                 return
-            if offset != self.next or self._writing:
-                self._pending[offset] = bytes(data)
-                return
-            self._writing = True
-        chunk: memoryview | bytes | None = data
+            direct = offset == self.next and not self._writing
+            if direct:
+                self._writing = True
+            else:
+                spill = self._spill_fd()
+        if not direct:
+            _pwrite_all(spill, data, offset, "the stream's spill file")
+            with self._cond:
+                if self._sealed:
+                    return
+                start = self._ends.pop(offset, offset)
+                end = offset + len(data)
+                if end in self._ready:
+                    later = self._ready.pop(end)
+                    del self._ends[later]
+                    end = later
+                self._ready[start] = end
+                self._ends[end] = start
+                if self._writing or start != self.next:
+                    return  # the writer will find it, or it waits for the write point
+                self._writing = True
+            data = memoryview(b"")  # nothing of our own to write: drain what is ready
         try:
-            while chunk is not None:
-                self._out(chunk)
-                with self._cond:
-                    self.next += len(chunk)
-                    chunk = None if self._sealed else self._pending.pop(self.next, None)
-                    if chunk is None:
-                        self._writing = False
-                    self._cond.notify_all()
-        except BaseException:
+            self._out(data)
+            self._drain()
+        finally:
             with self._cond:
                 self._writing = False
                 self._cond.notify_all()
-            raise
+
+    def _drain(self) -> None:
+        """Write out every spilled byte that is next, in order (we hold the write point)."""
+        buf = bytearray(MIB)
+        while True:
+            with self._cond:
+                end = None if self._sealed else self._ready.pop(self.next, None)
+                if end is None:
+                    return
+                del self._ends[end]
+            pos = self.next
+            while pos < end:
+                n = os.preadv(self._spill_fd(), [memoryview(buf)[: min(MIB, end - pos)]], pos)
+                if n <= 0:
+                    raise RgetError("the stream's spill file came back short")
+                self._out(memoryview(buf)[:n])
+                pos += n
 
     def _out(self, chunk: memoryview | bytes) -> None:
+        if not chunk:
+            return
         self.sha256.update(chunk)
         view = memoryview(chunk)
         try:
@@ -160,6 +212,11 @@ class StreamSink:
             raise ReaderGone(f"{self.path}: the reader closed the pipe") from None
         except OSError as e:
             raise RgetError(f"{self.path}: cannot write: {e.strerror or e}") from None
+        with self._cond:
+            self.next += len(chunk)
+            self._cond.notify_all()
 
     def close(self) -> None:
-        pass  # the caller owns the descriptor (stdout stays open for the shell)
+        if self._spill is not None:
+            os.close(self._spill)  # the caller owns the output descriptor (stdout stays open for the shell)
+            self._spill = None

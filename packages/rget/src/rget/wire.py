@@ -89,3 +89,12 @@ def refused(resp: requests.Response, where: str) -> RgetError:
     if resp.status_code in RETRY_STATUS:
         return Retryable(f"HTTP {resp.status_code} {resp.reason or ''}".rstrip())
     return HttpError(where, resp.status_code, resp.reason or "")
+
+
+def release(resp: requests.Response) -> None:
+    """Done with ``resp``: a body read to its end gives its connection back to the pool (the next range skips a TCP
+    and TLS handshake); one cut short (a split took the tail) closes it, since its unread bytes are still coming."""
+    fp = getattr(resp.raw, "_fp", None)
+    if fp is None or fp.isclosed():  # http.client closes its file once Content-Length bytes were read
+        resp._content_consumed = True  # requests then only releases the connection instead of closing it
+    resp.close()
