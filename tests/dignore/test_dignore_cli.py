@@ -211,3 +211,35 @@ def test_build_args_choose_the_stages_read(monorepo: Path, dignore: Callable[...
     assert "!svc/api" in api.out.splitlines() and "!svc/web" not in api.out.splitlines()
     assert "!svc/web" in web.out.splitlines() and "!svc/api" not in web.out.splitlines()
     assert web.out.splitlines()[0].endswith("--build-arg SVC=web --exclude-root-files")
+
+
+def test_check_and_diff_compare_with_the_output_file(monorepo: Path, dignore: Callable[..., Result]) -> None:
+    out = "svc/api/Dockerfile.dockerignore"
+    missing = dignore("svc/api", "-o", out, "--check", cwd=monorepo)
+    assert (missing.code, missing.err) == (1, f"dignore: {out}: would be created\n")
+    assert not (monorepo / out).exists()
+    assert dignore("svc/api", "-o", out, cwd=monorepo).code == 0
+    assert dignore("svc/api", "-o", out, "--check", cwd=monorepo).code == 0
+    stale = dignore("svc/api", "lib/common", "-o", out, "--check", "--diff", cwd=monorepo)
+    assert stale.code == 1 and "+!lib/common\n" in stale.out and stale.err == f"dignore: {out}: would change\n"
+    usage = dignore("svc/api", "--check", cwd=monorepo)
+    assert (usage.code, usage.err) == (2, "dignore: --check and --diff compare with the output file: give -o PATH\n")
+
+
+def test_stats_say_more_when_the_context_grows(monorepo: Path, dignore: Callable[..., Result]) -> None:
+    # BuildKit reads svc/api/Dockerfile.dockerignore instead of the root file: that is the "before" here
+    old = "*\n!svc/api/main.py\n"
+    out = monorepo / "svc/api/Dockerfile.dockerignore"
+    write_tree(monorepo, {"svc/api/Dockerfile.dockerignore": old})
+    r = dignore("svc/api", "--stats", "-o", "svc/api/Dockerfile.dockerignore", cwd=monorepo)
+    sent = [e for e in walk_context(monorepo, PatternMatcher.parse(out.read_bytes())) if e.kind != "dir"]
+    # counted while the old file was still there (it is in svc/api, so it is sent too)
+    files, size = len(sent), sum(e.size for e in sent) - out.stat().st_size + len(old)
+    before = len("print('api')\n")
+    assert r.err.splitlines() == [
+        f"dignore: before: 1 files, {before} bytes ({before} B), with the current svc/api/Dockerfile.dockerignore",
+        f"dignore: after:  {files} files, {size} bytes ({size} B), {files - 1} files more and"
+        f" {(size - before) / before:.1%} of the bytes more",
+        "dignore: warning: the generated file sends more than the current svc/api/Dockerfile.dockerignore"
+        " (it keeps paths that file leaves out)",
+    ]

@@ -162,7 +162,7 @@ def generate(
             own.extend(dirs[k.path])
         else:
             singles.append(k.path)
-    block, exact = _root_block(root, dirs, singles)
+    block, exact = _root_block(root, dirs, singles, any(k.glob for k in kept))
     body = _unique(own + block + excludes)
     if not exact or (any(k.glob for k in kept) and any(p.exclusion for p in root.patterns)):
         listed, out.sent = _listed(context, body, [PatternMatcher(own), root, PatternMatcher(excludes)])
@@ -176,7 +176,16 @@ def _text(header: str, body: list[str]) -> str:
     return "\n".join([header, *body]) + "\n"
 
 
-def _root_block(root: PatternMatcher, dirs: dict[str, list[str]], singles: list[str]) -> tuple[list[str], bool]:
+def _touches(pattern: Pattern, dirs: dict[str, list[str]], singles: list[str]) -> bool:
+    """Whether ``pattern`` may match a path inside a kept directory or a kept file (or a parent of one)."""
+    if any(pattern.within(d) != [] for d in dirs):
+        return True
+    return any(pattern.match("/".join(p.split("/")[: i + 1])) for p in singles for i in range(p.count("/") + 1))
+
+
+def _root_block(
+    root: PatternMatcher, dirs: dict[str, list[str]], singles: list[str], globs: bool
+) -> tuple[list[str], bool]:
     """The root file's rules for the generated file: exclusions as written, exceptions confined to the kept paths;
     and whether these patterns alone say exactly what the root file and the kept paths' own rules say together.
 
@@ -188,7 +197,8 @@ def _root_block(root: PatternMatcher, dirs: dict[str, list[str]], singles: list[
     exact = True
     for pattern in root.patterns:
         if not pattern.exclusion:
-            lines.append(pattern_line(pattern))
+            if globs or _touches(pattern, dirs, singles):  # else it leaves out only what "*" leaves out already
+                lines.append(pattern_line(pattern))
             continue
         for directory in dirs:
             inside = pattern.within(directory)
