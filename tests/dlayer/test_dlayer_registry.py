@@ -327,3 +327,13 @@ def test_a_broken_download_resumes_where_it_stopped_and_a_503_is_retried(
         ranges = [r for p, r in flaky.seen if p == path and r]
         assert len(ranges) == 1 and ranges[0].startswith("bytes=") and ranges[0].endswith("-"), ranges
         assert int(ranges[0][6:-1]) > 0  # resumed from the byte reached, not from the start
+
+
+def test_https_first_even_on_loopback(
+    tls_registry: AuthRegistry, archives: dict[str, Path], nobody: dict[str, str]
+) -> None:
+    ref = tls_registry.push(f"oci-archive:{archives['oci-gzip']}", "app:1")
+    proc = dlayer(ref, "-j", "-", env=nobody)
+    assert ok(proc) == ok(dlayer(str(archives["oci-gzip"]), "-j", "-"))
+    assert proc.stderr.endswith(f"from the registry at https://{tls_registry.host}\n")  # a loopback registry may be
+    # plain HTTP, but HTTPS is tried first (and any certificate taken, as Docker does for insecure registries)

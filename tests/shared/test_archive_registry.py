@@ -35,7 +35,8 @@ def test_references_are_normalized_as_docker_does() -> None:
 def test_plain_http_only_for_loopback_or_insecure() -> None:
     assert is_loopback("127.0.0.2:5000") and is_loopback("[::1]:5000") and is_loopback("localhost:80")
     assert not is_loopback("registry.example:5000") and not is_loopback("10.0.0.1")
-    assert Client(parse_target("registry.example:5000/a:1"), insecure=False, pool=1).lenient is False
+    strict = Client(parse_target("registry.example:5000/a:1"), insecure=False, pool=1)
+    assert strict.lenient is False and strict.verify is True
     assert Client(parse_target("registry.example:5000/a:1"), insecure=True, pool=1).lenient is True
     assert Client(parse_target("127.0.0.1:5000/a:1"), insecure=False, pool=1).lenient is True
     assert Client(parse_target("nginx"), insecure=False, pool=1).api_host == "registry-1.docker.io"

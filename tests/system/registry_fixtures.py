@@ -9,6 +9,7 @@ Fixtures (session-scoped; every process stopped by its PID):
   :class:`TokenServer` of ours on 127.0.0.1 that checks Basic credentials and issues RS256 JWTs (signed by
   ``openssl``, certificate chain in ``x5c``) granting per repository and action: anyone may pull ``public/*``,
   :data:`USER` may pull and push everything. The server records every scope asked (``.asked``).
+- ``tls_registry`` -> :class:`AuthRegistry`: docker-registry serving HTTPS with a self-signed certificate, no auth.
 - ``docker_login`` -> a function ``(registry, directory) -> DOCKER_CONFIG``: credentials stored by a real
   ``docker login`` (the harness daemon checks them against the registry and the client writes ``config.json``).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -39,6 +41,13 @@ USER, PASSWORD = "alice", "s3cret-pass"
 SERVICE, ISSUER = "bi-registry", "bi-token-issuer"
 
 
+def self_signed(cert: Path, key: Path, subject: str, *extra: str) -> None:
+    """A self-signed RSA certificate and its key (openssl), valid two days."""
+    openssl = require("openssl")["openssl"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject, *extra, *files])
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -51,9 +60,7 @@ class TokenServer:
         self.key = root / "token.key"
         self.cert = root / "token.pem"
         self.asked: list[tuple[str, list[str]]] = []  # (user or "", scopes asked)
-        openssl = require("openssl")["openssl"]
-        key = ["-keyout", str(self.key), "-out", str(self.cert)]
-        run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=bi-token", *key])
+        self_signed(self.cert, self.key, "/CN=bi-token")
         pem = self.cert.read_text()  # x5c: the certificate's DER in standard base64, which is PEM's body
         self.x5c = "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
         self.port = free_port()
@@ -136,13 +143,14 @@ class TokenServer:
 class AuthRegistry:
     """docker-registry (distribution 2.8) on ``host`` = ``127.0.0.1:PORT``, plain HTTP, with an ``auth`` section."""
 
-    def __init__(self, root: Path, auth: str, kind: str) -> None:
+    def __init__(self, root: Path, auth: str, kind: str, tls: bool = False) -> None:
         self.root = root
         self.auth = auth
-        self.kind = kind  # "basic" or "token"
+        self.kind = kind  # "basic", "token" or "tls" (no auth)
+        self.tls = tls
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.process: subprocess.Popen[bytes] | None = None
         self.token_server: TokenServer | None = None
 
@@ -150,11 +158,16 @@ class AuthRegistry:
         """Start the registry and wait until ``/v2/`` answers (401: it wants credentials)."""
         binary = require("docker-registry")["docker-registry"]
         config = self.root / "config.yml"
+        tls = ""
+        if self.tls:  # a self-signed certificate for 127.0.0.1
+            cert, key = self.root / "tls.pem", self.root / "tls.key"
+            self_signed(cert, key, "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+            tls = f", tls: {{certificate: {cert}, key: {key}}}"
         config.write_text(
             "version: 0.1\n"
             "log: {level: error, accesslog: {disabled: true}}\n"
             f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}}}\n"
-            f"http: {{addr: '{self.host}'}}\n" + self.auth
+            f"http: {{addr: '{self.host}'{tls}}}\n" + self.auth
         )
         with (self.root / "registry.log").open("wb") as log:
             self.process = subprocess.Popen(
@@ -163,7 +176,7 @@ class AuthRegistry:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/v2/", timeout=2):
+                with urllib.request.urlopen(f"{self.url}/v2/", timeout=2, context=ssl._create_unverified_context()):
                     return
             except urllib.error.HTTPError as e:
                 if e.code == 401:
@@ -224,6 +237,17 @@ def token_registry() -> Iterator[AuthRegistry]:
     server = AuthRegistry(root, auth, "token")
     server.token_server = tokens
     tokens.start()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_registry() -> Iterator[AuthRegistry]:
+    """docker-registry serving HTTPS (a self-signed certificate for 127.0.0.1), no auth."""
+    server = AuthRegistry(scratch_dir("registry-tls"), "", "tls", tls=True)
     try:
         server.start()
         yield server

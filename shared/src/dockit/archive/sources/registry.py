@@ -126,7 +126,12 @@ class Client:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.lenient = insecure or is_loopback(target.host)
-        self.session.verify = not self.lenient
+        # passed on every request: a session-wide verify=False loses to REQUESTS_CA_BUNDLE in the environment
+        self.verify = not self.lenient
+        if self.lenient:  # any certificate is the rule here, not a mistake to warn about on every request
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.base = ""
         self.credentials: Credentials | None = None
         self.looked_for_credentials = False
@@ -162,7 +167,7 @@ class Client:
 
         for attempt in range(RETRIES + 1):
             try:
-                response = self.session.get(url, headers=headers, stream=stream, timeout=TIMEOUT)
+                response = self.session.get(url, headers=headers, stream=stream, timeout=TIMEOUT, verify=self.verify)
             except requests.exceptions.SSLError:
                 raise
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
@@ -208,7 +213,9 @@ class Client:
             query["service"] = params["service"]
         headers = {"Authorization": creds.basic()} if creds else {}
         try:
-            reply = self.session.get(params["realm"], params=query, headers=headers, timeout=TIMEOUT)
+            reply = self.session.get(
+                params["realm"], params=query, headers=headers, timeout=TIMEOUT, verify=self.verify
+            )
         except requests.exceptions.RequestException as e:
             raise ArchiveError(f"token server {params['realm']} of {self.target.host}: {_why(e)}") from None
         if reply.status_code in (401, 403):
