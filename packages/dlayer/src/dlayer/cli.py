@@ -21,6 +21,8 @@ TOOL = "dlayer"
 HELP = """Why is this image big: per layer, the command that made it and the biggest files it added; then what the \
 image wastes (bytes a later layer overwrote or deleted) and dive's efficiency figures.
 
+`dlayer diff A B` compares two images (see `dlayer diff --help`).
+
 SOURCE is an image archive (`docker save`, buildah, OCI; tar or directory; gzip, zstd or plain layers; the whole \
 file gzip, zstd or xz compressed), - for stdin, or an image reference: read from the Docker daemon if it has it, \
 else from its registry (no daemon needed). Prefixes choose: docker://, podman://, registry://, docker-archive://, \
@@ -233,6 +235,70 @@ def build_app() -> "typer.Typer":
     return app
 
 
+DIFF_HELP = """Compare two images: the layers they share (said once), every path added, removed or changed (type, \
+size, mode, owner, link) biggest first, and the totals side by side. A and B are any SOURCE dlayer reads: archives, \
+'-' (one of them), image references (daemon or registry). Exit 0 whatever differs.
+
+Example: dlayer diff app:1.4 app:1.5
+"""
+DIFF_OPTIONS = [
+    Option("source", ("--source",)),
+    Option("quiet", ("-q", "--quiet"), value=False),
+    Option("parallel", ("-P", "--parallel")),
+    Option("insecure", ("--insecure",), value=False),
+    Option("arch", ("--arch", "--platform")),
+    Option("json_path", ("-j", "--json")),
+    Option("max_files", ("-n", "--max-files")),
+    Option("width", ("-l", "--line-width")),
+]
+DIFF_MINIMUM = {"parallel": 1, "max_files": 0, "width": 40}
+
+
+def build_diff_app() -> "typer.Typer":
+    """The typer app of ``dlayer diff`` (help and usage errors)."""
+    import typer
+
+    from dlayer.command import DiffOptions, run_diff
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.command(help=DIFF_HELP)
+    def diff(
+        a: Annotated[str, typer.Argument(metavar="A", help="The first image (any SOURCE).")],
+        b: Annotated[str, typer.Argument(metavar="B", help="The second image (any SOURCE).")],
+        source: Annotated[str, typer.Option("--source", help="auto, archive, docker, podman, registry.")] = "auto",
+        quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Do not say which source is read.")] = False,
+        parallel: Annotated[int, typer.Option("-P", "--parallel", min=1, help="Registry: layers at once.")] = 4,
+        insecure: Annotated[bool, typer.Option("--insecure", help="Registry: allow plain HTTP.")] = False,
+        arch: Annotated[str | None, typer.Option("--arch", "--platform", help="Platform to choose.")] = None,
+        json_path: Annotated[str | None, typer.Option("-j", "--json", help="Write JSON here ('-': stdout).")] = None,
+        max_files: Annotated[int, typer.Option("-n", "--max-files", min=0, help="Changes shown.")] = 50,
+        width: Annotated[int, typer.Option("-l", "--line-width", min=40, help="Line width.")] = 100,
+    ) -> int:
+        return run_diff(DiffOptions(a, b, source, quiet, parallel, insecure, arch, json_path, max_files, width))
+
+    return app
+
+
+def diff_main(args: list[str]) -> NoReturn:
+    """``dlayer diff A B``: plain command lines run directly, everything else goes through typer."""
+    plain = parse_plain(args, DIFF_OPTIONS, ["a", "b"])
+    if (
+        plain is not None
+        and "b" in plain
+        and all(
+            str(plain[k]).isdigit() and int(str(plain[k])) >= least for k, least in DIFF_MINIMUM.items() if k in plain
+        )
+    ):
+        from dlayer.command import DiffOptions, run_diff
+
+        values = {k: int(str(v)) if k in DIFF_MINIMUM else v for k, v in plain.items()}
+        guard(TOOL, lambda: run_diff(DiffOptions(**values)))  # type: ignore[arg-type]
+    from dockit.cli import run
+
+    run(build_diff_app(), f"{TOOL} diff", args)
+
+
 def _exit_now(code: int) -> NoReturn:
     """Exit without tearing down the ~100k objects of a big report one by one (7% of a run): output is flushed,
     files were closed by write_output, nothing else needs finalizing."""
@@ -245,6 +311,8 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script: plain command lines run directly, everything else goes through typer."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["diff"]:  # the one subcommand; an archive called diff is ./diff
+        diff_main(args[1:])
     plain = parse_plain(args, OPTIONS, POSITIONALS)
     opts = _plain_options(plain) if plain is not None else None
     if opts is not None:

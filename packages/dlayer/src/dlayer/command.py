@@ -116,6 +116,58 @@ def run_dlayer(opts: Options) -> int:
     return 0
 
 
+@dataclass(slots=True)
+class DiffOptions:
+    """``dlayer diff``'s options: two sources, read as the main command reads one."""
+
+    a: str
+    b: str
+    source: str = "auto"
+    quiet: bool = False
+    parallel: int = 4
+    insecure: bool = False
+    arch: str | None = None
+    json_path: str | None = None
+    max_files: int = 50
+    width: int = 100
+
+
+def run_diff(opts: DiffOptions) -> int:
+    """Read both images, compare their final filesystems, print the comparison; exit 0 whatever differs."""
+    from dlayer.diff import compare, document, render
+    from dlayer.report import build_report
+    from dockit.archive.sources import open_image
+
+    if opts.a == opts.b == "-":
+        raise UsageError("A and B cannot both be stdin")
+    reports = []
+    gc.disable()  # as in run_dlayer: a big image is many small acyclic objects
+    try:
+        for spec in (opts.a, opts.b):
+            if spec == "-" and sys.stdin.isatty():
+                raise UsageError("no archive on stdin: pipe one in or give SOURCE")
+            image = open_image(
+                spec,
+                source=opts.source,
+                platform=opts.arch,
+                parallel=opts.parallel,
+                insecure=opts.insecure,
+                announce=None if opts.quiet else _say,
+            )
+            reports.append(build_report(image, top=0))
+        comparison = compare(reports[0], reports[1])
+    finally:
+        gc.enable()
+    if opts.json_path is not None:
+        import json
+
+        pretty = opts.json_path == "-" and sys.stdout.isatty()
+        write_output(opts.json_path, json.dumps(document(comparison), indent=2 if pretty else None) + "\n")
+    if opts.json_path != "-":
+        sys.stdout.write(render(comparison, width=opts.width, most=opts.max_files))
+    return 0
+
+
 def _read_dockerfile(path: str) -> Dockerfile:
     """The Dockerfile the image was built from; a base that expands to nothing is fine (it is never pulled)."""
     from dockit.cli import read_bytes
