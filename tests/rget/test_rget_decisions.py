@@ -57,7 +57,7 @@ def ranges_of(calls: responses.CallList, url: str = URL) -> list[str | None]:
 def test_first_request_is_probe_and_first_range_and_the_others_carry_if_range(tmp_path: Path) -> None:
     data = pattern(10_000)
     responses.add_callback(responses.GET, URL, callback=serving(data))
-    result = download(URL, tmp_path / "o", Options(connections=3))
+    result = download(URL, tmp_path / "o", Options(connections=3, block_size=3334))
     assert (tmp_path / "o").read_bytes() == data
     assert result.mode == "ranges" and not result.restarted
     assert ranges_of(responses.calls)[0] == "bytes=0-"  # its body is the first block: no round trip for a probe
@@ -80,7 +80,7 @@ def test_if_range_uses_a_strong_etag_else_last_modified(
 ) -> None:
     data = pattern(4096)
     responses.add_callback(responses.GET, URL, callback=serving(data, etag=etag, modified=modified))
-    download(URL, tmp_path / "o", Options(connections=2))
+    download(URL, tmp_path / "o", Options(connections=2, block_size=2048))
     assert (tmp_path / "o").read_bytes() == data
     # without any validator a mix could not be caught: one stream (the first answer's), no more requests
     assert [c.request.headers.get("If-Range") for c in responses.calls[1:]] == ([expected] if expected else [])
@@ -116,7 +116,7 @@ def test_200_to_a_range_means_changed_restart_once_as_one_stream(tmp_path: Path)
         return serving(old if len(seen) == 1 else new, etag='"old"' if len(seen) == 1 else '"new"')(request)
 
     responses.add_callback(responses.GET, URL, callback=switch)
-    result = download(URL, tmp_path / "o", Options(connections=2))
+    result = download(URL, tmp_path / "o", Options(connections=2, block_size=4000))
     assert (tmp_path / "o").read_bytes() == new
     assert result.restarted and result.mode == "single"
     assert seen[-1] == "-"  # the restart is a plain GET
@@ -137,7 +137,7 @@ def test_206_with_another_total_is_a_change_too(tmp_path: Path) -> None:
         return 206, {"Content-Range": f"bytes 0-2999/{len(longer)}", "ETag": '"e1"'}, longer[:3000]
 
     responses.add_callback(responses.GET, URL, callback=answer)
-    result = download(URL, tmp_path / "o", Options(connections=2))
+    result = download(URL, tmp_path / "o", Options(connections=2, block_size=3000))
     assert result.restarted and (tmp_path / "o").read_bytes() == longer
 
 
@@ -146,7 +146,7 @@ def test_extra_headers_never_follow_a_redirect_to_another_host(tmp_path: Path) -
     data = pattern(4000)
     responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=abc"})
     responses.add_callback(responses.GET, CDN, callback=serving(data))
-    opts = Options(connections=2, headers={"Authorization": "token s3cret", "X-Custom": "1"})
+    opts = Options(connections=2, block_size=2000, headers={"Authorization": "token s3cret", "X-Custom": "1"})
     download(URL, tmp_path / "o", opts)
     assert (tmp_path / "o").read_bytes() == data
     to_origin = [c.request for c in responses.calls if c.request.url == URL]

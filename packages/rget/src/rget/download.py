@@ -147,7 +147,8 @@ def fetch(
     assert remote.size
     first = None
     if blocks is None:
-        blocks = plan(remote.size, opts.connections, opts.block_size)
+        # a block smaller than one read is not worth a request of its own: a small file is one answer
+        blocks = plan(remote.size, opts.connections, opts.block_size or max(-(-remote.size // opts.connections), CHUNK))
         if body is not None:
             first = (blocks[0], body)
     elif body is not None:
