@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from castage.generate import generate
 from tests.system.buildkit import Step as BuildKitStep
@@ -56,15 +57,19 @@ class Step:
     cached: bool
 
 
+S = TypeVar("S")
+
+
 @dataclass(frozen=True)
-class ScriptRun:
-    """One run of an approach's script: wall time, its output, and the steps of each ``docker build`` in it."""
+class ScriptRun(Generic[S]):
+    """One run of an approach's script: wall time, its output, and the steps of each ``docker build`` in it (classic
+    builder: :class:`Step`; BuildKit: :class:`tests.system.buildkit.Step`)."""
 
     seconds: float
     output: str
-    builds: list[list[Step]]
+    builds: list[list[S]]
 
-    def steps(self) -> list[Step]:
+    def steps(self) -> list[S]:
         return [s for b in self.builds for s in b]
 
 
@@ -78,12 +83,14 @@ def make_context(workdir: Path) -> Path:
     return context
 
 
-def castage_script(image: str, base: str) -> str:
-    """What ``castage -i IMAGE --push --build-arg BASE=... -f 'CONTEXT/Dockerfile' -p CONTEXT`` prints."""
+def castage_script(image: str, base: str, file: str = "Dockerfile") -> str:
+    """What ``castage -i IMAGE --push --build-arg BASE=... -f 'CONTEXT/FILE' -p CONTEXT`` prints (``FILE``:
+    ``Dockerfile``, the 3-stage file, or :data:`BUILDER_THEN_FINAL_FILE`)."""
+    dockerfile = BUILDER_THEN_FINAL if file == BUILDER_THEN_FINAL_FILE else DOCKERFILE
     return generate(
-        DOCKERFILE,
+        dockerfile,
         image=image,
-        path=f"{CONTEXT}/Dockerfile",
+        path=f"{CONTEXT}/{file}",
         file_given=True,
         context=CONTEXT,
         build_args=[f"BASE={base}"],
@@ -121,30 +128,23 @@ CMD ["cat", "/app.txt"]
 BUILDER_THEN_FINAL_FILE = "Dockerfile.common"
 
 
-def castage_buildkit_script(image: str, base: str) -> str:
-    """castage's script for :data:`BUILDER_THEN_FINAL` (in the context as ``Dockerfile.common``), with ``--push``."""
-    return generate(
-        BUILDER_THEN_FINAL,
-        image=image,
-        path=f"{CONTEXT}/{BUILDER_THEN_FINAL_FILE}",
-        file_given=True,
-        context=CONTEXT,
-        build_args=[f"BASE={base}"],
-        push=True,
-    ).text
-
-
-def run_script(script: str, workdir: Path, env: Mapping[str, str]) -> ScriptRun:
+def run_script(script: str, workdir: Path, env: Mapping[str, str]) -> ScriptRun[Step]:
     """Run ``script`` with bash in ``workdir`` (the context's parent); fail with its output if it fails."""
+    seconds, output = _bash(script, workdir, env)
+    return ScriptRun(seconds, output, parse_builds(output))
+
+
+def _bash(script: str, workdir: Path, env: Mapping[str, str], runner: str | None = None) -> tuple[float, str]:
+    """Run ``script`` with bash in ``workdir`` (through ``runner``, a bash snippet that sources ``$1``, if given):
+    its wall time and output (stdout and stderr, in order); fail with the output if it fails."""
     path = workdir / f"ci-{time.monotonic_ns()}.sh"
     path.write_text(script)
+    argv = ["bash", str(path)] if runner is None else ["bash", "-c", runner, "castage-ci", str(path)]
     start = time.monotonic()
-    proc = subprocess.run(
-        ["bash", str(path)], cwd=workdir, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.run(argv, cwd=workdir, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     assert proc.returncode == 0, proc.stdout[-4000:]
-    return ScriptRun(seconds, proc.stdout, parse_builds(proc.stdout))
+    return seconds, proc.stdout
 
 
 def parse_builds(output: str) -> list[list[Step]]:
@@ -173,35 +173,9 @@ source "$1"
 """
 
 
-@dataclass(frozen=True)
-class BuildKitRun:
-    """One run of a script on BuildKit: wall time, its output, and the steps of each ``docker build`` in it."""
-
-    seconds: float
-    output: str
-    builds: list[list[BuildKitStep]]
-
-    def executed(self) -> list[BuildKitStep]:
-        """The steps that did work (not CACHED, not a FROM), over every build."""
-        return [s for build in self.builds for s in build if s.executed]
-
-
-def run_on_buildkit(script: str, workdir: Path, env: Mapping[str, str]) -> BuildKitRun:
+def run_on_buildkit(script: str, workdir: Path, env: Mapping[str, str]) -> ScriptRun[BuildKitStep]:
     """Run ``script`` with bash in ``workdir`` (``env``: BuildKit's); fail with its output if it fails."""
-    path = workdir / f"ci-{time.monotonic_ns()}.sh"
-    path.write_text(script)
-    start = time.monotonic()
-    proc = subprocess.run(
-        ["bash", "-c", BUILDKIT_RUNNER, "castage-ci", str(path)],
-        cwd=workdir,
-        env={**env, "BUILDKIT_PROGRESS": "plain"},
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    seconds = time.monotonic() - start
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    seconds, output = _bash(script, workdir, {**env, "BUILDKIT_PROGRESS": "plain"}, BUILDKIT_RUNNER)
     # set -x prints each command before it runs (a + per level of nesting): one chunk of output per build.
-    chunks = re.split(r"^\++ docker build ", proc.stdout, flags=re.MULTILINE)[1:]
-    return BuildKitRun(seconds, proc.stdout, [parse_steps(chunk) for chunk in chunks])
+    chunks = re.split(r"^\++ docker build ", output, flags=re.MULTILINE)[1:]
+    return ScriptRun(seconds, output, [parse_steps(chunk) for chunk in chunks])

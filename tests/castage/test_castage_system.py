@@ -24,12 +24,12 @@ pytestmark = pytest.mark.system
 @dataclass(frozen=True)
 class Runs:
     image: str
-    castage_cold: ScriptRun
-    castage_cached: ScriptRun
+    castage_cold: ScriptRun[Step]
+    castage_cached: ScriptRun[Step]
     cold_runtime_id: str
     cached_runtime_id: str
-    original_cold: ScriptRun
-    original_cached: ScriptRun
+    original_cold: ScriptRun[Step]
+    original_cached: ScriptRun[Step]
     output_of_runtime: str
 
 
