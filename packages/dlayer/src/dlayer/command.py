@@ -100,7 +100,9 @@ def run_dlayer(opts: Options) -> int:
     if opts.interactive:
         from dlayer.tui import browse
 
-        browse(report, opts.file)
+        # the browser's extract commands name an archive file: for an image read from a daemon or a registry
+        # there is none, and they say IMAGE.tar (what `docker save -o` or `skopeo copy ... oci-archive:` would write)
+        browse(report, target if image.origin == "archive" else "-")
         return 0
     to_stdout = opts.json_path != "-"
     if not opts.ci and to_stdout:
