@@ -7,10 +7,7 @@ dependency elsewhere cannot be in the build, and nothing is ever looked up on th
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import os
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,13 +66,24 @@ class Workspace:
         value: str | None = self._cache[key]
         return value
 
+    # the parsers are imported when a manifest of theirs is there: most kept directories have one kind or none
     def toml(self, rel: str) -> dict[str, Any] | None:
+        if self.text(rel) is None:
+            return None
+        import tomllib
+
         return self._parsed(rel, "toml", tomllib.loads, tomllib.TOMLDecodeError)
 
     def json(self, rel: str) -> dict[str, Any] | None:
+        if self.text(rel) is None:
+            return None
+        import json
+
         return self._parsed(rel, "json", json.loads, json.JSONDecodeError)
 
     def yaml(self, rel: str) -> dict[str, Any] | None:
+        if self.text(rel) is None:
+            return None
         import yaml
 
         return self._parsed(rel, "yaml", yaml.safe_load, yaml.YAMLError)
@@ -108,6 +116,14 @@ class Workspace:
             self.warnings.append(f"{file}:{line}: {target}: no such file or directory; not kept")
             return None
         return rel
+
+    def path_edge(self, base: str, spec: object, file: str, line: int, what: str) -> Edge | None:
+        """The edge of a manifest entry ``{path = "..."}`` (a table with a string ``path``), when it is local."""
+        target = spec.get("path") if isinstance(spec, dict) else None
+        if not isinstance(target, str):
+            return None
+        path = self.local(base, target, file, line)
+        return Edge(path, file, line, what) if path is not None else None
 
     def members(self, base: str, patterns: Sequence[str], marker: str, exclude: Sequence[str] = ()) -> list[str]:
         """Directories below ``base`` matching the glob ``patterns`` (``!`` to drop) that hold a ``marker`` file."""
@@ -145,6 +161,8 @@ class Workspace:
             if self.is_dir(child):
                 yield from self._glob_from(child, rest)
             return
+        import fnmatch
+
         for sub in self._subdirs(at):
             if fnmatch.fnmatchcase(sub.rsplit("/", 1)[-1], head):
                 yield from self._glob_from(sub, rest)

@@ -63,10 +63,9 @@ def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
             if not isinstance(spec, dict):
                 continue
             line = line_of(text, name, start=start)
-            if isinstance(spec.get("path"), str):
-                path = ws.local(directory, spec["path"], file, line)
-                if path is not None:
-                    yield Edge(path, file, line, f"{section} {name}: path")
+            edge = ws.path_edge(directory, spec, file, line, f"{section} {name}: path")
+            if edge is not None:
+                yield edge
             elif spec.get("workspace") is True and root is not None:
                 shared = inherited.get(name)
                 if isinstance(shared, dict) and isinstance(shared.get("path"), str):

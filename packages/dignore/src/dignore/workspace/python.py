@@ -78,10 +78,9 @@ def _sources(
             if not isinstance(entry, dict):
                 continue
             line = line_of(text, name, start=start)
-            if isinstance(entry.get("path"), str):
-                path = ws.local(directory, entry["path"], file, line)
-                if path is not None:
-                    yield Edge(path, file, line, f"tool.uv.sources {name}: path")
+            edge = ws.path_edge(directory, entry, file, line, f"tool.uv.sources {name}: path")
+            if edge is not None:
+                yield edge
             elif entry.get("workspace") is True:
                 members = members or workspace(ws, member_of)
                 member = members[1].get(normalize(name)) if members else None
@@ -106,11 +105,11 @@ def _poetry(ws: Workspace, directory: str, file: str, manifest: dict[str, Any]) 
         start = line_of(text, f"poetry.{section}]")
         for name, spec in table.items():
             for entry in spec if isinstance(spec, list) else [spec]:
-                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                if isinstance(entry, dict) and "path" in entry:
                     line = line_of(text, name, start=start)
-                    path = ws.local(directory, entry["path"], file, line)
-                    if path is not None:
-                        yield Edge(path, file, line, f"tool.poetry.{section} {name}: path")
+                    edge = ws.path_edge(directory, entry, file, line, f"tool.poetry.{section} {name}: path")
+                    if edge is not None:
+                        yield edge
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
