@@ -179,7 +179,8 @@ def _max_file_size(report: Report, limit: int, base_layers: int | None) -> RuleR
     over.sort(key=lambda t: (-t[0], t[1], t[2]))
     found = tuple(f"/{path} {human(size)} in layer {index}" for size, index, path in over)
     above = f"above the base layers ({skip})" if skip else "in the image"
-    return RuleResult(SIZE_RULE, "FAIL", f"{len(over)} files over {human(limit)} {above}", found)
+    noun = "file" if len(over) == 1 else "files"
+    return RuleResult(SIZE_RULE, "FAIL", f"{len(over)} {noun} over {human(limit)} {above}", found)
 
 
 def _forbid(report: Report, patterns: Sequence[str]) -> RuleResult:

@@ -102,8 +102,12 @@ def _final(report: Report) -> dict[str, tuple[int, Entry]]:
     return stack(report.image.layers).final
 
 
+def _layers(n: int) -> str:
+    return f"{n} layer" if n == 1 else f"{n} layers"
+
+
 def _files(final_size: int, report: Report) -> str:
-    return f"{human(final_size)} in {len(report.layers)} layers, {human(report.wasted_bytes)} wasted"
+    return f"{human(final_size)} in {_layers(len(report.layers))}, {human(report.wasted_bytes)} wasted"
 
 
 def render(cmp: Comparison, width: int = 100, most: int = 50) -> str:
@@ -122,8 +126,8 @@ def render(cmp: Comparison, width: int = 100, most: int = 50) -> str:
     rest_a = cmp.a.image.layers[len(cmp.shared) :]
     rest_b = cmp.b.image.layers[len(cmp.shared) :]
     out.append(
-        f"Only in A: {len(rest_a)} layers ({human(sum(x.size for x in rest_a))}); "
-        f"only in B: {len(rest_b)} layers ({human(sum(x.size for x in rest_b))})"
+        f"Only in A: {_layers(len(rest_a))} ({human(sum(x.size for x in rest_a))}); "
+        f"only in B: {_layers(len(rest_b))} ({human(sum(x.size for x in rest_b))})"
     )
     out += ["", f"Changes ({len(cmp.changes)}, biggest first):" if cmp.changes else "Changes: none"]
     sign = {"added": "+", "removed": "-", "changed": "~"}
