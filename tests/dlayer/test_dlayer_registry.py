@@ -337,3 +337,14 @@ def test_https_first_even_on_loopback(
     assert ok(proc) == ok(dlayer(str(archives["oci-gzip"]), "-j", "-"))
     assert proc.stderr.endswith(f"from the registry at https://{tls_registry.host}\n")  # a loopback registry may be
     # plain HTTP, but HTTPS is tried first (and any certificate taken, as Docker does for insecure registries)
+
+
+def test_a_platform_the_daemon_lacks_comes_from_the_registry(pushed: dict[str, str], dockerd: Dockerd) -> None:
+    ref = pushed["multi"]
+    dockerd.docker("pull", "-q", ref)  # the daemon now holds the amd64 image under the same name
+    env = {"DOCKER_HOST": dockerd.host}
+    local = dlayer(ref, env=env)
+    assert ok(local) and local.stderr == f"dlayer: reading {ref} from the Docker daemon at {dockerd.host}\n"
+    other = dlayer(ref, "--platform", "linux/arm64", env=env)
+    assert ok(other).startswith(f"{ref}  linux/arm64  registry (oci manifest)\n")
+    assert "from the registry at http://" in other.stderr

@@ -101,6 +101,11 @@ def test_daemon_errors_are_one_line(daemon: dict[str, str], tmp_path: Path) -> N
         stale.bind(str(tmp_path / "stale.sock"))
         refused = f"unix://{tmp_path}/stale.sock"
         one_line(dlayer("docker://app:1", env={"DOCKER_HOST": refused}), 1, f"no Docker daemon at {refused}")
+    one_line(
+        dlayer(f"docker://{TAG}", "--platform", "linux/arm64", env=daemon),
+        1,
+        f"{TAG} in the Docker daemon at {host} is linux/amd64, not linux/arm64",
+    )
     tcp = f"tcp://127.0.0.1:{free_port()}"
     one_line(dlayer("docker://app:1", env={"DOCKER_HOST": tcp}), 1, f"no Docker daemon at {tcp}", "refused")
     one_line(dlayer("--source", "docker", "x", env={"DOCKER_HOST": "ssh://host"}), 2, "expected unix:///path or tcp://")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from dockit.archive.model import Image
+from dockit.archive.model import Image, Platform
 from dockit.archive.reader import read_image
 from dockit.archive.sources import NotFound, Request, Unreachable
 from dockit.errors import ArchiveError, UsageError
@@ -112,6 +112,17 @@ def image_path(name: str) -> str:
     return "/images/" + quote(name, safe="/:@")
 
 
+def _platform(inspect: bytes) -> Platform:
+    """The platform ``GET /images/{name}/json`` reports (``Os``, ``Architecture``, ``Variant``)."""
+    try:
+        doc = json.loads(inspect)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        return Platform()
+    return Platform(str(doc.get("Os") or ""), str(doc.get("Architecture") or ""), str(doc.get("Variant") or ""))
+
+
 def read_from(endpoint: Endpoint, request: Request) -> Image:
     """The image ``request.target`` from the endpoint: :class:`NotFound` when it has no such image."""
     name = request.target
@@ -120,7 +131,13 @@ def read_from(endpoint: Endpoint, request: Request) -> Image:
             raise NotFound(f"{name} is not in the {endpoint.what} at {endpoint.url}")
         if probe.status != 200:
             raise ArchiveError(f"{endpoint.what} at {endpoint.url} answers {probe.status}: {_message(probe)}")
-        probe.read()
+        inspect = probe.read(1 << 20)
+    if request.platform:
+        # the daemon holds one platform per name: another one asked for is, like a missing image, for the
+        # registry to answer (auto asks it next)
+        have = _platform(inspect)
+        if not have.matches(request.platform):
+            raise NotFound(f"{name} in the {endpoint.what} at {endpoint.url} is {have}, not {request.platform}")
     request.announce(f"reading {name} from the {endpoint.what} at {endpoint.url}")
     response = endpoint.get(image_path(name) + "/get", timeout=READ_TIMEOUT)
     with response:
