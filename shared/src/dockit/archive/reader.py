@@ -20,20 +20,27 @@ from dockit.errors import ArchiveError, UsageError
 STDIN = "-"
 
 
-def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
+def open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool = False) -> Store:
     """A store over a path (tar file or OCI layout directory), ``-`` for stdin, or an open binary stream.
 
     A regular file is read by seeking; stdin, pipes and streams in one pass. An archive compressed as a whole
     (gzip, zstd, xz: told by its first bytes) is read in one pass through its decompressor, from a file or a pipe.
+    With ``digests`` its layers are read with their files' digests (:func:`~dockit.archive.layers.scan_layer`).
     """
+    store = _open_store(source, digests)
+    store.digests = digests
+    return store
+
+
+def _open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool) -> Store:
     if not isinstance(source, (str, os.PathLike)):
         label = str(getattr(source, "name", "<stream>"))
-        return _stream_store(StreamSource(source, label), label)
+        return _stream_store(StreamSource(source, label), label, digests)
     path = str(source)
     if not path:  # Path("") is the current directory: never what an empty argument meant
         raise UsageError("empty archive path (give a file, a directory or - for stdin)")
     if path == STDIN:
-        return _fd_store(sys.stdin.fileno(), "<stdin>")
+        return _fd_store(sys.stdin.fileno(), "<stdin>", digests)
     p = Path(path)
     if p.is_dir():
         return DirStore(path)
@@ -44,12 +51,12 @@ def open_store(source: str | os.PathLike[str] | IO[bytes]) -> Store:
     except OSError as e:  # a socket, or no permission
         raise ArchiveError(e.strerror or str(e), path=path) from None
     try:
-        return _fd_store(fd, path)
+        return _fd_store(fd, path, digests)
     finally:
         os.close(fd)
 
 
-def _fd_store(fd: int, label: str) -> Store:
+def _fd_store(fd: int, label: str, digests: bool) -> Store:
     """A regular file (stdin redirected from one too) is seeked in, unless compressed as a whole; a pipe is read in
     one pass, its data spliced away."""
     if stat.S_ISREG(os.fstat(fd).st_mode):
@@ -58,20 +65,20 @@ def _fd_store(fd: int, label: str) -> Store:
         if whole is None:
             return TarFileStore(label, fd=fd)
         region = FileRegion(fd, start, max(os.fstat(fd).st_size - start, 0), label)
-        return StreamStore(Decompressed(region, whole, label, "archive"), label)
+        return StreamStore(Decompressed(region, whole, label, "archive"), label, digests)
     src = FdSource(fd, label)
     try:
-        return _stream_store(src, label)
+        return _stream_store(src, label, digests)
     finally:
         src.close()
 
 
-def _stream_store(src: BufferedSource | StreamSource, label: str) -> StreamStore:
+def _stream_store(src: BufferedSource | StreamSource, label: str, digests: bool) -> StreamStore:
     """A one-pass store over a stream, through a decompressor when the archive is compressed as a whole."""
     if isinstance(src, StreamSource):
         src = _Buffered(src)
     whole = sniff_whole(src.peek(8))
-    return StreamStore(Decompressed(src, whole, label, "archive") if whole else src, label)
+    return StreamStore(Decompressed(src, whole, label, "archive") if whole else src, label, digests)
 
 
 class _Buffered(BufferedSource):
@@ -147,14 +154,19 @@ def _tag_matches(have: str, want: str) -> bool:
 
 
 def read_image(
-    source: str | os.PathLike[str] | IO[bytes], *, tag: str | None = None, platform: str | None = None
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    tag: str | None = None,
+    platform: str | None = None,
+    digests: bool = False,
 ) -> Image:
-    """Read one image from an archive: config, history, and every layer's entries.
+    """Read one image from an archive: config, history, and every layer's entries (with ``digests``, each regular
+    file's sha256 too: that reads every file's data).
 
     >>> img = read_image("image.tar")  # doctest: +SKIP
     >>> [(layer.command, layer.size) for layer in img.layers]  # doctest: +SKIP
     """
-    store = open_store(source)
+    store = open_store(source, digests)
     try:
         chosen = choose(candidates(store), tag, platform, store.label)
         for name in chosen.layer_names:

@@ -40,6 +40,7 @@ class Store:
     """Names -> documents and layer blobs, with tar symlinks resolved."""
 
     label: str
+    digests = False  # whether layers are read with their files' digests (see scan_layer); set before scan()
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -142,7 +143,7 @@ class TarFileStore(Store):
         jobs: list[tuple[str, int, Job]] = []
         for name in sorted({self.resolve(n) for n in names}):
             start, size = self.blobs[name]
-            jobs.append((name, size, (self.fd, start, size, f"{self.label}:{name}", None)))
+            jobs.append((name, size, (self.fd, start, size, f"{self.label}:{name}", None, self.digests)))
         return _scan_all(jobs)
 
     def close(self) -> None:
@@ -153,8 +154,9 @@ class StreamStore(Store):
     """A non-seekable stream read in one pass: every blob that looks like a layer (by its magic bytes) is read
     as it goes by; JSON members are kept."""
 
-    def __init__(self, src: ByteSource, label: str) -> None:
+    def __init__(self, src: ByteSource, label: str, digests: bool = False) -> None:
         super().__init__(label)
+        self.digests = digests
         self.scanned: dict[str, Scanned] = {}
 
         def visit(member: str, flag: str, size: int, mode: int, uid: int, gid: int, link: str) -> int:
@@ -167,7 +169,7 @@ class StreamStore(Store):
                 if size <= MAX_DOC and _looks_json(head):
                     self.keep(name, head + data.read(size - len(head)))
                 elif sniff(head) is not None:
-                    entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}")
+                    entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}", digests)
                     self.scanned[name] = Scanned(entries, compression, size)
                 else:
                     self.scanned[name] = Scanned([], "not-a-layer", size)
@@ -232,25 +234,25 @@ class DirStore(Store):
         for name in sorted({self.resolve(n) for n in names}):
             blob = self.root / name
             size = blob.stat().st_size
-            jobs.append((name, size, (-1, 0, size, str(blob), str(blob))))
+            jobs.append((name, size, (-1, 0, size, str(blob), str(blob), self.digests)))
         return _scan_all(jobs)
 
 
-# A layer scan job: (fd, start, size, label, path). With a path the worker opens the file itself; without, it
-# reads the inherited fd with pread (safe to share: no file position involved).
-Job = tuple[int, int, int, str, str | None]
+# A layer scan job: (fd, start, size, label, path, digests). With a path the worker opens the file itself; without,
+# it reads the inherited fd with pread (safe to share: no file position involved).
+Job = tuple[int, int, int, str, str | None, bool]
 PARALLEL_BYTES = 32 << 20  # below this, forking costs more than it saves
 
 
 def _scan_job(job: Job) -> tuple[list[Entry], str] | tuple[None, str]:
     """Run in a worker: the scanned layer, or ``(None, message)`` (exceptions with a path do not pickle whole)."""
-    fd, start, size, label, path = job
+    fd, start, size, label, path, digests = job
     own = path is not None
     try:
         if path is not None:
             fd = os.open(path, os.O_RDONLY)
         try:
-            return scan_layer(FileRegion(fd, start, size, label), label)
+            return scan_layer(FileRegion(fd, start, size, label), label, digests)
         finally:
             if own:
                 os.close(fd)
@@ -261,7 +263,7 @@ def _scan_job(job: Job) -> tuple[list[Entry], str] | tuple[None, str]:
 
 
 def _compressed(job: Job) -> bool:
-    fd, start, _, _, path = job
+    fd, start, _, _, path, _ = job
     try:
         if path is not None:
             with open(path, "rb") as f:
@@ -283,7 +285,8 @@ def _scan_all(jobs: list[tuple[str, int, Job]]) -> dict[str, Scanned]:
     """
     jobs = sorted(jobs, key=lambda j: -j[1])  # the biggest first: a worker does not finish long after the others
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers > 1 and sum(size for _, size, job in jobs if _compressed(job)) >= PARALLEL_BYTES:
+    # hashing contents (job[5]) is CPU work like decompressing: then plain layers are worth sharing out too
+    if workers > 1 and sum(size for _, size, job in jobs if job[5] or _compressed(job)) >= PARALLEL_BYTES:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 

@@ -38,6 +38,7 @@ class Request:
     parallel: int = 4
     insecure: bool = False
     announce: Callable[[str], None] = field(default=lambda _: None)
+    digests: bool = False  # read each regular file's sha256 into Entry.digest (costs reading every file's data)
 
 
 class SourceModule(Protocol):
@@ -120,12 +121,14 @@ def open_image(
     parallel: int = 4,
     insecure: bool = False,
     announce: Callable[[str], None] | None = None,
+    digests: bool = False,
 ) -> Image:
     """Read the image ``spec`` names, wherever it lives (see the module docstring for ``auto``).
 
     ``tag`` and ``platform`` choose within an archive or an index (a registry's default platform is this host's);
     ``parallel`` is how many layers a registry read fetches at once; ``insecure`` allows plain HTTP to a registry
-    that is not on a loopback address; ``announce`` is told, in one line, which source is being read.
+    that is not on a loopback address; ``announce`` is told, in one line, which source is being read; ``digests``
+    hashes every regular file's data as it is read (``Entry.digest``; off by default: it costs the read).
 
     >>> image = open_image("app.tar.gz")  # doctest: +SKIP
     >>> image = open_image("registry://127.0.0.1:5000/app:1", platform="linux/arm64")  # doctest: +SKIP
@@ -133,9 +136,9 @@ def open_image(
     if not isinstance(spec, (str, os.PathLike)):
         from dockit.archive.reader import read_image
 
-        return read_image(spec, tag=tag, platform=platform)
+        return read_image(spec, tag=tag, platform=platform, digests=digests)
     name, target = split_spec(str(spec), source)
-    request = Request(target, tag, platform, max(parallel, 1), insecure, announce or (lambda _: None))
+    request = Request(target, tag, platform, max(parallel, 1), insecure, announce or (lambda _: None), digests)
     if name != AUTO:
         return BY_NAME[name].load().read(request)
     if target == STDIN or Path(target).exists() or looks_like_path(target):

@@ -10,4 +10,4 @@ from dockit.archive.sources import Request
 
 def read(request: Request) -> Image:
     """Read the archive ``request.target`` names (silently: a path says where it is read from)."""
-    return read_image(request.target, tag=request.tag, platform=request.platform)
+    return read_image(request.target, tag=request.tag, platform=request.platform, digests=request.digests)

@@ -56,7 +56,7 @@ def _save(request: Request) -> Image:
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         try:
-            image = read_image(proc.stdout)
+            image = read_image(proc.stdout, digests=request.digests)
         except DockitError:
             proc.kill()
             proc.wait()

@@ -423,16 +423,16 @@ def read(request: Request) -> Image:
         f"from the registry at {client.base}{who}"
     )
     kind = "oci" if doc.get("mediaType", media) == MANIFEST_TYPES[0] else "docker v2"
-    image = _assemble(client, target, config, config_digest, chosen, layers_desc, request.parallel)
+    image = _assemble(client, target, config, config_digest, chosen, layers_desc, request.parallel, request.digests)
     image.format = f"registry ({kind} manifest)"
     return image
 
 
-def _fetch_layer(client: Client, desc: dict[str, Any], label: str) -> tuple[list[Any], str]:
+def _fetch_layer(client: Client, desc: dict[str, Any], label: str, digests: bool) -> tuple[list[Any], str]:
     digest, size = str(desc.get("digest") or ""), int(desc.get("size") or 0)
     stream = BlobStream(client, digest, size, label)
     try:
-        entries, compression = scan_layer(stream, label)
+        entries, compression = scan_layer(stream, label, digests)
         stream.finish()
     finally:
         stream.response.close()
@@ -447,11 +447,12 @@ def _assemble(
     chosen: Platform,
     layers_desc: list[dict[str, Any]],
     parallel: int,
+    digests: bool = False,
 ) -> Image:
     labels = [f"{target}:{d.get('digest')}" for d in layers_desc]
     order = sorted(range(len(layers_desc)), key=lambda i: -int(layers_desc[i].get("size") or 0))
     with ThreadPoolExecutor(max(1, min(parallel, len(layers_desc) or 1))) as pool:
-        futures = {i: pool.submit(_fetch_layer, client, layers_desc[i], labels[i]) for i in order}
+        futures = {i: pool.submit(_fetch_layer, client, layers_desc[i], labels[i], digests) for i in order}
         results = {i: f.result() for i, f in futures.items()}
     what = f"the image config of {target}"
     history = [HistoryEntry.from_config(h) for h in config_history(config, what, str(target))]
