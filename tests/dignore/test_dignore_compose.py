@@ -78,6 +78,27 @@ def test_compose_mistakes(tmp_path: Path, dignore: Callable[..., Result]) -> Non
     assert usage.err == "dignore: --compose writes a file beside each service's Dockerfile: it takes no DIR, -o\n"
 
 
+def test_compose_values_are_interpolated(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    # compose reads ${VAR:-default} and the project's .env (the environment wins over it)
+    root = write_tree(
+        tmp_path,
+        {
+            ".env": "# build settings\nSTAGE='prod'\n",
+            "svc/api/Dockerfile": "FROM busybox AS prod\nCOPY lib/a /a\nFROM busybox AS dev\nCOPY lib/b /b\n",
+            "lib/a/x": "",
+            "lib/b/y": "",
+            "compose.yaml": "services:\n  api:\n    build:\n      context: .\n"
+            "      dockerfile: ${API_DIR:-svc/api}/Dockerfile\n      target: $STAGE\n",
+        },
+    )
+    r = dignore("--compose", "--exclude-root-files", cwd=root)
+    assert r.code == 0, r.err
+    assert (root / "svc/api/Dockerfile.dockerignore").read_text().splitlines()[1:] == ["*", "!lib/a", "!svc/api"]
+    write_tree(root, {"compose.yaml": "services:\n  api:\n    build: ${CTX:?set CTX to the context}\n"})
+    bad = dignore("--compose", cwd=root)
+    assert (bad.code, bad.err) == (1, "dignore: compose.yaml: CTX: set CTX to the context\n")
+
+
 def test_pre_commit_hook_runs_compose_check(tmp_path: Path) -> None:
     """The repository's .pre-commit-hooks.yaml, read as pre-commit reads it: the dignore hook's entry, run as a
     command in the repository (no file names), fails on a stale file and passes once regenerated."""
@@ -97,3 +118,51 @@ def test_pre_commit_hook_runs_compose_check(tmp_path: Path) -> None:
     assert stale.returncode == 1 and "services/api/Dockerfile.dockerignore: would be created" in stale.stderr
     subprocess.run(entry[:-1], cwd=root, check=True, capture_output=True)
     assert subprocess.run(entry, cwd=root, capture_output=True, check=False).returncode == 0
+
+
+def test_readme_examples_are_what_dignore_prints(tmp_path: Path) -> None:
+    """Every ``$ dignore ...`` of the README (but --help) prints what the README shows, run in a copy of
+    examples/dignore/monorepo in README order (--compose writes its files there). Before the --diff example,
+    svc/web gains the dependency the README names (for that command only)."""
+    import re
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    repo = Path(__file__).parents[2]
+    readme = (repo / "packages/dignore/README.md").read_text()
+    root = tmp_path / "monorepo"
+    shutil.copytree(repo / "examples/dignore/monorepo", root)
+    exe = str(Path(sys.executable).with_name("dignore"))
+    checked = 0
+    blocks, current = [], None  # fenced blocks without a language: what a terminal shows
+    for line in readme.splitlines(keepends=True):
+        if line.startswith("```"):
+            if current is None:
+                current = [] if line == "```\n" else ["(not shell)"]
+            else:
+                blocks.append("".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    for block in blocks:
+        for command, shown in re.findall(r"^\$ (dignore .*)\n((?:(?!\$ ).*\n)*)", block, re.MULTILINE):
+            if "--help" in command:
+                continue
+            web = root / "svc/web/package.json"
+            original = web.read_text()
+            if "--diff" in command:
+                web.write_text(
+                    web.read_text().replace('"workspace:*"', '"workspace:*",\n    "legacy": "file:../../lib/legacy"')
+                )
+            words = shlex.split(command.replace(" > /dev/null", ""))
+            quiet = "> /dev/null" in command  # as a terminal shows it: both streams in the order written
+            out = subprocess.DEVNULL if quiet else subprocess.PIPE
+            err = subprocess.PIPE if quiet else subprocess.STDOUT
+            done = subprocess.run([exe, *words[1:]], cwd=root, stdout=out, stderr=err, text=True, check=False)
+            printed = done.stderr if quiet else done.stdout
+            web.write_text(original)
+            assert printed == shown, command
+            checked += 1
+    assert checked == 7

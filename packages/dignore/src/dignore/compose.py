@@ -11,6 +11,8 @@ one file, the union of what each needs.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,51 @@ class Compose:
     notes: list[str] = field(default_factory=list)
 
 
+_VARIABLE = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def interpolate(value: str, env: Mapping[str, str], where: str = "") -> str:
+    """Compose's interpolation: ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:+alt}``,
+    ``${VAR+alt}``, ``${VAR:?error}``, ``${VAR?error}``; ``$$`` is a ``$``. Unset variables are empty.
+
+    >>> interpolate("svc/${APP:-api}/$KIND.Dockerfile $$HOME", {"KIND": "prod"})
+    'svc/api/prod.Dockerfile $HOME'
+    """
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1):
+            return "$"
+        name = m.group(2) or m.group(5)
+        op, arg, val = m.group(3), m.group(4) or "", env.get(name)
+        unset = val is None or (val == "" and op is not None and op.startswith(":"))
+        if op in (":-", "-"):
+            return arg if unset else str(val)
+        if op in (":+", "+"):
+            return "" if unset else arg
+        if op in (":?", "?") and unset:
+            raise DockitError(f"{name}: {arg or 'required variable is not set'}", path=where or None)
+        return val or ""
+
+    return _VARIABLE.sub(one, value)
+
+
+def environment(directory: Path) -> dict[str, str]:
+    """What compose interpolates with: the project's ``.env`` file (``KEY=VALUE`` lines), the environment over it."""
+    env: dict[str, str] = {}
+    try:
+        text = (directory / ".env").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    for line in text.splitlines():
+        key, eq, value = line.strip().removeprefix("export ").partition("=")
+        if eq and key and not key.startswith("#"):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            env[key.strip()] = value
+    return {**env, **os.environ}
+
+
 def find(directory: Path = Path(".")) -> Path:
     """The compose file docker compose would read in ``directory``."""
     for name in NAMES:
@@ -79,16 +126,28 @@ def read(path: Path) -> Compose:
     if not isinstance(services, dict):
         raise DockitError("no 'services' mapping", path=str(path))
     base = path.parent
+    env = environment(base)
     out = Compose(path, [])
     for name, service in services.items():
         if not isinstance(service, dict) or "build" not in service:
             continue
-        build = _build(str(name), service, base, str(path))
+        build = _build(str(name), _interpolated(service, env, str(path)), base, str(path))
         if isinstance(build, str):
             out.notes.append(build)
         else:
             out.builds.append(build)
     return out
+
+
+def _interpolated(value: Any, env: Mapping[str, str], where: str) -> Any:
+    """``value`` with every string in it interpolated (mappings and lists followed)."""
+    if isinstance(value, str):
+        return interpolate(value, env, where)
+    if isinstance(value, dict):
+        return {k: _interpolated(v, env, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolated(v, env, where) for v in value]
+    return value
 
 
 def _strings(value: Any, what: str, where: str) -> list[str]:
