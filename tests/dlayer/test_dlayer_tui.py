@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dlayer.findings import trace
 from dlayer.report import build_report
 from dlayer.tui import make_app
 from dockit.archive import read_image
@@ -44,3 +45,23 @@ def test_browse_to_a_file_and_extract_it(archives: dict[str, Path]) -> None:
     command = detail.split("$ ", 1)[1].strip()
     data = subprocess.run(command, shell=True, capture_output=True, check=True).stdout
     assert len(data) == 300_000
+
+
+def test_a_layer_shows_its_findings() -> None:
+    archive = str(Path(__file__).resolve().parents[2] / "examples" / "dlayer" / "app.tar")
+    report = build_report(read_image(archive))
+    app = make_app(report, archive, trace(report.image, report.stack))
+    seen: dict[str, str] = {}
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.press("down", "down", "down")  # layer 2: pip install
+            seen["added"] = str(app.query_one("#detail").render())
+            await pilot.press("down")  # layer 3: rm -rf /root/.cache
+            seen["deleted"] = str(app.query_one("#detail").render())
+            await pilot.press("q")
+
+    asyncio.run(drive())
+    assert "adds 90 kB that layer 3 deletes (pip cache: use `pip install --no-cache-dir`" in seen["added"]
+    assert "deletes 90 kB that layer 2 added (pip cache:" in seen["deleted"]
+    assert "overwrites 9 B that layer 1 added" in seen["deleted"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlayer.findings import Finding
 from dlayer.report import LayerReport, Report
 from dlayer.units import human
 from dockit.archive.model import Entry, Layer
@@ -70,8 +72,31 @@ def _label_layer(lr: LayerReport) -> str:
     return f"[{lr.layer.index}] {human(lr.size):>8}  {command[:80]}"
 
 
-def make_app(report: Report, archive: str) -> Any:
-    """The textual App (imported here: textual is an optional extra)."""
+def layer_findings(findings: Sequence[Finding], index: int) -> list[str]:
+    """What a layer's detail says about the findings it takes part in, one line each.
+
+    >>> f = Finding(2, 3, "deleted", 90000, [("root/.cache/pip/w.whl", 90000)], "pip cache", "use --no-cache-dir")
+    >>> layer_findings([f], 2)
+    ['adds 90 kB that layer 3 deletes (pip cache: use --no-cache-dir)']
+    >>> layer_findings([f], 3)
+    ['deletes 90 kB that layer 2 added (pip cache: use --no-cache-dir)']
+    """
+    lines = []
+    for f in findings:
+        fix = f"{f.remedy}: {f.advice}" if f.remedy else f.advice
+        verb = "deletes" if f.how == "deleted" else "overwrites"
+        if f.how == "kept":
+            if f.added_by == index:
+                lines.append(f"keeps a {human(f.bytes)} build toolchain in the final image ({fix})")
+        elif f.added_by == index:
+            lines.append(f"adds {human(f.bytes)} that layer {f.hidden_by} {verb} ({fix})")
+        elif f.hidden_by == index:
+            lines.append(f"{verb} {human(f.bytes)} that layer {f.added_by} added ({fix})")
+    return lines
+
+
+def make_app(report: Report, archive: str, findings: Sequence[Finding] = ()) -> Any:
+    """The textual App (imported here: textual is an optional extra); a layer's detail lists its findings."""
     try:
         from textual.app import App, ComposeResult
         from textual.widgets import Footer, Header, Static, Tree
@@ -124,14 +149,15 @@ def make_app(report: Report, archive: str) -> Any:
             if kind == "file":
                 detail.update(f"/{item.path}  {human(item.size)}\n$ {extract_command(archive, layer, item)}")
             else:
-                detail.update(layer.history.created_by if layer.history else "(missing)")
+                command = layer.history.created_by if layer.history else "(missing)"
+                detail.update("\n".join([command, *layer_findings(findings, layer.index)]))
 
     return LayerBrowser()
 
 
-def browse(report: Report, archive: str) -> None:
+def browse(report: Report, archive: str, findings: Sequence[Finding] = ()) -> None:
     """Run the browser on the terminal (after the archive was read from stdin, input comes from /dev/tty)."""
-    app = make_app(report, archive)
+    app = make_app(report, archive, findings)
     if not sys.stdin.isatty():
         try:
             tty = os.open("/dev/tty", os.O_RDWR)
