@@ -10,9 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from castage.generate import generate
 from castage.mode import Mode
+from castage.plan import plan_stages
+from dockit.dockerfile import parse
+from dockit.edit import with_stage_names
 from dockit.errors import UsageError
 from tests.castage.scripts import run_script, shellcheck
 
@@ -163,3 +168,34 @@ def test_a_stdin_dockerfile_with_unnamed_stages_carries_the_named_copy(tmp_path:
     run = run_script(script.replace('rm -rf "$dockerdir"', f'cp "$dockerfile" {copy}'), tmp_path)
     assert builds(run.calls) == ["stage-0", None]
     assert copy.read_text() == "FROM alpine AS stage-0\nRUN make\nFROM alpine\nCOPY --from=0 /app /app\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 30), max_size=3)), min_size=1, max_size=12))
+def test_any_stage_graph_plans_dependencies_first_and_names_nothing_twice(
+    stages: list[tuple[bool, list[int]]],
+) -> None:
+    # Stage i is named s<i> or unnamed, and copies from some earlier stages by index.
+    lines = []
+    for i, (named, refs) in enumerate(stages):
+        lines.append(f"FROM alpine AS s{i}" if named else "FROM alpine")
+        lines += [f"COPY --from={r % i} / /x{r}" for r in refs if i]
+    df = parse("\n".join(lines) + "\n")
+    plan = plan_stages(df)
+    keys = [s.key for s in plan.stages]
+    assert len(set(keys)) == len(keys), "every built stage has its own tag"
+    assert plan.stages[-1].index == len(stages) - 1, "the last stage is always built"
+    position = {s.index: n for n, s in enumerate(plan.stages)}
+    for stage in plan.stages:
+        assert all(position[d] < position[stage.index] for d in df.stages[stage.index].deps())
+        assert (stage.target is None) == (stage.index == len(stages) - 1 and not stages[-1][0])
+    built = set(position)
+    for s in df.stages:
+        needed = s.name is not None or s.index == len(stages) - 1 or any(s.index in df.stages[b].deps() for b in built)
+        assert (s.index in built) == needed
+    renamed = with_stage_names(df, plan.renames)
+    again = parse(renamed)
+    assert [s.name for s in again.stages] == [
+        s.name if s.name is not None else plan.renames.get(s.index) for s in df.stages
+    ], "the copy names exactly the renamed stages"
+    assert [s.deps() for s in again.stages] == [s.deps() for s in df.stages], "and refers to the same stages"
