@@ -54,6 +54,7 @@ OPTIONS = [
     Option("ci_config", ("--ci-config",)),
     Option("dockerfile", ("--dockerfile",)),
     Option("target", ("--target",)),
+    Option("duplicates", ("--duplicates",), value=False),
 ]
 POSITIONALS = ["spec"]  # SOURCE: the same as -f
 MINIMUM = {
@@ -220,6 +221,12 @@ def build_app() -> "typer.Typer":
         target: Annotated[
             str | None, typer.Option("--target", help="The stage the image was built as (default: the last).")
         ] = None,
+        duplicates: Annotated[
+            bool,
+            typer.Option(
+                "--duplicates", help="Hash every file (costs reading them): report contents stored more than once."
+            ),
+        ] = False,
         version: Annotated[
             bool,
             typer.Option("--version", callback=version_callback(TOOL, __version__), is_eager=True, help="Version."),
@@ -237,7 +244,8 @@ def build_app() -> "typer.Typer":
 
 DIFF_HELP = """Compare two images: the layers they share (said once), every path added, removed or changed (type, \
 size, mode, owner, link) biggest first, and the totals side by side. A and B are any SOURCE dlayer reads: archives, \
-'-' (one of them), image references (daemon or registry). Exit 0 whatever differs.
+'-' (one of them), image references (daemon or registry). Exit 0 whatever differs. \
+Contents are compared only with --contents (it reads every file of both).
 
 Example: dlayer diff app:1.4 app:1.5
 """
@@ -250,6 +258,7 @@ DIFF_OPTIONS = [
     Option("json_path", ("-j", "--json")),
     Option("max_files", ("-n", "--max-files")),
     Option("width", ("-l", "--line-width")),
+    Option("contents", ("--contents",), value=False),
 ]
 DIFF_MINIMUM = {"parallel": 1, "max_files": 0, "width": 40}
 
@@ -274,8 +283,13 @@ def build_diff_app() -> "typer.Typer":
         json_path: Annotated[str | None, typer.Option("-j", "--json", help="Write JSON here ('-': stdout).")] = None,
         max_files: Annotated[int, typer.Option("-n", "--max-files", min=0, help="Changes shown.")] = 50,
         width: Annotated[int, typer.Option("-l", "--line-width", min=40, help="Line width.")] = 100,
+        contents: Annotated[
+            bool, typer.Option("--contents", help="Hash both images' files: same-header files whose data differs too.")
+        ] = False,
     ) -> int:
-        return run_diff(DiffOptions(a, b, source, quiet, parallel, insecure, arch, json_path, max_files, width))
+        return run_diff(
+            DiffOptions(a, b, source, quiet, parallel, insecure, arch, json_path, max_files, width, contents)
+        )
 
     return app
 

@@ -40,11 +40,13 @@ class Options:
     base_layers: int | None = None
     dockerfile: str | None = None
     target: str | None = None
+    duplicates: bool = False
 
 
 def run_dlayer(opts: Options) -> int:
     """Read the archive, build the report, write what the options ask for; 1 when a CI rule fails."""
     from dlayer import ci as ci_rules
+    from dlayer import duplicates as dups
     from dlayer.dive import export_text
     from dlayer.findings import Step, trace
     from dlayer.findings import document as findings_document
@@ -78,6 +80,7 @@ def run_dlayer(opts: Options) -> int:
             parallel=opts.parallel,
             insecure=opts.insecure,
             announce=None if opts.quiet else _say,
+            digests=opts.duplicates,
         )
         report = build_report(image, top=opts.max_files, depth=opts.depth)
         steps: dict[int, Step] = {}
@@ -87,12 +90,15 @@ def run_dlayer(opts: Options) -> int:
             if rules.base_layers is None:  # what the Dockerfile did not make came with the base image
                 rules = dataclasses.replace(rules, base_layers=layer_map.base_layers)
         findings = trace(image, report.stack, steps)
+        duplicates = dups.find(image, report.stack) if opts.duplicates else []
     finally:
         gc.enable()
     results = ci_rules.evaluate(report, rules) if opts.ci else []
     if opts.json_path is not None:
         pretty = opts.json_path == "-" and sys.stdout.isatty()
         extra: dict[str, object] = {"findings": findings_document(findings, image)}
+        if opts.duplicates:
+            extra["duplicates"] = dups.document(duplicates)
         if opts.ci:
             extra["ci"] = ci_rules.document(results)
         doc = export_text(image, report.dive, report.wasted_bytes, indent=2 if pretty else None, extra=extra)
@@ -108,10 +114,14 @@ def run_dlayer(opts: Options) -> int:
     if not opts.ci and to_stdout:
         sys.stdout.write(render(report, width=opts.width, attrs=opts.attrs))
         sys.stdout.write(render_findings(findings, report, width=opts.width))
+        if opts.duplicates:
+            sys.stdout.write(dups.render(duplicates, width=opts.width))
     if opts.ci:
         out = sys.stdout if to_stdout else sys.stderr
         out.write(render(report, width=opts.width, attrs=opts.attrs, layers=False))
         out.write(render_findings(findings, report, width=opts.width))
+        if opts.duplicates:
+            out.write(dups.render(duplicates, width=opts.width))
         out.write(ci_rules.render(results))
         out.flush()
         return 1 if any(r.status == "FAIL" for r in results) else 0
@@ -132,6 +142,7 @@ class DiffOptions:
     json_path: str | None = None
     max_files: int = 50
     width: int = 100
+    contents: bool = False
 
 
 def run_diff(opts: DiffOptions) -> int:
@@ -155,9 +166,10 @@ def run_diff(opts: DiffOptions) -> int:
                 parallel=opts.parallel,
                 insecure=opts.insecure,
                 announce=None if opts.quiet else _say,
+                digests=opts.contents,
             )
             reports.append(build_report(image, top=0))
-        comparison = compare(reports[0], reports[1])
+        comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
         gc.enable()
     if opts.json_path is not None:

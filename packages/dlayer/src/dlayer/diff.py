@@ -4,7 +4,9 @@ The layers both images share (the same diff id, from the bottom up) are said onc
 filesystems that was added, removed or changed (type, size, mode, owner, link target), biggest change first; then
 the totals side by side. Only the final filesystems are compared, path by path: memory grows with the number of
 paths, never with their bytes. A file both images hold with the same header, from layers that are not shared, is
-"the same" here: its contents are not read (so a rebuild that writes the same files again shows no change).
+"the same" here: its contents are not read (so a rebuild that writes the same files again shows no change), unless
+both images were read with digests and ``contents`` is asked for: then a same-header file whose data differs is
+changed ("contents").
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from dlayer.report import Report
 from dlayer.units import human
-from dockit.archive.model import Entry, Layer
+from dockit.archive.model import REGULAR, Entry, Layer
 
 KIND = {"0": "file", "1": "hardlink", "2": "symlink", "3": "char device", "4": "block device", "5": "dir", "6": "fifo"}
 
@@ -73,8 +75,9 @@ def shared_layers(a: list[Layer], b: list[Layer]) -> list[Layer]:
     return common
 
 
-def compare(a: Report, b: Report) -> Comparison:
-    """What separates ``a``'s image from ``b``'s (both reports from :func:`dlayer.report.build_report`)."""
+def compare(a: Report, b: Report, contents: bool = False) -> Comparison:
+    """What separates ``a``'s image from ``b``'s (both reports from :func:`dlayer.report.build_report`); with
+    ``contents`` (both images read with ``digests=True``) regular files are compared by their data too."""
     shared = shared_layers(a.image.layers, b.image.layers)
     bottom = len(shared)
     final_a, final_b = _final(a), _final(b)
@@ -88,6 +91,8 @@ def compare(a: Report, b: Report) -> Comparison:
         if la < bottom and lb < bottom:
             continue  # the same shared layer shows it in both
         what = _fields(ea, eb)
+        if not what and contents and ea.type == REGULAR and ea.digest != eb.digest:
+            what = ("contents",)
         if what:
             changes.append(Change(path, "changed", ea, eb, what))
     changes += [Change(path, "added", None, eb) for path, (_, eb) in final_b.items() if path not in final_a]
