@@ -78,8 +78,34 @@ def main() -> int:
             f" {t[0]:6.2f}s {t[0] / d[0]:4.2f}x {t[1]:4.0f}MB"
         )
     print(f"median of {RUNS}; ratios are dlayer / dive wall time; MB is peak RSS; a pipe is `cat FILE | tool`")
+    explains()
     sources()
     return 0
+
+
+def explains() -> None:
+    """What explaining costs over the plain report (issue 16): the CI path rules, and `dlayer diff` of two images
+    that share every layer (each read whole, every path compared: the worst case) against reading one."""
+    dlayer = str(BIN / "dlayer")
+    archive = str(IMAGES / "docker-archive.tar")
+    other = str(IMAGES / "oci-gzip.tar")  # the same image as a gzip OCI archive: same diff ids
+    plain = median([dlayer, "-q", archive])
+    larger = median([dlayer, "-q", other])
+    rows = [
+        ("dlayer FILE (the plain report)", plain, plain),
+        (
+            "dlayer FILE --ci --forbid x3 --max-file-size ...",
+            median([dlayer, "-q", archive, "--ci", "--forbid", "**/.git", "--forbid", "**/*.pem", "--forbid",
+                    "/root/.cache/**", "--max-file-size", "50MB", "--highest-wasted-percent", "50%"]),
+            plain,
+        ),
+        ("dlayer OCI-FILE (the larger read)", larger, larger),
+        ("dlayer diff FILE OCI-FILE", median([dlayer, "diff", "-q", archive, other]), larger),
+    ]  # fmt: skip
+    print(f"\n{'explaining (1 GB image)':52} {'wall':>8} {'ratio':>6} {'peak RSS':>9}")
+    for label, (wall, rss), (anchor, _) in rows:
+        print(f"{label:52} {wall:7.2f}s {wall / anchor:5.2f}x {rss:7.0f}MB")
+    print(f"median of {RUNS}; ratio: against the plain report, and diff against reading the larger side")
 
 
 def sources() -> None:

@@ -186,13 +186,22 @@ def _max_file_size(report: Report, limit: int, base_layers: int | None) -> RuleR
 def _forbid(report: Report, patterns: Sequence[str]) -> RuleResult:
     matcher = _matcher(patterns)
     hidden = {(h.layer, h.entry.path): h for h in report.stack.hidden}
+    # per directory, whether each pattern matches it or a parent: one match per pattern per path, not per ancestor
+    below: dict[str, tuple[bool, ...]] = {"": tuple(False for _ in matcher.patterns)}
+
+    def parent_flags(directory: str) -> tuple[bool, ...]:
+        known = below.get(directory)
+        if known is None:
+            known = below[directory] = matcher.flags(directory, parent_flags(directory.rpartition("/")[0]))
+        return known
+
     found = []
     for layer in report.image.layers:
         inside: str | None = None  # a matched directory: what lies below it is reported with it
         for e in layer.entries:
             if e.is_whiteout or (inside is not None and e.path.startswith(inside)):
                 continue
-            if matcher.matches(e.path):
+            if matcher.decide(e.path, parent_flags(e.path.rpartition("/")[0])):
                 h = hidden.get((layer.index, e.path))
                 fate = f", {h.how} by layer {h.by} but still shipped in layer {layer.index}" if h else ""
                 found.append(f"/{e.path} in layer {layer.index}{fate}")
