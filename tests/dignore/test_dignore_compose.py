@@ -99,6 +99,17 @@ def test_compose_values_are_interpolated(tmp_path: Path, dignore: Callable[..., 
     assert (bad.code, bad.err) == (1, "dignore: compose.yaml: CTX: set CTX to the context\n")
 
 
+def test_aliases_cannot_blow_up_a_build_section(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    # nine levels of ten aliases: a billion strings once followed; refused after 10,000, at once
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    compose = "x-bomb:\n" + "".join(f"  {line}\n" for line in levels)
+    compose += "services:\n  a:\n    build:\n      context: .\n      args: *a8\n"
+    root = write_tree(tmp_path, {"compose.yaml": compose, "Dockerfile": "FROM busybox\n"})
+    r = dignore("--compose", cwd=root)
+    assert (r.code, r.err) == (1, "dignore: compose.yaml: a service's build section has more than 10000 values\n")
+
+
 def test_pre_commit_hook_runs_compose_check(tmp_path: Path) -> None:
     """The repository's .pre-commit-hooks.yaml, read as pre-commit reads it: the dignore hook's entry, run as a
     command in the repository (no file names), fails on a stale file and passes once regenerated."""

@@ -22,6 +22,7 @@ from dockit.errors import DockitError, UsageError
 
 NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 SUFFIX = ".dockerignore"
+MAX_NODES = 10_000  # values in one service's build section; real ones have a handful
 
 
 @dataclass
@@ -131,7 +132,9 @@ def read(path: Path) -> Compose:
     for name, service in services.items():
         if not isinstance(service, dict) or "build" not in service:
             continue
-        build = _build(str(name), _interpolated(service, env, str(path)), base, str(path))
+        budget = [MAX_NODES]  # YAML aliases can make a small file a huge tree: bound what is walked
+        wanted = {k: _interpolated(service.get(k), env, str(path), budget) for k in ("build", "x-dignore")}
+        build = _build(str(name), wanted, base, str(path))
         if isinstance(build, str):
             out.notes.append(build)
         else:
@@ -139,14 +142,17 @@ def read(path: Path) -> Compose:
     return out
 
 
-def _interpolated(value: Any, env: Mapping[str, str], where: str) -> Any:
-    """``value`` with every string in it interpolated (mappings and lists followed)."""
+def _interpolated(value: Any, env: Mapping[str, str], where: str, budget: list[int]) -> Any:
+    """``value`` with every string in it interpolated (mappings and lists followed, at most ``budget[0]`` nodes)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DockitError(f"a service's build section has more than {MAX_NODES} values", path=where)
     if isinstance(value, str):
         return interpolate(value, env, where)
     if isinstance(value, dict):
-        return {k: _interpolated(v, env, where) for k, v in value.items()}
+        return {k: _interpolated(v, env, where, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolated(v, env, where) for v in value]
+        return [_interpolated(v, env, where, budget) for v in value]
     return value
 
 
