@@ -42,11 +42,19 @@ class Result:
     resumed_from: int = 0
 
 
-def _first(session: requests.Session, url: str, opts: Options) -> tuple[Remote, requests.Response | None]:
+def _first(
+    session: requests.Session, url: str, opts: Options, reporter: Reporter
+) -> tuple[Remote, requests.Response | None]:
+    """The first answer (retried on 5xx and dropped connections), said with -v."""
     failures = 0
     while True:
         try:
-            return first_answer(session, url, opts.headers, opts.timeout)
+            remote, body = first_answer(session, url, opts.headers, opts.timeout)
+            reporter.log(
+                f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
+                f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
+            )
+            return remote, body
         except HttpError as e:
             if e.status not in RETRY_STATUS:
                 raise
@@ -96,12 +104,8 @@ def download(
     if dest.kind == "stream" and opts.executable:
         raise UsageError(f"-x needs a file output, not {dest.shown}")
     session = new_session(opts.connections)
-    remote, body = _first(session, url, opts)
+    remote, body = _first(session, url, opts, reporter)
     try:
-        reporter.log(
-            f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
-            f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
-        )
         if remote.ranges and not _parallel_ok(remote, opts):
             reporter.log("no ETag or Last-Modified: one stream (ranges could mix two versions; --sha256 allows them)")
         if dest.kind == "stream":
@@ -359,11 +363,7 @@ def extract(url: str, into: Path, opts: Options, reporter: Reporter | None = Non
     if opts.executable:
         raise UsageError("-x needs a file output; an archive keeps its own modes")
     session = new_session(opts.connections)
-    remote, body = _first(session, url, opts)
-    reporter.log(
-        f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
-        f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
-    )
+    remote, body = _first(session, url, opts, reporter)
     unpacking = Extraction(into, strip)
     shown_as = f"the extraction into {into}"
     try:
