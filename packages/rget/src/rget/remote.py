@@ -90,11 +90,13 @@ def shown(url: str, original: str) -> str:
 class HttpError(RgetError):
     """A response we cannot use: names the URL and the HTTP status."""
 
-    def __init__(self, url: str, status: int, reason: str) -> None:
+    def __init__(self, url: str, status: int, reason: str, *, redirected: bool = False) -> None:
         self.cause = f"HTTP {status} {reason}".rstrip()
         """The status without the URL, for messages that name the URL themselves."""
         super().__init__(f"{url}: {self.cause}")
         self.status = status
+        self.redirected = redirected
+        """The answer came from a redirect target (a signed URL that may have expired), not the URL given."""
 
 
 @dataclass(frozen=True)
@@ -292,4 +294,4 @@ def first_answer(
         if cr is not None and cr.total == 0:
             return Remote(url, final, 0, etag, modified, ranges=False, filename=name), None
     resp.close()
-    raise HttpError(shown(final, url), status, resp.reason or "")
+    raise HttpError(shown(final, url), status, resp.reason or "", redirected=final != url)
