@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.dlayer.archives import archives
+
+__all__ = ["archives"]  # the fixture: dlayer's real image archives (built once per machine)
 BIN = Path(sys.executable).parent
 RGET_14 = pytest.mark.xfail(strict=True, reason="rget: issue 14 (write-through -o, -o -)")
 
@@ -63,6 +66,7 @@ TOOLS = [
         broken=lambda work: ["-C", str(work / "missing"), "svc"],
         same=lambda data: data.split(b"\n", 1)[1],  # the header's command line names the -o path
     ),
+    Tool("dlayer", lambda work: ["-q", (work / "archive").read_text()]),
     Tool(
         "castage",
         lambda work: ["-i", "r/app", "--push", str(work / "Dockerfile")],
@@ -80,9 +84,11 @@ def cases(case: str, tools: list[Tool] = TOOLS) -> list[object]:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """A directory with what every tool reads: a Dockerfile, and a URL for rget on a real nginx."""
+def work(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, archives: dict[str, Path]) -> Path:
+    """A directory with what every tool reads: a Dockerfile, a directory for dignore, an image archive for dlayer,
+    and a URL for rget on a real nginx."""
     work = tmp_path_factory.mktemp("conventions")
+    (work / "archive").write_text(str(archives["oci-gzip"]))
     (work / "Dockerfile").write_text(DOCKERFILE)
     (work / "svc").mkdir()
     (work / "svc" / "app.py").write_text("print('app')\n")

@@ -142,34 +142,21 @@ def test_version() -> None:
     assert proc.returncode == 0 and re.fullmatch(r"dlayer \d+\.\d+\.\d+\n", proc.stdout)
 
 
-def test_fast_path_declares_exactly_the_typer_options() -> None:
-    from typer.main import get_command
+def test_text_report_to_a_file_beside_json_on_stdout(archives: dict[str, Path], tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    both = dlayer(str(archives["oci-zstd"]), "-q", "-o", str(report), "-j", "-")
+    assert both.returncode == 0, both.stderr
+    assert json.loads(both.stdout)["image"]["wastedBytes"] == 505006
+    assert report.read_text() == dlayer(str(archives["oci-zstd"]), "-q").stdout
+    ci = dlayer(str(archives["oci-zstd"]), "-q", "--ci", "-j", "-")
+    assert ci.returncode == 1 and "Result:FAIL" in ci.stderr and json.loads(ci.stdout)["ci"]
+    one_line_error(dlayer(str(archives["oci-zstd"]), "-o", str(archives["oci-zstd"])), 2, "would overwrite the archive")
 
-    from dlayer.cli import OPTIONS, POSITIONALS, build_app
 
-    command = get_command(build_app())
-    options = [p for p in command.params if p.param_type_name == "option"]
-    declared = {p.name: tuple(sorted(p.opts)) for p in options if p.name != "version"}
-    assert declared == {o.dest: tuple(sorted(o.names)) for o in OPTIONS}
-    assert [p.name for p in command.params if p.param_type_name == "argument"] == POSITIONALS
-
-
-def test_fast_path_and_typer_give_the_same_results(archives: dict[str, Path], tmp_path: Path) -> None:
-    cases = [
-        ["-f", str(archives["oci-zstd"]), "-n", "2", "-d", "3", "-a", "-l", "70"],
-        ["-f", str(archives["two-images"]), "--tag", TAG, "--ci", "--lowestEfficiency", "0.5"],
-        ["-f", str(archives["two-images"])],
-        ["-f", str(tmp_path / "missing.tar")],
-        [str(archives["oci-gzip"]), "-q", "-P", "2", "--source", "archive"],
-        [str(archives["oci-gzip"]), "-f", str(archives["oci-zstd"])],
-        ["--source", "daemon", str(archives["oci-gzip"])],
-    ]
-    typer_only = "import sys; from dlayer.cli import build_app; from dockit.cli import run; run(build_app(), 'dlayer')"
-    for args in cases:
-        fast = dlayer(*args)
-        with open(os.devnull, "rb") as f:
-            slow = subprocess.run([sys.executable, "-c", typer_only, *args], stdin=f, capture_output=True, text=True)
-        assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), args
+def test_numbers_and_sources_are_usage_errors(archives: dict[str, Path]) -> None:
+    one_line_error(dlayer("-n", "-1"), 2, "'-n' / '--max-files': -1 is not in the range x>=0")
+    one_line_error(dlayer("-l", "wide"), 2, "'-l' / '--line-width': 'wide' is not a valid integer")
+    one_line_error(dlayer(str(archives["oci-gzip"]), "-f", str(archives["oci-zstd"])), 2, "give one")
 
 
 def test_usage_errors_about_the_terminal(archives: dict[str, Path]) -> None:
@@ -185,3 +172,18 @@ def test_usage_errors_about_the_terminal(archives: dict[str, Path]) -> None:
     with archives["oci-gzip"].open("rb") as f:
         headless = subprocess.run([DLAYER, "-i"], stdin=f, capture_output=True, text=True, start_new_session=True)
     one_line_error(headless, 2, "-i needs a terminal")
+
+
+def test_diff_command_line(archives: dict[str, Path]) -> None:
+    for args, message in (
+        ([str(archives["oci-gzip"])], "Missing argument 'B'. (see 'dlayer diff --help')"),
+        (["-", "-"], "A and B cannot both be stdin"),
+        (["a", "b", "-n", "x"], "Invalid value for '-n' / '--max-files': 'x' is not a valid integer."),
+    ):
+        done = dlayer("diff", *args)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", f"dlayer diff: {message}\n"), args
+    assert dlayer("diff", "-V").stdout == dlayer("-V").stdout.replace("dlayer", "dlayer diff")
+    helped = dlayer("diff", "-h")
+    assert helped.returncode == 0 and "Usage: dlayer diff [OPTIONS]" in helped.stdout
+    same = dlayer("diff", "-q", str(archives["oci-gzip"]), str(archives["oci-zstd"]), "-n", "3")
+    assert same.returncode == 0 and "Shared layers: 4" in same.stdout

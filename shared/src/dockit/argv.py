@@ -3,7 +3,8 @@
 Importing typer costs ~0.1 s, more than a whole targd run, so every run reads its command line here; typer is
 loaded only to print ``--help`` and to complete words in the shell. The grammar is click's: ``-tVALUE``,
 ``-t VALUE``, ``--target=VALUE``, ``--target VALUE``, bundled short flags (``-qa``), ``--`` ends the options, the
-last of a repeated single-value option wins. Every mistake is a :class:`~dockit.errors.UsageError` (exit 2).
+last of a repeated single-value option wins, a value may start with ``-`` (``-n -1``) unless it is one of the
+options (``-t --list``: the value was forgotten). Every mistake is a :class:`~dockit.errors.UsageError` (exit 2).
 
 >>> from dataclasses import dataclass
 >>> from dockit.options import argument, flag, option
@@ -74,7 +75,8 @@ def parse(argv: Sequence[str], cls: type[T], tool: str) -> T:
                 args.insert(i, "-" + attached)
             continue
         if attached is None:
-            if i == len(args) or (args[i].startswith("-") and args[i] != "-"):
+            # the next word is the value, as in click, unless it is one of the options (then it was forgotten)
+            if i == len(args) or _is_option(args[i], by_name):
                 if spec.bare is None:
                     raise UsageError(f"Option '{name}' requires an argument.")
                 attached = spec.bare
@@ -89,8 +91,14 @@ def parse(argv: Sequence[str], cls: type[T], tool: str) -> T:
     _take_positionals(free, positionals, values, tool)
     for spec in declared:
         if spec.required and spec.dest not in values:
-            raise UsageError(f"Missing option {spec.label}. (see '{tool} --help')")
+            what = "argument" if spec.positional else "option"
+            raise UsageError(f"Missing {what} {spec.label}. (see '{tool} --help')")
     return cls(**values)
+
+
+def _is_option(word: str, by_name: dict[str, Spec]) -> bool:
+    name = word.partition("=")[0] if word.startswith("--") else word[:2]
+    return name in by_name or name in HELP_NAMES or name in VERSION_NAMES
 
 
 def _take_positionals(free: list[str], positionals: list[Spec], values: dict[str, Any], tool: str) -> None:

@@ -14,14 +14,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 from dockit.errors import DockitError, UsageError, printable
 from dockit.limits import MAX_DOCKERFILE_BYTES, size
 from dockit.output import STDIO, write_output
-
-if TYPE_CHECKING:
-    import typer
 
 __all__ = ["STDIO", "build_args", "conventions", "fail", "main", "read_bytes", "write_output"]
 
@@ -74,19 +71,6 @@ def build_args(values: Sequence[str], environ: Mapping[str, str] | None = None) 
         elif name in env:
             out[name] = env[name]
     return out
-
-
-def version_callback(tool: str, version: str) -> Callable[[bool], None]:
-    """A typer ``--version`` option callback that prints ``tool version`` and exits 0."""
-
-    def show(value: bool) -> None:
-        if value:
-            import typer
-
-            print(f"{tool} {version}")
-            raise typer.Exit()
-
-    return show
 
 
 def fail(tool: str, message: object, code: int = 1) -> NoReturn:
@@ -179,29 +163,3 @@ def run_action(tool: str, action: Callable[[], int | None]) -> NoReturn:
     with conventions(tool):
         code = action()
     raise SystemExit(code or 0)
-
-
-def run(app: typer.Typer, tool: str, argv: list[str] | None = None) -> NoReturn:
-    """Run a typer app as a console script with the shared error conventions."""
-    import typer
-    from typer._click.exceptions import ClickException
-    from typer._click.exceptions import UsageError as ClickUsageError
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = os.environ.get("DOCKIT_DEBUG") == "1" or "--debug" in args
-    args = [a for a in args if a != "--debug"]
-    with conventions(tool, debug):
-        try:
-            result = app(args=args, prog_name=tool, standalone_mode=False)
-        except typer.Exit as e:
-            raise SystemExit(e.exit_code) from None
-        except ClickUsageError as e:
-            hint = f" (see '{tool} --help')" if e.ctx is not None else ""
-            fail(tool, f"{e.format_message()}{hint}", 2)
-        except typer.Abort:
-            fail(tool, "interrupted", 130)
-        except ClickException as e:
-            fail(tool, e.format_message(), e.exit_code)
-    if result == 130:  # typer turns Ctrl-C into a returned 130 when not in standalone mode
-        fail(tool, "interrupted", 130)
-    raise SystemExit(result if isinstance(result, int) else 0)

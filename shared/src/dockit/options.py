@@ -58,7 +58,7 @@ class Spec:
     def label(self) -> str:
         """How usage errors name it: ``'-t' / '--target'``, or the metavar of a positional."""
         if self.positional:
-            return self.metavar or self.dest.upper()
+            return f"'{self.metavar or self.dest.upper()}'"
         return " / ".join(f"'{n}'" for n in self.names)
 
 
@@ -74,8 +74,8 @@ def option(
     show_default: bool = True,
     bare: str | None = None,
 ) -> Any:
-    """A dataclass field for an option. What it takes follows from its default: ``False`` a flag, an int a number
-    (at least ``minimum``), an enum member one of its values, ``multiple=True`` a list (repeatable), else a string;
+    """A dataclass field for an option. What it takes follows from its default: ``False`` a flag, an int (or a
+    ``minimum``) a number, an enum member one of its values, ``multiple=True`` a list (repeatable), else a string;
     with ``bare``, the value may be left out (the end of the line or an option next): it is then ``bare``."""
     kind: Kind = "value"
     choices: tuple[str, ...] = ()
@@ -85,7 +85,7 @@ def option(
         kind = "flag"
     elif isinstance(default, enum.Enum):
         kind, choices = "choice", tuple(str(m.value) for m in type(default))
-    elif isinstance(default, int) and not isinstance(default, bool):
+    elif minimum is not None or (isinstance(default, int) and not isinstance(default, bool)):
         kind = "int"
     spec = Spec(names, help, kind, metavar, aliases, minimum, choices, required, show_default=show_default, bare=bare)
     if multiple:
@@ -98,9 +98,11 @@ def flag(*names: str, help: str) -> Any:
     return option(*names, help=help, default=False)
 
 
-def argument(*, help: str, metavar: str, variadic: bool = False) -> Any:
-    """A dataclass field for a positional: one word (default None), or any number (``variadic``: a list)."""
-    spec = Spec((), help, "multiple" if variadic else "value", metavar, variadic=variadic, show_default=False)
+def argument(*, help: str, metavar: str, variadic: bool = False, required: bool = False) -> Any:
+    """A dataclass field for a positional: one word (default None; ``required``: it must be there), or any number
+    (``variadic``: a list)."""
+    kind: Kind = "multiple" if variadic else "value"
+    spec = Spec((), help, kind, metavar, required=required, variadic=variadic, show_default=False)
     if variadic:
         return dataclasses.field(default_factory=list, metadata={_KEY: spec})
     return dataclasses.field(default=None, metadata={_KEY: spec})

@@ -33,7 +33,7 @@ def _parameter(spec: Spec) -> inspect.Parameter:
     default = None if spec.kind == "multiple" else spec.default
     info: Any
     if spec.positional:
-        info = typer.Argument(metavar=spec.metavar, help=spec.help, show_default=False)
+        info = typer.Argument(metavar=spec.metavar or None, help=spec.help, show_default=False)
     else:
         info = typer.Option(
             *spec.names,

@@ -1,46 +1,118 @@
-"""What one dlayer run does, given its options: read, report, print; returns the exit code."""
+"""What one dlayer run does, given its options: read, report, print; returns the exit code.
+
+The options are declared once, on :class:`Options` (:mod:`dockit.options`); ``dlayer.cli`` hands them to
+:func:`dockit.cli.main`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import gc
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from dockit import options as o
 from dockit.cli import write_output
 from dockit.errors import UsageError
 
 if TYPE_CHECKING:
     from dockit.dockerfile import Dockerfile
 
+# the CI rule options, by field, and the name each has in dive's .dive-ci and in dlayer.ci
+CI_RULES = {
+    "lowest_efficiency": "lowestEfficiency",
+    "highest_wasted_bytes": "highestWastedBytes",
+    "highest_user_wasted_percent": "highestUserWastedPercent",
+    "highest_wasted_bytes_true": "highestWastedBytesTrue",
+    "highest_wasted_percent": "highestWastedPercent",
+    "max_file_size": "maxFileSize",
+}
+
+
+def _rule(kebab: str, help: str, metavar: str = "VALUE") -> Any:
+    """A CI rule option, spelled as ours and as dive's (``--lowest-efficiency``, ``--lowestEfficiency``)."""
+    camel = CI_RULES[kebab.removeprefix("--").replace("-", "_")]
+    return o.option(kebab, "--" + camel, metavar=metavar, help="CI: " + help)
+
 
 @dataclass(slots=True)
 class Options:
-    """dlayer's command-line options."""
+    """dlayer's command line, as typed."""
 
-    file: str = "-"
-    source: str = "auto"
-    quiet: bool = False
-    parallel: int = 4
-    insecure: bool = False
-    max_files: int = 100
-    depth: int = 8
-    attrs: bool = False
-    width: int = 100
-    interactive: bool = False
-    tag: str | None = None
-    arch: str | None = None
-    json_path: str | None = None
-    ci: bool = False
-    ci_rules: dict[str, str] = field(default_factory=dict)
-    ci_config: str | None = None
-    forbid: list[str] = field(default_factory=list)
-    base_layers: int | None = None
-    dockerfile: str | None = None
-    target: str | None = None
-    duplicates: bool = False
+    spec: str | None = o.argument(metavar="[SOURCE]", help="Archive, directory, '-' (stdin) or image reference.")
+    file: str | None = o.option(
+        "-f", "--file", metavar="SOURCE", help="The same as SOURCE (kept from earlier versions; default: stdin)."
+    )
+    source: str = o.option(
+        "--source", metavar="KIND", default="auto", help="Where to read: auto, archive, docker, podman, registry."
+    )
+    quiet: bool = o.flag("-q", "--quiet", help="Do not say on stderr which source is read.")
+    parallel: int = o.option("-P", "--parallel", default=4, minimum=1, help="Registry: layers fetched at once.")
+    insecure: bool = o.flag("--insecure", help="Registry: allow plain HTTP (always allowed on loopback).")
+    output: str = o.output_option("Write the text report here ('-': stdout).")
+    max_files: int = o.option("-n", "--max-files", default=100, minimum=0, help="Paths shown per layer.")
+    depth: int = o.option("-d", "--depth", default=8, minimum=1, help="Aggregate paths to this depth.")
+    attrs: bool = o.flag("-a", "--attributes", help="Show mode, uid and gid.")
+    width: int = o.option("-l", "--line-width", default=100, minimum=40, help="Line width.")
+    interactive: bool = o.flag(
+        "-i", "--interactive", help="Browse layers in a terminal UI (needs textual: the tui extra)."
+    )
+    tag: str | None = o.option("--tag", help="Image to read from a multi-image archive.")
+    arch: str | None = o.option(
+        "--platform", "--arch", metavar="OS/ARCH", help="Platform to choose: amd64, linux/arm64, ..."
+    )
+    json_path: str | None = o.option(
+        "-j", "--json", metavar="PATH", help="Write dive-compatible JSON here ('-': stdout)."
+    )
+    ci: bool = o.flag("--ci", help="Apply dive's CI rules; exit 1 when one fails.")
+    lowest_efficiency: str | None = _rule("--lowest-efficiency", "fail below this efficiency (0.9; 'disabled').")
+    highest_wasted_bytes: str | None = _rule(
+        "--highest-wasted-bytes", "fail above these inefficient bytes, dive's figure (e.g. 20MB; default disabled)."
+    )
+    highest_user_wasted_percent: str | None = _rule(
+        "--highest-user-wasted-percent", "fail above this share of the user layers' bytes, dive's figure (0.1)."
+    )
+    highest_wasted_bytes_true: str | None = _rule(
+        "--highest-wasted-bytes-true",
+        "fail when later layers hide more than SIZE (the real waste, each copy once).",
+        "SIZE",
+    )
+    highest_wasted_percent: str | None = _rule(
+        "--highest-wasted-percent", "fail when more than this share of the image is hidden (0.1 or 10%)."
+    )
+    max_file_size: str | None = _rule("--max-file-size", "fail on any file over SIZE above the base layers.", "SIZE")
+    forbid: list[str] = o.option(
+        "--forbid", metavar="GLOB", multiple=True, help="CI: fail on paths in any layer, e.g. '**/*.pem' (repeatable)."
+    )
+    base_layers: int | None = o.option(
+        "--base-layers", minimum=0, help="Layers from the base image (default: from --dockerfile, else 1)."
+    )
+    ci_config: str | None = o.option(
+        "--ci-config", metavar="PATH", help="CI rules file (default: .dlayer-ci.yaml or dive's .dive-ci here)."
+    )
+    dockerfile: str | None = o.option(
+        "--dockerfile", metavar="PATH", help="The Dockerfile the image was built from: findings name its lines."
+    )
+    target: str | None = o.option(
+        "--target", metavar="STAGE", help="The stage the image was built as (default: the last)."
+    )
+    duplicates: bool = o.flag(
+        "--duplicates", help="Hash every file (costs reading them): report contents stored more than once."
+    )
+
+    @property
+    def path(self) -> str:
+        """What to read: SOURCE or ``-f`` (not two different ones), default stdin."""
+        if self.spec is not None and self.file not in (None, "-", self.spec):
+            raise UsageError(f"SOURCE {self.spec!r} and -f {self.file!r}: give one (-f is a synonym of SOURCE)")
+        return self.spec or self.file or "-"
+
+    @property
+    def ci_rules(self) -> dict[str, str]:
+        """The CI rules given on the command line, by their names in dlayer.ci."""
+        return {rule: value for name, rule in CI_RULES.items() if (value := getattr(self, name)) is not None}
 
 
 def run_dlayer(opts: Options) -> int:
@@ -55,13 +127,15 @@ def run_dlayer(opts: Options) -> int:
     from dockit.archive.sources import open_image, split_spec
     from dockit.history import map_layers
 
-    kind, target = split_spec(opts.file, opts.source)
+    path = opts.path
+    kind, target = split_spec(path, opts.source)
     if target == "-" and kind in ("auto", "archive") and sys.stdin.isatty():
         raise UsageError("no archive on stdin: pipe one in (docker save IMAGE | dlayer) or give SOURCE")
     if opts.interactive and opts.json_path == "-":
         raise UsageError("-i and -j - both want the terminal")
-    if opts.json_path not in (None, "-") and _inside(opts.json_path, target):
-        raise UsageError(f"-j {opts.json_path}: would overwrite the archive being read")
+    for flag, out in (("-j", opts.json_path), ("-o", opts.output)):
+        if out not in (None, "-") and _inside(out, target):
+            raise UsageError(f"{flag} {out}: would overwrite the archive being read")
     rules = ci_rules.Rules()
     if opts.ci:
         config = ci_rules.read_config(opts.ci_config)
@@ -73,7 +147,7 @@ def run_dlayer(opts: Options) -> int:
     gc.disable()
     try:
         image = open_image(
-            opts.file,
+            path,
             source=opts.source,
             tag=opts.tag,
             platform=opts.arch,
@@ -110,39 +184,35 @@ def run_dlayer(opts: Options) -> int:
         # there is none, and they say IMAGE.tar (what `docker save -o` or `skopeo copy ... oci-archive:` would write)
         browse(report, target if image.origin == "archive" else "-")
         return 0
-    to_stdout = opts.json_path != "-"
-    if not opts.ci and to_stdout:
-        sys.stdout.write(render(report, width=opts.width, attrs=opts.attrs))
-        sys.stdout.write(render_findings(findings, report, width=opts.width))
-        if opts.duplicates:
-            sys.stdout.write(dups.render(duplicates, width=opts.width))
+    text = render(report, width=opts.width, attrs=opts.attrs, layers=not opts.ci)
+    text += render_findings(findings, report, width=opts.width)
+    if opts.duplicates:
+        text += dups.render(duplicates, width=opts.width)
     if opts.ci:
-        out = sys.stdout if to_stdout else sys.stderr
-        out.write(render(report, width=opts.width, attrs=opts.attrs, layers=False))
-        out.write(render_findings(findings, report, width=opts.width))
-        if opts.duplicates:
-            out.write(dups.render(duplicates, width=opts.width))
-        out.write(ci_rules.render(results))
-        out.flush()
-        return 1 if any(r.status == "FAIL" for r in results) else 0
-    return 0
+        text += ci_rules.render(results)
+    if opts.output != "-" or opts.json_path != "-":
+        write_output(opts.output, text)
+    elif opts.ci:  # stdout holds the JSON: the CI verdict goes to stderr
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    return 1 if any(r.status == "FAIL" for r in results) else 0
 
 
 @dataclass(slots=True)
 class DiffOptions:
     """``dlayer diff``'s options: two sources, read as the main command reads one."""
 
-    a: str
-    b: str
-    source: str = "auto"
-    quiet: bool = False
-    parallel: int = 4
-    insecure: bool = False
-    arch: str | None = None
-    json_path: str | None = None
-    max_files: int = 50
-    width: int = 100
-    contents: bool = False
+    a: str = o.argument(metavar="A", help="The first image (any SOURCE).", required=True)
+    b: str = o.argument(metavar="B", help="The second image (any SOURCE).", required=True)
+    source: str = o.option("--source", metavar="KIND", default="auto", help="auto, archive, docker, podman, registry.")
+    quiet: bool = o.flag("-q", "--quiet", help="Do not say which source is read.")
+    parallel: int = o.option("-P", "--parallel", default=4, minimum=1, help="Registry: layers at once.")
+    insecure: bool = o.flag("--insecure", help="Registry: allow plain HTTP.")
+    arch: str | None = o.option("--platform", "--arch", metavar="OS/ARCH", help="Platform to choose.")
+    json_path: str | None = o.option("-j", "--json", metavar="PATH", help="Write JSON here ('-': stdout).")
+    max_files: int = o.option("-n", "--max-files", default=50, minimum=0, help="Changes shown.")
+    width: int = o.option("-l", "--line-width", default=100, minimum=40, help="Line width.")
+    contents: bool = o.flag("--contents", help="Hash both images' files: same-header files whose data differs too.")
 
 
 def run_diff(opts: DiffOptions) -> int:
