@@ -44,6 +44,16 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def write_paths(root: Path, files: list[str]) -> None:
+    """Files named by generated paths, each holding its own path; a path below a file, or a directory, is skipped."""
+    for rel in files:
+        target = root / rel
+        if any(p.is_file() for p in [target, *target.parents]) or target.is_dir():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(rel)
+
+
 @pytest.fixture
 def monorepo(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "repo", MONOREPO)

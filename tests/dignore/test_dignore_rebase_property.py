@@ -13,6 +13,7 @@ from dignore.generate import generate
 from dignore.kept import Kept
 from dockit.build_context import walk_context
 from dockit.ignore import PatternMatcher
+from tests.dignore.conftest import write_paths
 
 NAMES = ["a", "b", "ab", "x.txt", "y.log", "node_modules"]
 TOKENS = [*NAMES, "*", "?", "**", "a*", "*.txt", "**b", "**.log", "x?txt"]
@@ -25,15 +26,6 @@ rules = st.tuples(
 ).map("".join)
 
 
-def build(root: Path, files: list[str]) -> None:
-    for rel in files:
-        target = root / rel
-        if any(p.is_file() for p in [target, *target.parents]) or target.is_dir():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rel)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     files=st.lists(paths, min_size=1, max_size=12),
@@ -44,8 +36,8 @@ def test_rebased_rules_keep_their_meaning(files: list[str], own: list[str], wher
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
         service = root / where
-        build(service, files)
-        build(root, ["other/file", "s/sibling"])
+        write_paths(service, files)
+        write_paths(root, ["other/file", "s/sibling"])
         ignore = "\n".join(own) + "\n"
         (service / ".dockerignore").write_text(ignore)
         alone = {f"{where}/{e.path}" for e in walk_context(service, PatternMatcher.parse(ignore)) if e.kind != "dir"}

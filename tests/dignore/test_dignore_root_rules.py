@@ -14,7 +14,7 @@ from dignore.generate import Rules, generate
 from dignore.kept import Kept
 from dockit.build_context import walk_context, walk_context_all
 from dockit.ignore import PatternMatcher
-from tests.dignore.conftest import Result, write_tree
+from tests.dignore.conftest import Result, write_paths, write_tree
 
 NAMES = ["a", "b", "x.txt", "y.log", "node_modules", "keep"]
 TOKENS = [*NAMES, "*", "**", "a*", "*.txt", "**/*.log", "s", "s/t"]
@@ -28,15 +28,6 @@ root_side = st.tuples(
     st.sampled_from(["", "!", "s/t/", "!s/t/", "**/", "!**/", "!s/"]),
     st.lists(st.sampled_from(TOKENS), min_size=1, max_size=2),
 ).map(lambda t: t[0] + "/".join(t[1]))
-
-
-def build(root: Path, files: list[str]) -> None:
-    for rel in files:
-        target = root / rel
-        if any(p.is_file() for p in [target, *target.parents]) or target.is_dir():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rel)
 
 
 def sent(root: Path, matchers: list[PatternMatcher]) -> set[str]:
@@ -59,8 +50,8 @@ def test_generated_file_sends_what_every_set_of_rules_sends(
 ) -> None:
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
-        build(root / "s/t", files)
-        build(root, ["other/keep", "s/sibling", "s/t2/a", *root_files])
+        write_paths(root / "s/t", files)
+        write_paths(root, ["other/keep", "s/sibling", "s/t2/a", *root_files])
         (root / "s/t/.dockerignore").write_text("\n".join(own) + "\n")
         (root / ".dockerignore").write_text("\n".join(root_rules) + "\n")
         root_m = PatternMatcher.parse("\n".join(root_rules) + "\n")

@@ -117,6 +117,12 @@ class Workspace:
             return None
         return rel
 
+    def manifest(self, directory: str, name: str) -> tuple[str, dict[str, Any], str | None] | None:
+        """``directory``'s manifest ``name`` (JSON or TOML by its name): its path, content and text; None if absent."""
+        file = join(directory, name)
+        data = self.json(file) if name.endswith(".json") else self.toml(file)
+        return None if data is None else (file, data, self.text(file))
+
     def path_edge(self, base: str, spec: object, file: str, line: int, what: str) -> Edge | None:
         """The edge of a manifest entry ``{path = "..."}`` (a table with a string ``path``), when it is local."""
         target = spec.get("path") if isinstance(spec, dict) else None

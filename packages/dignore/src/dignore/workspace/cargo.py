@@ -47,11 +47,10 @@ def _members(ws: Workspace, root: str, table: dict[str, Any]) -> list[str]:
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
-    file = join(directory, "Cargo.toml")
-    manifest = ws.toml(file)
-    if manifest is None:
+    found = ws.manifest(directory, "Cargo.toml")
+    if found is None:
         return
-    text = ws.text(file)
+    file, manifest, text = found
     root = workspace_root(ws, directory)
     inherited: dict[str, Any] = {}
     if root is not None:

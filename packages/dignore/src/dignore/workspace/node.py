@@ -52,11 +52,10 @@ def members(ws: Workspace, directory: str) -> tuple[dict[str, str], str, str] | 
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
-    file = join(directory, "package.json")
-    manifest = ws.json(file)
-    if manifest is None:
+    found = ws.manifest(directory, "package.json")
+    if found is None:
         return
-    text = ws.text(file)
+    file, manifest, text = found
     workspace = members(ws, directory)
     by_name = workspace[0] if workspace else {}
     for section in SECTIONS:

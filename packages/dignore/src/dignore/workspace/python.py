@@ -113,10 +113,10 @@ def _poetry(ws: Workspace, directory: str, file: str, manifest: dict[str, Any]) 
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
-    file = join(directory, "pyproject.toml")
-    manifest = ws.toml(file)
-    if manifest is None:
+    found = ws.manifest(directory, "pyproject.toml")
+    if found is None:
         return
+    file, manifest, _text = found
     yield from _sources(ws, directory, file, _uv(manifest).get("sources"), None, directory)
     root = workspace(ws, directory)
     if root is not None and root[0] != directory:
