@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from dockit.dockerfile import Dockerfile, Stage, parse
+from dockit.expand import expand
 from targd.prune import prune
 from tests.shared.test_dockerfile_properties import Plan, plans
 from tests.targd.corpus_gen import generate
@@ -31,11 +32,21 @@ def check(df: Dockerfile, target: Stage) -> None:
     result = prune(df, target.index)
     out = parse(result.text, build_args=df.build_args, platform=df.platform)
     where = f"target {target.label}:\n{result.text}"
+    alone = parse(result.text, platform=df.platform)  # without --build-arg: the output stands alone
+    assert [s.base for s in alone.stages] == [s.base for s in out.stages], where
 
     old_of = [s.index for s in closure]  # output index -> original index
     assert len(out.stages) == len(closure), where
     assert [old_of[s.index] for s in out.closure(None)] == old_of, where
-    assert out.preamble == df.preamble and [str(a) for a in out.global_args] == [str(a) for a in df.global_args]
+    assert out.preamble == df.preamble and len(out.global_args) == len(df.global_args)
+    env = df.base_env()
+    for new_arg, old_arg in zip(out.global_args, df.global_args, strict=True):
+        if str(new_arg) != str(old_arg):  # a value that chose a stage, written as the default, with targd's note
+            assert new_arg.lead.splitlines()[-1].startswith("# set by targd: "), where
+            changed = [(a, b) for a, b in zip(new_arg.args, old_arg.args, strict=True) if a != b]
+            assert len(changed) == 1, where
+            name, _, default = changed[0][0].partition("=")
+            assert expand(default, {}).value == env[name], where
     if target.name is not None:
         assert out.stage(target.name).index == len(out.stages) - 1, where
 

@@ -9,8 +9,9 @@ from dockit.errors import DockerfileError
 from targd.prune import prune
 
 
-def cut(text: str, target: str | None, **kw: object) -> str:
-    return prune(parse(text, **kw), target).text  # type: ignore[arg-type]
+def cut(text: str, target: str | None, plain: str = "linux/amd64", **kw: object) -> str:
+    """The output for ``target``, written for plain builds (no --platform) on a ``plain`` machine."""
+    return prune(parse(text, **kw), target, plain_platform=plain).text  # type: ignore[arg-type]
 
 
 def test_directives_and_global_args_stay_verbatim_with_their_comments() -> None:
@@ -77,7 +78,7 @@ RUN cat /arch
 """
     )
     assert (
-        cut(text, "final", platform="linux/arm64")
+        cut(text, "final", platform="linux/arm64", plain="linux/arm64")
         == """\
 FROM busybox AS base-arm64
 RUN echo arm64 > /arch
@@ -86,36 +87,69 @@ FROM base-${TARGETARCH} AS final
 RUN cat /arch
 """
     )
+    # Made on an amd64 machine for arm64: a plain build there would choose base-amd64, which is gone.
+    assert (
+        cut(text, "final", platform="linux/arm64", plain="linux/amd64")
+        == """\
+FROM busybox AS base-arm64
+RUN echo arm64 > /arch
+
+# set by targd: FROM base-${TARGETARCH} with TARGETARCH=arm64
+FROM base-arm64 AS final
+RUN cat /arch
+"""
+    )
 
 
-def test_build_arg_chooses_the_stage_and_an_assumed_arg_is_warned_about() -> None:
+def test_build_arg_chooses_the_stage_and_the_output_stands_alone() -> None:
+    """The chosen value becomes the ARG's default, with targd's note: built without --build-arg, the output builds
+    the stage the argument chose (and RUNs that read the ARG get the same value)."""
     text = "ARG FLAVOR=slim\nFROM alpine AS slim\nFROM debian AS full\nFROM ${FLAVOR}\nRUN true\n"
     result = prune(parse(text), None)
     assert result.text == "ARG FLAVOR=slim\nFROM alpine AS slim\n\nFROM ${FLAVOR}\nRUN true\n"
-    assert result.warnings == ["Dockerfile:4: FROM ${FLAVOR}: assumed FLAVOR=slim (no --build-arg)"]
+    assert result.warnings == ["Dockerfile:4: FROM ${FLAVOR}: FLAVOR=slim (no --build-arg) chose stage slim"]
     given = prune(parse(text, build_args={"FLAVOR": "full"}), None)
-    assert given.text == "ARG FLAVOR=slim\n\nFROM debian AS full\nFROM ${FLAVOR}\nRUN true\n"
+    assert given.text == (
+        "# set by targd: FLAVOR=full (from --build-arg FLAVOR=full; the default was slim) chose stage full\n"
+        "ARG FLAVOR=full\n\nFROM debian AS full\nFROM ${FLAVOR}\nRUN true\n"
+    )
     assert given.warnings == []
+    assert parse(given.text).stages[-1].base == "full"  # without the argument
 
 
-def test_one_warning_per_assumed_arg_listing_the_other_lines() -> None:
+def test_an_arg_that_only_fills_in_a_tag_is_silent() -> None:
     text = "ARG V=1\nARG W\nFROM a:$V AS x\nFROM b:${V}${W}\nCOPY --from=x / /\n"
-    assert prune(parse(text), None).warnings == [
-        "Dockerfile:3: FROM a:$V: assumed V=1 (no --build-arg); also line 4",
-        "Dockerfile:4: FROM b:${V}${W}: assumed W unset (no --build-arg)",
+    assert prune(parse(text), None).warnings == []
+    chosen = "ARG V=x\nARG W\nFROM a AS x1\nFROM ${V}1 AS y\nFROM ${V}${W}1\nCOPY --from=y / /\n"
+    assert prune(parse(chosen), None).warnings == [
+        "Dockerfile:4: FROM ${V}1: V=x (no --build-arg) chose stage x1; also line 5",
+        "Dockerfile:5: FROM ${V}${W}1: W unset (no --build-arg) chose stage x1",
     ]
-    assert prune(parse(text, build_args={"V": "2"}), None).warnings == [
-        "Dockerfile:4: FROM b:${V}${W}: assumed W unset (no --build-arg)"
-    ]
-    assert prune(parse(text), "x").warnings == ["Dockerfile:3: FROM a:$V: assumed V=1 (no --build-arg)"]
 
 
 def test_platform_warning_is_silenced_by_an_explicit_platform() -> None:
     text = "FROM alpine AS base-amd64\nFROM base-${TARGETARCH}\n"
     assert prune(parse(text), None).warnings == [
-        "Dockerfile:2: FROM base-${TARGETARCH}: assumed TARGETARCH=amd64 (no --platform)"
+        "Dockerfile:2: FROM base-${TARGETARCH}: TARGETARCH=amd64 (no --platform) chose stage base-amd64"
     ]
     assert prune(parse(text), None, explicit_args={"TARGETARCH"}).warnings == []
+
+
+def test_a_pattern_over_the_platform_chooses_and_is_pinned_as_the_args_default() -> None:
+    """BuildKit's own Dockerfile: ``${TARGETPLATFORM#linux/amd64}`` is empty on amd64 and picks ``-supported``."""
+    text = (
+        "ARG BUILD_AMD64=${TARGETPLATFORM#linux/amd64}\n"
+        "FROM busybox AS exit-amd64-supported\nFROM busybox AS exit-amd64-unsupported\n"
+        "FROM exit-amd64-${BUILD_AMD64:+un}supported\n"
+    )
+    here = prune(parse(text, platform="linux/amd64"), plain_platform="linux/amd64")
+    assert "FROM busybox AS exit-amd64-supported\n" in here.text and "unsupported" not in here.text
+    there = prune(parse(text, platform="linux/arm64"), plain_platform="linux/amd64")
+    assert there.text.startswith(
+        "# set by targd: BUILD_AMD64=linux/arm64 (the default ${TARGETPLATFORM#linux/amd64} on linux/arm64) chose "
+        "stage exit-amd64-unsupported\nARG BUILD_AMD64=linux/arm64\n"
+    )
+    assert parse(there.text, platform="linux/amd64").stages[-1].base == "exit-amd64-unsupported"
 
 
 def test_index_of_an_unnamed_stage_gets_a_name_that_clashes_with_nothing() -> None:

@@ -209,3 +209,50 @@ def test_targds_closure_is_the_set_of_stages_buildkit_runs(case: str, buildkit: 
     closure = {s["name"] or f"stage-{s['index']}" for s in stages if s["needed"]}
     built = buildkit.build(tmp_path, dockerfile, target=target, build_args=build_args)
     assert built.stages == closure == expected, built.output
+
+
+# An ARG that chooses the base stage, and that a RUN reads too: targd's output for --build-arg FLAVOR=full must
+# build the same image without the argument (its default now says full) as with it, as the original with it.
+FLAVORS = f"""\
+ARG FLAVOR=slim
+FROM {BASE_IMAGE} AS base-slim
+RUN echo slim > /flavor
+
+FROM {BASE_IMAGE} AS base-full
+RUN echo full > /flavor && mkdir /extras && echo more > /extras/more
+
+FROM base-${{FLAVOR}} AS app
+ARG FLAVOR
+RUN echo "built as $FLAVOR" > /built
+"""
+
+
+@pytest.mark.system
+def test_the_chosen_arg_value_stands_alone(builder: Builder, tmp_path: Path) -> None:
+    """buildah (1.28 here) resolves a FROM's stage from --build-arg values but not from an ARG's default: there
+    neither the original nor the output builds without the argument (the original's FROM base-slim fails as a
+    short image name), so on buildah the output is built with the argument only."""
+    out = subprocess.run(
+        [TARGD, "--build-arg", "FLAVOR=full", "-"], input=FLAVORS, capture_output=True, text=True, check=True
+    )
+    pruned = out.stdout
+    assert pruned.startswith(
+        "# set by targd: FLAVOR=full (from --build-arg FLAVOR=full; the default was slim) chose stage base-full\n"
+        "ARG FLAVOR=full\n"
+    )
+    assert "base-slim" not in pruned and out.stderr == ""
+    context = tmp_path / "context"
+    context.mkdir()
+    tag = f"targd-flavor-{builder.name}"
+    original = builder.build(context, FLAVORS, tag=f"{tag}:original", build_args={"FLAVOR": "full"})
+    given = builder.build(context, pruned, tag=f"{tag}:given", build_args={"FLAVOR": "full"})
+    a, c = builder.export(original.ref), builder.export(given.ref)
+    assert a == c, a.diff(c)
+    assert "/extras/more" in a.files
+    if builder.name == "buildah":
+        assert builder.build(context, FLAVORS, tag=f"{tag}:slim", check=False).returncode != 0
+        return
+    b = builder.export(builder.build(context, pruned, tag=f"{tag}:alone").ref)
+    assert a == b, a.diff(b)
+    # and the original without the argument is another image: the test can tell them apart
+    assert builder.export(builder.build(context, FLAVORS, tag=f"{tag}:slim").ref) != a

@@ -23,6 +23,21 @@ from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, 
 from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS, MAX_LINE, size
 
 DEFAULT_PLATFORM = "linux/amd64"
+_MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm/v7"}
+_MACHINES |= {"armv6l": "arm/v6", "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x"}
+_MACHINES |= {"riscv64": "riscv64"}
+
+
+def host_platform() -> str:
+    """The platform docker builds for when given none: this machine's (``linux/amd64`` on x86-64).
+
+    >>> host_platform().startswith("linux/")
+    True
+    """
+    import platform
+
+    return "linux/" + _MACHINES.get(platform.machine().lower(), DEFAULT_PLATFORM.split("/", 1)[1])
+
 
 KEYWORDS = frozenset(
     {

@@ -156,6 +156,33 @@ def name_stage(inst: Instruction, name: str, escape: str = "\\") -> str:
     return f"{inst.text[:cut]} {word} {name}{inst.text[cut:]}"
 
 
+def set_base(inst: Instruction, word: str, escape: str = "\\") -> str | None:
+    """The text of a ``FROM`` with its image reference replaced by ``word``; None when that reference is not written
+    on one physical line (a continuation inside it).
+
+    >>> from dockit.dockerfile import parse
+    >>> set_base(parse("FROM --platform=$P base-${ARCH} AS x\\n").stages[0].from_instruction, "base-arm64")
+    'FROM --platform=$P base-arm64 AS x\\n'
+    """
+    line, where = logical_line(inst.text, escape)
+    spans = flag_spans(inst, escape)
+    m = re.match(r"\s*\S+\s*", line)
+    pos = m.end() if m else 0
+    if spans:  # after the last flag word and the blanks that follow it
+        last = max(i for i, at in enumerate(where) if at < spans[-1].value_end) + 1
+        pos = last
+        while pos < len(line) and not line[pos].isspace():
+            pos += 1
+        while pos < len(line) and line[pos].isspace():
+            pos += 1
+    end = pos
+    while end < len(line) and not line[end].isspace():
+        end += 1
+    if end <= pos or line[pos:end] != inst.args[0] or where[end - 1] - where[pos] != end - 1 - pos:
+        return None
+    return inst.text[: where[pos]] + word + inst.text[where[end - 1] + 1 :]
+
+
 def free_stage_name(df: Dockerfile, index: int, taken: Collection[str] = ()) -> str:
     """The stage's own name as written, or for an unnamed stage ``stage-<index>`` (the name BuildKit shows for it)
     or, when that would capture something, ``stage-<index>-2``, ``-3``...

@@ -95,3 +95,17 @@ def is_plain(word: str) -> bool:
     (True, False, False)
     """
     return _PLAIN.fullmatch(word) is not None
+
+
+def literal_word(value: str, escape: str = "\\") -> str:
+    """A word the lexer reads as exactly ``value``, nothing expanded (for writing a value as an ARG default).
+
+    >>> print(literal_word("full"), literal_word("a b$c"), literal_word("it's $x"))
+    full 'a b$c' "it's \\$x"
+    """
+    if _PLAIN.fullmatch(value) and escape not in value:
+        return value
+    if "'" not in value:
+        return f"'{value}'"
+    out = "".join(escape + ch if ch in ('"', "$", escape) else ch for ch in value)
+    return f'"{out}"'

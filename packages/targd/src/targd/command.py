@@ -26,11 +26,11 @@ class Options:
     build_args: list[str] = o.build_arg_option(
         "Value for an ARG that chooses stages (repeatable); NAME alone: from env."
     )
-    platform: str | None = o.platform_option()
+    platform: str | None = o.platform_option("Sets the TARGET*/BUILD* ARGs (default: this machine's, as docker's).")
     list: bool = o.flag("--list", help="Print every stage, what it needs, if needed.")
     graph: bool = o.flag("--graph", help="Print the stage graph in Graphviz DOT.")
     json: bool = o.flag("--json", help="Print the closure and the graph as JSON.")
-    quiet: bool = o.flag("-q", "--quiet", help="No warnings about assumed ARG values.")
+    quiet: bool = o.flag("-q", "--quiet", help="No warnings about ARG values that chose a stage.")
     check: bool = o.check_option()
     diff: bool = o.diff_option()
 
@@ -38,7 +38,7 @@ class Options:
 def execute(opts: Options) -> int:
     """Do what the options ask; raises DockitError (exit 1) or UsageError (exit 2) with a one-line message."""
     from dockit.cli import build_args, read_bytes
-    from dockit.dockerfile import DEFAULT_PLATFORM, PLATFORM_ARGS, parse
+    from dockit.dockerfile import PLATFORM_ARGS, host_platform, parse
     from dockit.output import compare_output, comparing, write_output
     from targd.prune import prune
 
@@ -50,7 +50,7 @@ def execute(opts: Options) -> int:
     compare = comparing(opts.output, opts.check, opts.diff)
     args = build_args(opts.build_args)
 
-    df = parse(read_bytes(path), path=o.display_name(path), build_args=args, platform=platform or DEFAULT_PLATFORM)
+    df = parse(read_bytes(path), path=o.display_name(path), build_args=args, platform=platform or host_platform())
     result = prune(df, opts.target, explicit_args=PLATFORM_ARGS if platform else ())
     if modes:
         from targd import report
