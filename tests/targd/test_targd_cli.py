@@ -126,9 +126,10 @@ def test_bad_dockerfiles_are_one_line_errors(workdir: Path, text: str, message: 
 
 
 def test_binary_input_is_an_error_not_a_traceback(workdir: Path) -> None:
-    (workdir / "Dockerfile").write_bytes(b"FROM a\nRUN \xff\n")
+    """Bytes that are not UTF-8 are read as Latin-1 (tests/shared/test_source_encoding.py); a NUL is binary."""
+    (workdir / "Dockerfile").write_bytes(b"FROM a\nRUN \xff\x00\n")
     out = targd(cwd=workdir)
-    assert (out.returncode, out.stderr) == (1, "targd: Dockerfile:2: not valid UTF-8 (byte 0xff)\n")
+    assert (out.returncode, out.stderr) == (1, "targd: Dockerfile:2: NUL byte in the file\n")
 
 
 @pytest.mark.parametrize(

@@ -196,6 +196,14 @@ class Dockerfile:
     build_args: dict[str, str]
     platform: str
     strict_base: bool = True  # False: a FROM that expands to nothing is kept (tools that never need the image)
+    encoding: SourceEncoding = field(default_factory=lambda: SourceEncoding())
+
+    @property
+    def eol(self) -> str:
+        """The file's line ending (CRLF when its first line ends so), for lines a tool adds."""
+        first = self.source.find("\n")
+        return "\r\n" if first > 0 and self.source[first - 1] == "\r" else "\n"
+
     _by_name: dict[str, Stage] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -308,18 +316,46 @@ def parse_mount(value: str) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class SourceEncoding:
+    """How a Dockerfile's bytes became its text, so a tool gives back the same bytes for what it did not touch.
+
+    A file that is not UTF-8 (Latin-1 is common in old repositories, and docker builds it) is read as Latin-1: every
+    byte is one character, so every byte comes back as it was.
+
+    >>> enc = decode_source(b"\\xef\\xbb\\xbfFROM a\\r\\nLABEL x=caf\\xe9\\r\\n")[1]
+    >>> enc, enc.encode("FROM a\\r\\nLABEL x=caf\\xe9\\r\\n")
+    (SourceEncoding(bom=True, charset='latin-1'), b'\\xef\\xbb\\xbfFROM a\\r\\nLABEL x=caf\\xe9\\r\\n')
+    """
+
+    bom: bool = False
+    charset: str = "utf-8"
+
+    def encode(self, text: str) -> bytes:
+        return (b"\xef\xbb\xbf" if self.bom else b"") + text.encode(self.charset)
+
+
 def decode(data: bytes | str, path: str = "Dockerfile") -> str:
-    """The Dockerfile's text: BOM stripped, strict UTF-8, and no input the parser would crash or truncate on."""
+    """The Dockerfile's text (see :func:`decode_source`)."""
+    return decode_source(data, path)[0]
+
+
+def decode_source(data: bytes | str, path: str = "Dockerfile") -> tuple[str, SourceEncoding]:
+    """The Dockerfile's text and its encoding: BOM stripped, UTF-8 or else Latin-1, and no input the parser would
+    crash or truncate on."""
     if len(data) > MAX_DOCKERFILE_BYTES:
         raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
+    encoding = SourceEncoding()
     if isinstance(data, bytes):
-        if data.startswith(b"\xef\xbb\xbf"):
+        bom = data.startswith(b"\xef\xbb\xbf")
+        if bom:
             data = data[3:]
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data.count(b"\n", 0, e.start) + 1
-            raise DockerfileError(f"not valid UTF-8 (byte 0x{data[e.start]:02x})", path, line) from None
+            encoding = SourceEncoding(bom)
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+            encoding = SourceEncoding(bom, "latin-1")
     else:
         text = data.removeprefix("\ufeff")
         try:
@@ -336,7 +372,7 @@ def decode(data: bytes | str, path: str = "Dockerfile") -> str:
                 raise DockerfileError(f"line longer than {MAX_LINE} bytes", path, number)
     if len(text.encode()) > MAX_DOCKERFILE_BYTES:
         raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
-    return text
+    return text, encoding
 
 
 def parse(
@@ -353,7 +389,7 @@ def parse(
     With ``strict_base`` False, a FROM whose image expands to nothing (``ARG BASE`` without a default and no
     --build-arg) is not an error: its stage's ``base`` is ``""``.
     """
-    text = decode(data, path)
+    text, encoding = decode_source(data, path)
     lines = text.split("\n")
     directives, n_directive_lines = _read_directives(lines, path)
     escape = next((d.value for d in directives if d.name == "escape"), "\\")
@@ -382,6 +418,7 @@ def parse(
         build_args=dict(build_args or {}),
         platform=platform,
         strict_base=strict_base,
+        encoding=encoding,
     )
     _build_stages(df, instructions)
     return df

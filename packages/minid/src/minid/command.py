@@ -70,7 +70,7 @@ def execute(opts: Options) -> int:
     if opts.diff:
         write_output(opts.output, unified_diff(result.source, result.text, o.display_name(paths[0])))
     else:
-        write_output(opts.output, result.text)
+        write_output(opts.output, result.data)
     return 0
 
 
@@ -159,7 +159,7 @@ def build(args: list[str], file: str | None = None, docker: str = "docker") -> i
         raise UsageError("minid build reads the Dockerfile from a file; stdin goes to docker")
     result = minify(read_bytes(path), path)
     try:
-        done = subprocess.run([docker, "build", "-f", "-", *rest], input=result.text.encode(), check=False)
+        done = subprocess.run([docker, "build", "-f", "-", *rest], input=result.data, check=False)
     except FileNotFoundError:
         raise DockitError(f"{docker}: command not found") from None
     return done.returncode

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from dockit.dockerfile import Instruction, Stage, parse
+from dockit.dockerfile import Instruction, SourceEncoding, Stage, parse
 from minid.pragmas import kept_apart
 from minid.rules import BY_KEYWORD, MERGEABLE, Context
 from minid.shells import STARTUP_VARIABLES, UNKNOWN_SHELL, initial_shell, shell_info
@@ -80,6 +80,12 @@ class Result:
     stats: list[StageStats] = field(default_factory=list)
     source: str = ""
     refusals: list[Refusal] = field(default_factory=list)
+    encoding: SourceEncoding = field(default_factory=SourceEncoding)
+
+    @property
+    def data(self) -> bytes:
+        """The rewritten file in the source's encoding (BOM and charset kept)."""
+        return self.encoding.encode(self.text)
 
     @property
     def changed(self) -> bool:
@@ -100,7 +106,7 @@ def minify(data: bytes | str, path: str = "Dockerfile", build_args: Mapping[str,
     pinned = kept_apart(df.instructions())
     out: list[str] = [df.preamble]
     out.extend(str(inst) for inst in df.global_args)
-    result = Result("", source=df.source)
+    result = Result("", source=df.source, encoding=df.encoding)
     final_shells: dict[int, tuple[tuple[str, ...], bool]] = {}
     for stage in df.stages:
         out.append(str(stage.from_instruction))

@@ -63,9 +63,12 @@ def execute(opts: Options) -> int:
             text = report.stage_json(df, result.target, result.closure, result.renames)
     else:
         text = result.text
+        data: str | bytes = df.encoding.encode(text)  # the file's BOM and charset: untouched bytes stay as they were
     for warning in [] if opts.quiet else result.warnings:
         print(f"targd: warning: {printable(warning)}", file=sys.stderr)
+    if modes:
+        data = text
     if compare:
-        return compare_output("targd", opts.output, text, check=opts.check, diff=opts.diff)
-    write_output(opts.output, text)
+        return compare_output("targd", opts.output, data, check=opts.check, diff=opts.diff)
+    write_output(opts.output, data)
     return 0

@@ -128,7 +128,7 @@ def _pin_choices(df: Dockerfile, choices: list[Choice], edited: dict[int, str], 
                     current = replace(from_inst, text=edited.get(id(from_inst), from_inst.text))  # named, maybe
                     pinned = set_base(current, choice.chosen.label, df.escape)
                     if pinned is not None:
-                        note = f"# set by targd: FROM {choice.stage.base_raw} with {name}={env.get(name, '')}\n"
+                        note = f"# set by targd: FROM {choice.stage.base_raw} with {name}={env.get(name, '')}{df.eol}"
                         edited[id(choice.stage.from_instruction)] = note + pinned
                 continue
             inst = declared[-1]
@@ -143,7 +143,7 @@ def _pin_choices(df: Dockerfile, choices: list[Choice], edited: dict[int, str], 
                 source = f"from --build-arg {name}={value}; {was}"
             else:
                 source = f"the default {default} on {df.platform}"
-            note = f"# set by targd: {name}={value} ({source}) chose stage {choice.chosen.label}\n"
+            note = f"# set by targd: {name}={value} ({source}) chose stage {choice.chosen.label}{df.eol}"
             edited[id(inst)] = note + _arg_text(inst, name, literal_word(value, df.escape))
 
 
@@ -182,7 +182,7 @@ def _assemble(df: Dockerfile, kept: set[int], edited: dict[int, str]) -> str:
         if previous_kept:
             out.append(gap)
         elif any(out):
-            out.append("\n")
+            out.append(df.eol)
         out.append(own + _text(stage.from_instruction, edited))
         out.extend(inst.lead + _text(inst, edited) for inst in stage.instructions)
         out.append(splits[i + 1][0] if i + 1 < len(df.stages) else df.trailer)
