@@ -38,7 +38,7 @@ def test_parse_and_encode_give_the_bytes_back(data: bytes, encoding: SourceEncod
 
 @given(body=st.binary(max_size=60).filter(lambda b: b"\0" not in b and b"\\" not in b and b"\r" not in b))
 def test_any_label_bytes_round_trip(body: bytes) -> None:
-    data = b"FROM a\nLABEL k=\"" + body.replace(b'"', b"").replace(b"\n", b"") + b'"\n'
+    data = b'FROM a\nLABEL k="' + body.replace(b'"', b"").replace(b"\n", b"") + b'"\n'
     text, encoding = decode_source(data)
     assert encoding.encode(text) == data
 
