@@ -18,6 +18,7 @@ from dockit.cli import write_output
 from dockit.errors import UsageError
 
 if TYPE_CHECKING:
+    from dockit.archive.model import Image
     from dockit.dockerfile import Dockerfile
 
 # the CI rule options, by field, and the name each has in dive's .dive-ci and in dlayer.ci
@@ -124,7 +125,7 @@ def run_dlayer(opts: Options) -> int:
     from dlayer.findings import document as findings_document
     from dlayer.report import build_report
     from dlayer.text import render, render_findings
-    from dockit.archive.sources import open_image, split_spec
+    from dockit.archive.sources import split_spec
     from dockit.history import map_layers
 
     path = opts.path
@@ -146,16 +147,7 @@ def run_dlayer(opts: Options) -> int:
     # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
     gc.disable()
     try:
-        image = open_image(
-            path,
-            source=opts.source,
-            tag=opts.tag,
-            platform=opts.arch,
-            parallel=opts.parallel,
-            insecure=opts.insecure,
-            announce=None if opts.quiet else _say,
-            digests=opts.duplicates,
-        )
+        image = _open(path, opts, digests=opts.duplicates, tag=opts.tag)
         report = build_report(image, top=opts.max_files, depth=opts.depth)
         steps: dict[int, Step] = {}
         if dockerfile is not None:
@@ -219,7 +211,6 @@ def run_diff(opts: DiffOptions) -> int:
     """Read both images, compare their final filesystems, print the comparison; exit 0 whatever differs."""
     from dlayer.diff import compare, document, render
     from dlayer.report import build_report
-    from dockit.archive.sources import open_image
 
     if opts.a == opts.b == "-":
         raise UsageError("A and B cannot both be stdin")
@@ -229,15 +220,7 @@ def run_diff(opts: DiffOptions) -> int:
         for spec in (opts.a, opts.b):
             if spec == "-" and sys.stdin.isatty():
                 raise UsageError("no archive on stdin: pipe one in or give SOURCE")
-            image = open_image(
-                spec,
-                source=opts.source,
-                platform=opts.arch,
-                parallel=opts.parallel,
-                insecure=opts.insecure,
-                announce=None if opts.quiet else _say,
-                digests=opts.contents,
-            )
+            image = _open(spec, opts, digests=opts.contents)
             reports.append(build_report(image, top=0))
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
@@ -250,6 +233,23 @@ def run_diff(opts: DiffOptions) -> int:
     if opts.json_path != "-":
         sys.stdout.write(render(comparison, width=opts.width, most=opts.max_files))
     return 0
+
+
+def _open(spec: str, opts: Options | DiffOptions, *, digests: bool, tag: str | None = None) -> Image:
+    """An image read as both commands read one: ``--source``, ``--platform``, ``-P``, ``--insecure``; a line on stderr
+    names where it is read from unless ``-q``."""
+    from dockit.archive.sources import open_image
+
+    return open_image(
+        spec,
+        source=opts.source,
+        tag=tag,
+        platform=opts.arch,
+        parallel=opts.parallel,
+        insecure=opts.insecure,
+        announce=None if opts.quiet else _say,
+        digests=digests,
+    )
 
 
 def _read_dockerfile(path: str) -> Dockerfile:
