@@ -66,17 +66,21 @@ def test_compose_services_receive_exactly_their_files(buildkit: BuildKit, tmp_pa
 
 
 def test_sources_as_buildkit_reads_them(buildkit: BuildKit, tmp_path: Path) -> None:
-    # BuildKit reads `\conf` as conf and 'q' as q: the files dignore keeps are the ones the build copies
+    # BuildKit reads `\conf` as conf and 'q' as q, and finds svc/a^b/*.txt: the files dignore keeps are the ones
+    # the build copies (a missing one fails the build)
     root = write_tree(
         tmp_path / "words",
         {
             "conf/a": "a\n",
             "q/b": "b\n",
             "other/c": "c\n",
-            "svc/Dockerfile": f"FROM {buildkit.base}\nADD \\conf /x/conf\nCOPY 'q' /x/q\n",
+            "svc/a^b/x.txt": "a glob below a name with a caret\n",
+            "svc/a^b/y.md": "not matched\n",
+            "svc/Dockerfile": f"FROM {buildkit.base}\nADD \\conf /x/conf\nCOPY 'q' /x/q\nCOPY svc/a^b/*.txt /x/g/\n",
         },
     )
     subprocess.run([DIGNORE, "-f", "svc/Dockerfile", "-o", "svc/Dockerfile.dockerignore"], cwd=root, check=True)
     build = buildkit.build(root, root / "svc/Dockerfile", tag="dignore-words:x")
     files = buildkit.export(build.ref).files
-    assert {p for p, f in files.items() if p.startswith("/x/") and f.type == "file"} == {"/x/conf/a", "/x/q/b"}
+    copied = {p for p, f in files.items() if p.startswith("/x/") and f.type == "file"}
+    assert copied == {"/x/conf/a", "/x/q/b", "/x/g/x.txt"}

@@ -243,3 +243,14 @@ def test_stats_say_more_when_the_context_grows(monorepo: Path, dignore: Callable
         "dignore: warning: the generated file sends more than the current svc/api/Dockerfile.dockerignore"
         " (it keeps paths that file leaves out)",
     ]
+
+
+def test_a_glob_below_a_name_with_a_caret(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    # the glob compiles to a regexp, where a bare ^ is an anchor: the directory part is escaped for it, and the
+    # unescaped spelling (which matches nothing) lets docker's walk into svc/a^b
+    write_tree(
+        tmp_path, {"svc/a^b/x.txt": "", "svc/a^b/y.md": "", "Dockerfile": "FROM busybox\nCOPY svc/a^b/*.txt /\n"}
+    )
+    r = dignore("-f", "Dockerfile", "--exclude-root-files", cwd=tmp_path)
+    assert r.out.splitlines()[1:] == ["*", "!svc/a\\^b/*.txt", "!svc/a^b/*.txt"]
+    assert {e.path for e in walk_context(tmp_path, PatternMatcher.parse(r.out)) if e.kind != "dir"} == {"svc/a^b/x.txt"}

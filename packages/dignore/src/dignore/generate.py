@@ -152,6 +152,9 @@ def generate(
     for k in kept:
         if k.glob:
             own.append("!" + glob_pattern(k))
+            opener = walk_opener(k.path, Pattern.compile("!" + k.glob), own[-1]) if k.path != WHOLE else None
+            if opener is not None:
+                own.append(opener)
             continue
         if root.patterns and not sends(root, k.path) and not (k.is_dir and root.may_reinclude_below(k.path)):
             out.warnings.append(f"{k.path}: the root {DOCKERIGNORE} leaves it out (--drop-root-rules keeps it)")
