@@ -322,3 +322,12 @@ def test_stats_count_layers_per_stage() -> None:
 def test_docstring_examples(module: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0 and failures == 0
+
+
+def test_a_base_from_an_arg_without_default_needs_no_build_arg() -> None:
+    """minid never needs the base image: ``ARG BASE`` / ``FROM ${BASE}`` merges without --build-arg."""
+    assert minify("ARG BASE\nFROM ${BASE}\nRUN a\nRUN b\n").text == "ARG BASE\nFROM ${BASE}\nRUN (a) \\\n    && (b)\n"
+    # it may name a stage that changed its SHELL: then nothing after it is merged on a guess
+    text = 'FROM a AS ps\nSHELL ["pwsh", "-c"]\nFROM ${BASE}\nRUN a\nRUN b\n'
+    unchanged("ARG BASE\n" + text)
+    assert minify("ARG BASE\n" + text, build_args={"BASE": "alpine"}).changed
