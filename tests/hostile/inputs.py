@@ -22,6 +22,16 @@ BAD: dict[str, tuple[bytes, str]] = {
     "many-continuations": (b"FROM a\nRUN echo \\\n" + b" x \\\n" * 100_000 + b" end\n", ":2: instruction continued"),
     "control-characters": (b"FROM a\n\x1b[2J\x1b[31mEVIL x\n", ":2: unknown instruction: \\x1b[2J\\x1b[31mEVIL"),
     "control-characters-in-name": (b"FROM a AS \x1b[2J\n", "invalid stage name '\\x1b[2J'"),
+    # issue 21 items 1-2: ARG A1=${A0}${A0}... ten levels (10 GB if expanded), and ${A:- nested 1000 deep, unclosed
+    "exponential-args": (
+        b"ARG A0="
+        + b"x" * 1000
+        + b"\n"
+        + b"".join(f"ARG A{i}=".encode() + b"${A%d}" % (i - 1) * 10 + b"\n" for i in range(1, 13))
+        + b"FROM a:${A12}\n",
+        ":5: expansion of A4 too large",
+    ),
+    "nested-expansion": (b"ARG X=" + b"${A:-" * 1000 + b"\nFROM a\n", ":1: ARG X: failed to process"),
 }
 
 # name -> a Dockerfile that is odd but valid: every tool takes it (exit 0), or refuses it in one line
