@@ -99,6 +99,30 @@ def test_compose_values_are_interpolated(tmp_path: Path, dignore: Callable[..., 
     assert (bad.code, bad.err) == (1, "dignore: compose.yaml: CTX: set CTX to the context\n")
 
 
+def test_extends_gives_the_base_services_build(tmp_path: Path, dignore: Callable[..., Result]) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "svc/api/Dockerfile": "FROM busybox AS prod\nCOPY lib/a /a\nFROM busybox AS dev\nCOPY lib/b /b\n",
+            "lib/a/x": "",
+            "lib/b/y": "",
+            "compose.yaml": "services:\n  base:\n"
+            "    build: {context: ., dockerfile: svc/api/Dockerfile, target: prod}\n"
+            "  dev:\n    extends: base\n    build: {target: dev}\n  odd:\n    extends: {service: base, file: x.yaml}\n",
+        },
+    )
+    r = dignore("--compose", "--exclude-root-files", cwd=root)
+    assert r.code == 0, r.err
+    assert "dignore: odd: extends a service of x.yaml, which dignore does not read\n" in r.err
+    assert "base (prod), dev (dev)" in r.err
+    assert (root / "svc/api/Dockerfile.dockerignore").read_text().splitlines()[1:] == [
+        "*",
+        "!lib/a",
+        "!lib/b",
+        "!svc/api",
+    ]
+
+
 def test_aliases_cannot_blow_up_a_build_section(tmp_path: Path, dignore: Callable[..., Result]) -> None:
     # nine levels of ten aliases: a billion strings once followed; refused after 10,000, at once
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

@@ -130,6 +130,8 @@ def read(path: Path) -> Compose:
     env = environment(base)
     out = Compose(path, [])
     for name, service in services.items():
+        if isinstance(service, dict) and "extends" in service:
+            service = _extended(str(name), services, out.notes)
         if not isinstance(service, dict) or "build" not in service:
             continue
         budget = [MAX_NODES]  # YAML aliases can make a small file a huge tree: bound what is walked
@@ -140,6 +142,27 @@ def read(path: Path) -> Compose:
         else:
             out.builds.append(build)
     return out
+
+
+def _extended(name: str, services: dict[Any, Any], notes: list[str], seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The service with what ``extends: {service: base}`` (same file) gives it: the base's build, its own over it."""
+    service = dict(services[name])
+    ref = service.pop("extends")
+    base = ref if isinstance(ref, str) else ref.get("service") if isinstance(ref, dict) else None
+    if isinstance(ref, dict) and "file" in ref:
+        notes.append(f"{name}: extends a service of {ref['file']}, which dignore does not read")
+        return service
+    if not isinstance(base, str) or base not in services or base in seen or not isinstance(services[base], dict):
+        raise DockitError(f"service {name}: extends {base!r}, which is not a service here (or a cycle)")
+    parent = _extended(base, services, notes, (*seen, name)) if "extends" in services[base] else services[base]
+    mine, theirs = service.get("build"), parent.get("build")
+    if theirs is not None:
+        as_map = [b if isinstance(b, dict) else {"context": b} for b in (theirs, mine or {})]
+        service["build"] = {**as_map[0], **as_map[1]}
+    for key in ("x-dignore",):
+        if key in parent and key not in service:
+            service[key] = parent[key]
+    return service
 
 
 def _interpolated(value: Any, env: Mapping[str, str], where: str, budget: list[int]) -> Any:
