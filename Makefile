@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MEMBERS := pyproject.toml shared/pyproject.toml $(wildcard packages/*/pyproject.toml)
 
-.PHONY: install debs lint typecheck test demo bench dist release-check version clean
+.PHONY: install debs lint typecheck test demo bench fuzz dist release-check version clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ test: install debs lint typecheck
 
 demo: install debs
 	@bash examples/demo.sh
+
+# The hostile-input generators of tests/hostile run longer (FUZZ_MINUTES, default 10), each worker under prlimit.
+fuzz: install
+	$(BIN)/python -m tests.hostile.fuzz --minutes $(or $(FUZZ_MINUTES),10)
 
 bench: install debs
 	$(BIN)/python bench/run.py $(TOOLS)

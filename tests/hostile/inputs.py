@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS
+from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS, MAX_WORD_WORK
 
 
 def chain(stages: int) -> str:
@@ -17,9 +17,26 @@ BAD: dict[str, tuple[bytes, str]] = {
     "utf8-healthcheck": (b"FROM a\nHEALTHCHECK \xc7\x85\n", ":2: a non-ASCII character"),
     "utf8-onbuild": (b"FROM a\nONBUILD RUN --\xf3\xb7\x85\x97=1 x\n", ":2: a non-ASCII character"),
     "over-size": (b"FROM a\n" + b"#" * 100 + b"\n" * MAX_DOCKERFILE_BYTES, "larger than 1 MiB"),
-    "too-many-instructions": (chain(MAX_INSTRUCTIONS + 1).encode(), f"more than {MAX_INSTRUCTIONS} instructions"),
+    "too-many-instructions": (
+        chain(MAX_INSTRUCTIONS + 1).encode(),
+        f"more than {MAX_INSTRUCTIONS:,} instructions (the limit)",
+    ),
     "unterminated-heredoc": (b"FROM a\nRUN <<EOF\n" + b"echo x\n" * 100_000, ":2: heredoc 'EOF' not terminated"),
     "many-continuations": (b"FROM a\nRUN echo \\\n" + b" x \\\n" * 100_000 + b" end\n", ":2: instruction continued"),
+    # one line past the limit (AT_LIMIT holds the same shapes at it)
+    "heredoc-1001-lines": (
+        b"FROM a\nRUN <<EOF\n" + b"x\n" * (MAX_INSTRUCTION_LINES - 1) + b"EOF\n",
+        f":2: heredoc 'EOF' not terminated within {MAX_INSTRUCTION_LINES:,} lines (the limit)",
+    ),
+    "continuation-1001-lines": (
+        b"FROM a\nRUN a \\\n" + b" x \\\n" * (MAX_INSTRUCTION_LINES - 1) + b" e\n",
+        f":2: instruction continued over more than {MAX_INSTRUCTION_LINES:,} lines (the limit)",
+    ),
+    "size-plus-one": (b"FROM a\n" + b"\n" * (MAX_DOCKERFILE_BYTES - 6), "larger than 1 MiB (the limit)"),
+    "long-word": (b"FROM a\nRUN " + b"x" * 65_000 + b"\n", ":2: words too long for the parser"),
+    "long-quoted-word": (b'FROM a\nLABEL a="' + b"x " * 30_000 + b'"\n', ":2: words too long for the parser"),
+    "long-flag": (b"FROM a\nCOPY --chmod=" + b"7" * 60_000 + b" a b\n", ":2: words too long for the parser"),
+    "words-over-budget": (b"FROM a\n" + (b"RUN " + b"x" * 1020 + b"\n") * 600, ":518: words too long"),
     "control-characters": (b"FROM a\n\x1b[2J\x1b[31mEVIL x\n", ":2: unknown instruction: \\x1b[2J\\x1b[31mEVIL"),
     "control-characters-in-name": (b"FROM a AS \x1b[2J\n", "invalid stage name '\\x1b[2J'"),
     # issue 21 items 1-2: ARG A1=${A0}${A0}... ten levels (10 GB if expanded), and ${A:- nested 1000 deep, unclosed
@@ -41,7 +58,9 @@ ODD: dict[str, str] = {
     "index-with-zeros": "FROM a AS b\nFROM c\nCOPY --from=000 /a /b\nCOPY --from=0 /c /d\n",
 }
 
-_LINE = "x" * 500
+_LINE = " ".join(["x" * 100] * 10)  # 1 KiB of 100-character words: 1,000 such lines are near 1 MiB
+_WORD = "x" * 1020  # MAX_WORD_WORK // _WORD_RUNS such words are just within the limit
+_WORD_RUNS = MAX_WORD_WORK // (len(_WORD) ** 2 + 9)
 # name -> a Dockerfile at one of the limits (every tool must handle it within the time and memory limits)
 AT_LIMIT: dict[str, str] = {
     "instructions": "FROM a\n" + "".join(f"RUN echo {i}\n" for i in range(MAX_INSTRUCTIONS - 1)),
@@ -54,5 +73,6 @@ AT_LIMIT: dict[str, str] = {
     + " e\n",
     "blank-lines": "FROM a\n" + "\n" * (MAX_DOCKERFILE_BYTES - 7),
     "comments": "FROM a\n" + "#x\n" * ((MAX_DOCKERFILE_BYTES - 7) // 3),
+    "words": "FROM a\n" + f"RUN {_WORD}\n" * _WORD_RUNS,
     "labels": "FROM a\n" + ("LABEL " + " ".join(f"k{j}=v" for j in range(10)) + "\n") * (MAX_INSTRUCTIONS - 1),
 }

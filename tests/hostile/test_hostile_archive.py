@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dockit.archive.documents import load
+from dockit.errors import ArchiveError
+from dockit.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from tests.hostile.runner import run
 from tests.shared.archive_builders import tar_bytes
 
@@ -83,3 +86,21 @@ def test_hostile_archive_is_one_line(case: str, tmp_path: Path) -> None:
     assert line.startswith(f"dlayer: {archive}"), line
     assert expected in line, line
     assert "codec" not in line and "Expecting" not in line and "(char " not in line, line  # our wording
+
+
+def test_documents_at_the_limits(tmp_path: Path) -> None:
+    inner = b'{"a":' * (MAX_JSON_DEPTH - 3) + b"[[1]]" + b"}" * (MAX_JSON_DEPTH - 3)
+    config = json.loads(CONFIG)
+    config["deep"] = json.loads(inner)  # the config is one level more: exactly the limit
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(docker_save(config=json.dumps(config).encode()))
+    result = run("dlayer", archive)
+    assert result.code == 0, result.stderr
+    result.check_limits()
+    assert load(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH, "manifest.json", "x.tar")
+    with pytest.raises(ArchiveError, match="nested too deeply"):
+        load(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), "manifest.json", "x.tar")
+    padded = b'{"a": 1}'.ljust(MAX_JSON_BYTES)
+    assert load(padded, "image config", "x.tar") == {"a": 1}
+    with pytest.raises(ArchiveError, match="larger than 16 MiB"):
+        load(padded + b" ", "image config", "x.tar")

@@ -20,7 +20,14 @@ from functools import cached_property
 
 from dockit.errors import DockerfileError
 from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, expand
-from dockit.limits import MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_LINES, MAX_INSTRUCTIONS, MAX_LINE, size
+from dockit.limits import (
+    MAX_DOCKERFILE_BYTES,
+    MAX_INSTRUCTION_LINES,
+    MAX_INSTRUCTIONS,
+    MAX_LINE,
+    MAX_WORD_WORK,
+    size,
+)
 
 DEFAULT_PLATFORM = "linux/amd64"
 _MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm/v7"}
@@ -62,6 +69,8 @@ _HEREDOC_MARK = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_\-.]+)\2")
 # A word that may open a heredoc, as BuildKit's heredocsFromLine finds them: optional fd digits, <<, optional -, name.
 _HEREDOC_WORD = re.compile(r"(?:^|\s)\d*<<-?(\S+)")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+# A shell word as BuildKit's lexers read one: quoted parts (spaces and all, to the end if unterminated) and escapes.
+_WORD = re.compile(r"""(?:[^\s"'\\`]|[\\`].|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|[\\`"'])+""", re.S)
 _INDEX_DIGITS = 9  # a --from index with more digits names no stage (there are at most MAX_INSTRUCTIONS)
 
 
@@ -344,7 +353,7 @@ def decode_source(data: bytes | str, path: str = "Dockerfile") -> tuple[str, Sou
     """The Dockerfile's text and its encoding: BOM stripped, UTF-8 or else Latin-1, and no input the parser would
     crash or truncate on."""
     if len(data) > MAX_DOCKERFILE_BYTES:
-        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
+        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)} (the limit)", path)
     encoding = SourceEncoding()
     if isinstance(data, bytes):
         bom = data.startswith(b"\xef\xbb\xbf")
@@ -371,7 +380,7 @@ def decode_source(data: bytes | str, path: str = "Dockerfile") -> tuple[str, Sou
             if len(physical.encode()) > MAX_LINE:
                 raise DockerfileError(f"line longer than {MAX_LINE} bytes", path, number)
     if len(text.encode()) > MAX_DOCKERFILE_BYTES:
-        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)}, the limit for a Dockerfile", path)
+        raise DockerfileError(f"larger than {size(MAX_DOCKERFILE_BYTES)} (the limit)", path)
     return text, encoding
 
 
@@ -510,6 +519,7 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
     """
     continued = re.compile(re.escape(escape) + r"[ \t]*$")
     starts: list[int] = []
+    work = 0  # the parser's word work so far (see _word_work)
     n = len(lines)
     i = n_directive_lines
     while i < n:
@@ -519,14 +529,14 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
             continue
         start = i
         if len(starts) == MAX_INSTRUCTIONS:
-            raise DockerfileError(f"more than {MAX_INSTRUCTIONS} instructions, the limit for a Dockerfile", path, start)
+            raise DockerfileError(f"more than {MAX_INSTRUCTIONS:,} instructions (the limit)", path, start)
         starts.append(start)
         parts = [first]
         more = continued.search(first) is not None
         while more and i < n:
             if i - start + 1 >= MAX_INSTRUCTION_LINES:
                 raise DockerfileError(
-                    f"instruction continued over more than {MAX_INSTRUCTION_LINES} lines, the limit", path, start
+                    f"instruction continued over more than {MAX_INSTRUCTION_LINES:,} lines (the limit)", path, start
                 )
             line = lines[i].rstrip("\r")
             i += 1
@@ -535,8 +545,33 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
                 continue
             parts.append(line)
             more = continued.search(line) is not None
+        logical = "".join(continued.sub("", p) for p in parts) if len(parts) > 1 else first
+        work += _word_work(logical)
+        if work > MAX_WORD_WORK:
+            longest = max((len(m.group()) for m in _WORD.finditer(logical)), default=0)
+            raise DockerfileError(
+                f"words too long for the parser (the longest here has {longest:,} characters; the limit: "
+                f"their squared lengths add up to {MAX_WORD_WORK:,} at most)",
+                path,
+                start,
+            )
         i = _skip_heredocs(parts, lines, i, start, path)
     return starts
+
+
+def _word_work(logical: str) -> int:
+    """The sum of the squares of the shell words' lengths in an instruction's logical line (quotes make one word).
+
+    BuildKit's lexers build each word a character at a time by string concatenation, so a word of n characters costs
+    n**2: 1 MiB of 1 KiB words takes a second, one 64 KiB word 1.6 s. A short line is counted as one word, a bound
+    that costs nothing to compute.
+
+    >>> _word_work("RUN echo hi"), _word_work("RUN " + "x" * 300), _word_work('RUN "a b" c' + " " * 300)
+    (121, 90009, 35)
+    """
+    if len(logical) < 256:
+        return len(logical) ** 2
+    return sum(len(m.group()) ** 2 for m in _WORD.finditer(logical))
 
 
 def _skip_heredocs(parts: list[str], lines: list[str], i: int, start: int, path: str) -> int:
@@ -556,7 +591,7 @@ def _skip_heredocs(parts: list[str], lines: list[str], i: int, start: int, path:
                 return i  # unterminated: the parser says so, and the body was bounded by the lines that exist
             if i - start + 1 >= MAX_INSTRUCTION_LINES:
                 raise DockerfileError(
-                    f"heredoc {shown(raw)!r} not terminated within {MAX_INSTRUCTION_LINES} lines, the limit",
+                    f"heredoc {shown(raw)!r} not terminated within {MAX_INSTRUCTION_LINES:,} lines (the limit)",
                     path,
                     start,
                 )

@@ -16,8 +16,13 @@ MAX_LINE = 64 * 1024
 MAX_INSTRUCTIONS = 10_000
 """Instructions per Dockerfile (so also stages)."""
 
-MAX_INSTRUCTION_LINES = 2_000
+MAX_INSTRUCTION_LINES = 1_000
 """Physical lines one instruction may span (continuation lines and heredoc bodies included)."""
+
+MAX_WORD_WORK = 2**29
+"""The sum over a Dockerfile's shell words of their length squared (quotes make one word): BuildKit's lexers
+build a word a character at a time, so its cost grows with the square of its length. One word of 23 KiB, or 512
+words of 1 KiB, is at the limit (about half a second of parsing); real Dockerfiles stay far below it."""
 
 MAX_JSON_DEPTH = 64
 """Nesting of a JSON document in an image archive (manifest.json, index.json, configs); real ones nest 4-6 deep."""

@@ -40,7 +40,8 @@ def _walk(store: Store, index: Any, tag: str | None, found: list[Candidate], dep
         doc = load(store.doc(name), f"manifest {desc['digest']}", store.label)
         annotations = field(desc, "annotations", dict, "index entry", store.label, default={})
         entry_tag = field(annotations, REF_NAME, str, "index entry", store.label, "annotations.") or tag
-        if desc.get("mediaType") in _INDEX_TYPES or (isinstance(doc, dict) and "manifests" in doc):
+        media_type = field(desc, "mediaType", str, "index entry", store.label, default="")
+        if media_type in _INDEX_TYPES or (isinstance(doc, dict) and "manifests" in doc):
             _walk(store, doc, entry_tag, found, depth + 1)
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
