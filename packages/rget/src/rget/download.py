@@ -153,8 +153,10 @@ def fetch(
     assert remote.size
     first = None
     if blocks is None:
-        # a block smaller than one read is not worth a request of its own: a small file is one answer
-        blocks = plan(remote.size, opts.connections, opts.block_size or max(-(-remote.size // opts.connections), CHUNK))
+        # a block smaller than one read is not worth a request of its own: a small file is one answer; a stream
+        # goes out in order, so its blocks are a quarter as large: the write point then moves with every wave
+        per = -(-remote.size // (opts.connections * (4 if sink.ordered else 1)))
+        blocks = plan(remote.size, opts.connections, opts.block_size or max(per, MIB if sink.ordered else CHUNK))
         if body is not None:
             first = (blocks[0], body)
     elif body is not None:
@@ -314,6 +316,7 @@ def _to_stream(
     try:
         try:
             fetch(session, remote, body, sink, opts, reporter)
+            sink.finish()
             mode = "ranges" if _parallel_ok(remote, opts) else "single"
         except RemoteChanged as e:
             sink.seal()
@@ -324,6 +327,7 @@ def _to_stream(
             sink.close()
             sink = StreamSink(fd, shown_as, size=remote.size)
             single(new_session(1), remote, None, sink, opts, reporter)
+            sink.finish()
             mode = "single"
     finally:
         reporter.stop()

@@ -81,12 +81,12 @@ class FileSink:
 class StreamSink:
     """Bytes in order onto a pipe, FIFO, device or stdout, while the ranges arrive in any order.
 
-    A chunk at the write point is written at once, straight from the worker's buffer. A chunk ahead of it is
-    spilled to an unlinked temporary file (sparse, at its own offset) and written out from there once the write
-    point reaches it: memory stays at one read-back buffer however far the ranges run ahead, so the ranges can be
-    as large as for a file. The spill is bounded too: a worker whose chunk lies more than ``window`` bytes past the
-    write point waits until the reader catches up, so a slow reader slows the connections (TCP backpressure)
-    instead of filling the disk. The chunk at the write point is never past the window: no deadlock.
+    Workers spill every chunk to an unlinked temporary file (sparse, at its own offset; the page cache usually keeps
+    it in memory) and go on downloading; one writer thread sends out, in order, whatever is contiguous at the write
+    point, so the output keeps pace with the downloads however the ranges finish and no worker waits on the reader.
+    Memory stays at one read-back buffer. The spill is bounded: a worker whose chunk lies more than ``window`` bytes
+    past the write point waits, so a slow reader slows the connections (TCP backpressure) instead of filling the
+    disk. The chunk at the write point is never past the window: no deadlock.
     """
 
     ordered = True
@@ -102,9 +102,12 @@ class StreamSink:
         self._ends: dict[int, int] = {}  # end -> start, to merge a chunk onto the interval it continues
         self._spill: int | None = None
         self._size = size
-        self._writing = False
         self._sealed = False
+        self._done = False  # no more chunks will come
+        self._busy = False  # the writer is sending a piece out
+        self._error: BaseException | None = None
         self._cond = threading.Condition()
+        self._writer: threading.Thread | None = None
 
     @property
     def written(self) -> int:
@@ -112,7 +115,7 @@ class StreamSink:
 
     def restartable(self) -> bool:
         """Only while nothing went out: bytes on a pipe cannot be taken back."""
-        return self.next == 0
+        return self.next == 0 and not self._busy
 
     def reset(self) -> None:
         if not self.restartable():
@@ -123,11 +126,12 @@ class StreamSink:
 
     def seal(self) -> None:
         """Accept no more writes (the file changed: workers of the old version may still be running); returns once
-        a write in progress is out, so that :attr:`written` is final."""
+        a piece being sent is out, so that :attr:`written` is final."""
         with self._cond:
             self._sealed = True
             self._ready.clear()
-            while self._writing:
+            self._cond.notify_all()
+            while self._busy:
                 self._cond.wait(0.1)
 
     def _spill_fd(self) -> int:
@@ -142,68 +146,80 @@ class StreamSink:
                     os.unlink(name)
                 except OSError as e:
                     raise RgetError(f"{tmp}: cannot create the stream's spill file: {e.strerror or e}") from None
+            self._writer = threading.Thread(target=self._write_out, name="rget-stdout", daemon=True)
+            self._writer.start()
         return self._spill
 
     def write(self, offset: int, data: memoryview, stop: threading.Event | None = None) -> None:
         with self._cond:
-            while offset >= self.next + self.window and not self._sealed:
+            while offset >= self.next + self.window and not self._sealed and self._error is None:
                 if stop is not None and stop.is_set():
                     return
                 self._cond.wait(0.1)
+            if self._error is not None:
+                raise self._error
             if self._sealed:
                 return
-            direct = offset == self.next and not self._writing
-            if direct:
-                self._writing = True
-            else:
-                spill = self._spill_fd()
-        if not direct:
-            _pwrite_all(spill, data, offset, "the stream's spill file")
-            with self._cond:
-                if self._sealed:
-                    return
-                start = self._ends.pop(offset, offset)
-                end = offset + len(data)
-                if end in self._ready:
-                    later = self._ready.pop(end)
-                    del self._ends[later]
-                    end = later
-                self._ready[start] = end
-                self._ends[end] = start
-                if self._writing or start != self.next:
-                    return  # the writer will find it, or it waits for the write point
-                self._writing = True
-            data = memoryview(b"")  # nothing of our own to write: drain what is ready
-        try:
-            self._out(data)
-            self._drain()
-        finally:
-            with self._cond:
-                self._writing = False
+            spill = self._spill_fd()
+        _pwrite_all(spill, data, offset, "the stream's spill file")
+        with self._cond:
+            if self._sealed:
+                return
+            start = self._ends.pop(offset, offset)
+            end = offset + len(data)
+            if end in self._ready:
+                later = self._ready.pop(end)
+                del self._ends[later]
+                end = later
+            self._ready[start] = end
+            self._ends[end] = start
+            if start == self.next:
                 self._cond.notify_all()
 
-    def _drain(self) -> None:
-        """Write out every spilled byte that is next, in order (we hold the write point)."""
+    def _write_out(self) -> None:
+        """The writer thread: send out every spilled byte at the write point, in order, until :meth:`finish`."""
         buf = bytearray(MIB)
-        while True:
+        try:
+            while True:
+                with self._cond:
+                    while not self._sealed and self.next not in self._ready and not self._done:
+                        self._cond.wait(0.5)
+                    if self._sealed or self.next not in self._ready:
+                        return  # sealed, or done with nothing more at the write point
+                    end = self._ready.pop(self.next)
+                    del self._ends[end]
+                    self._busy = True
+                try:
+                    pos = self.next
+                    while pos < end:
+                        n = os.preadv(self._spill_fd(), [memoryview(buf)[: min(MIB, end - pos)]], pos)
+                        if n <= 0:
+                            raise RgetError("the stream's spill file came back short")
+                        self._out(memoryview(buf)[:n])
+                        pos += n
+                finally:
+                    with self._cond:
+                        self._busy = False
+                        self._cond.notify_all()
+        except BaseException as e:
             with self._cond:
-                end = None if self._sealed else self._ready.pop(self.next, None)
-                if end is None:
-                    return
-                del self._ends[end]
-            pos = self.next
-            while pos < end:
-                n = os.preadv(self._spill_fd(), [memoryview(buf)[: min(MIB, end - pos)]], pos)
-                if n <= 0:
-                    raise RgetError("the stream's spill file came back short")
-                self._out(memoryview(buf)[:n])
-                pos += n
+                self._error = e
+                self._cond.notify_all()
 
-    def _out(self, chunk: memoryview | bytes) -> None:
-        if not chunk:
-            return
+    def finish(self) -> None:
+        """Every byte is in: wait until the writer sent the last of them; raise what stopped it."""
+        with self._cond:
+            self._done = True
+            self._cond.notify_all()
+        if self._writer is not None:
+            while self._writer.is_alive():
+                self._writer.join(0.1)  # timed: Ctrl-C reaches the main thread
+        if self._error is not None:
+            raise self._error
+
+    def _out(self, chunk: memoryview) -> None:
         self.sha256.update(chunk)
-        view = memoryview(chunk)
+        view = chunk
         try:
             while view:
                 n = os.write(self.fd, view)
@@ -217,6 +233,8 @@ class StreamSink:
             self._cond.notify_all()
 
     def close(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return  # still writing (an error path): the process exit closes the spill file
         if self._spill is not None:
             os.close(self._spill)  # the caller owns the output descriptor (stdout stays open for the shell)
             self._spill = None
