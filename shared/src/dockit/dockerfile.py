@@ -65,6 +65,7 @@ PLATFORM_ARGS = (
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+_REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
 _HEREDOC_MARK = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_\-.]+)\2")
 # A word that may open a heredoc, as BuildKit's heredocsFromLine finds them: optional fd digits, <<, optional -, name.
 _HEREDOC_WORD = re.compile(r"(?:^|\s)\d*<<-?(\S+)")
@@ -137,6 +138,26 @@ class Instruction:
     def mounts(self) -> list[dict[str, str]]:
         """The ``--mount`` flags of a RUN, each parsed with :func:`parse_mount`."""
         return [parse_mount(v) for v in self.flags.get("mount", [])]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """An ENV's or LABEL's ``(key, value)`` pairs, values as written (BuildKit expands them); [] for others.
+
+        >>> parse('FROM a\\nENV A=1 B="x y"\\n').stages[0].instructions[0].pairs()
+        [('A', '1'), ('B', '"x y"')]
+        """
+        if self.keyword not in ("ENV", "LABEL") or len(self.args) % 2:
+            return []
+        return [(self.args[i], self.args[i + 1]) for i in range(0, len(self.args), 2)]
+
+    def sources_dest(self) -> tuple[list[str], str] | None:
+        """A COPY's or ADD's sources and destination, as written; None for a heredoc source or another keyword.
+
+        >>> parse("FROM a\\nCOPY a b /d/\\n").stages[0].instructions[0].sources_dest()
+        (['a', 'b'], '/d/')
+        """
+        if self.keyword not in ("COPY", "ADD") or self.heredocs or len(self.args) < 2:
+            return None
+        return self.args[:-1], self.args[-1]
 
     def __str__(self) -> str:
         return self.lead + self.text
@@ -302,6 +323,15 @@ def shown(value: str, limit: int = 60) -> str:
     '11111111111111111111... (100 characters)'
     """
     return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
+
+
+def is_remote_source(source: str) -> bool:
+    """An ADD source BuildKit fetches instead of reading the context: a URL or a git reference.
+
+    >>> is_remote_source("https://x/y.tgz"), is_remote_source("git@github.com:a/b.git"), is_remote_source("a/b")
+    (True, True, False)
+    """
+    return _REMOTE.match(source) is not None
 
 
 def parse_mount(value: str) -> dict[str, str]:

@@ -71,8 +71,7 @@ def exports(envs: list[Instruction], escape: str) -> tuple[list[str], str | None
         if inst.flag_list or len(inst.args) % 2 or not inst.args:
             return [], f"ENV at line {inst.line} has no plain key=value pairs"
         words = []
-        for i in range(0, len(inst.args), 2):
-            key, raw = inst.args[i], inst.args[i + 1]
+        for key, raw in inst.pairs():
             if not _IDENTIFIER.fullmatch(key) or key in SHELL_SPECIAL:
                 return [], f"ENV at line {inst.line} sets {key}, which a shell cannot export as it is"
             word, why = shell_word(raw, escape)

@@ -140,8 +140,7 @@ def _shells(stage: Stage, final: dict[int, tuple[tuple[str, ...], bool]]) -> dic
 
 
 def _sets_startup_variable(inst: Instruction) -> bool:
-    keys = [inst.args[i] for i in range(0, len(inst.args) - 1, 2)] if inst.keyword == "ENV" else []
-    return any(k in STARTUP_VARIABLES for k in keys)
+    return inst.keyword == "ENV" and any(k in STARTUP_VARIABLES for k, _ in inst.pairs())
 
 
 class _StageWalk:

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
-from dockit.dockerfile import Instruction
+from dockit.dockerfile import Instruction, is_remote_source
 from dockit.words import is_plain
 from minid.rules.common import Context, chain, finish, items_text, keyword, reparse, same_flags
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
 
 
 def sources_dest(inst: Instruction) -> tuple[list[str], str] | None:
     """The sources and a directory destination of a COPY/ADD that can join others, or None."""
-    if inst.heredocs or len(inst.args) < 2:
+    found = inst.sources_dest()
+    if found is None or not found[1].endswith("/") or any(is_remote_source(s) for s in found[0]):
         return None
-    *sources, dest = inst.args
-    if not dest.endswith("/") or any(_URL.match(s) for s in sources):
-        return None
-    return sources, dest
+    return found
 
 
 def _why_apart(a: Instruction, b: Instruction) -> str | None:

@@ -16,8 +16,7 @@ def pairs(inst: Instruction, escape: str) -> list[tuple[str, str]] | None:
     words = logical_line(inst.text, escape)[0].split(None, 2)  # keyword, first word, the rest
     legacy = len(words) < 2 or "=" not in words[1]
     out = []
-    for i in range(0, len(inst.args), 2):
-        key, raw = inst.args[i], inst.args[i + 1]
+    for key, raw in inst.pairs():
         if not key or any(ch.isspace() for ch in key) or "=" in key:
             return None
         word = legacy_value_word(raw, escape) if legacy else raw
