@@ -99,6 +99,7 @@ def explains() -> None:
                     "/root/.cache/**", "--max-file-size", "50MB", "--highest-wasted-percent", "50%"]),
             plain,
         ),
+        ("dlayer FILE --duplicates (every file hashed)", median([dlayer, "-q", archive, "--duplicates"]), plain),
         ("dlayer OCI-FILE (the larger read)", larger, larger),
         ("dlayer diff FILE OCI-FILE", median([dlayer, "diff", "-q", archive, other]), larger),
     ]  # fmt: skip
