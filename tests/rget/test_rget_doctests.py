@@ -8,7 +8,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["rget.blocks", "rget.remote", "rget.cli"])
+@pytest.mark.parametrize(
+    "module", ["rget.blocks", "rget.remote", "rget.cli", "rget.redact", "rget.output", "rget.extract", "rget.manifest"]
+)
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
