@@ -112,6 +112,9 @@ def test_a_registry_image_reads_like_its_archive(
     )
     assert ok(dlayer(f"registry://{ref}", "-j", "-", "-q", "-P", "1", env=nobody)) == archive
     assert ok(dlayer("--source", "registry", ref, "-j", "-", env=nobody)) == archive
+    hashed = ok(dlayer(str(archives["oci-gzip"]), "-q", "--duplicates", "-j", "-"))
+    assert json.loads(hashed)["duplicates"]["savedBytes"] > 0  # the example's base holds 20 copies of one doc
+    assert ok(dlayer(ref, "-q", "--duplicates", "-j", "-", env=nobody)) == hashed  # digests through the registry
     text = ok(dlayer(ref, "-q", env=nobody))
     manifest = json.loads(
         subprocess.run(
