@@ -384,7 +384,7 @@ def extract(url: str, into: Path, opts: Options, reporter: Reporter | None = Non
             raise RgetError(f"{remote.url}: sha256 mismatch: expected {opts.sha256.lower()}, got {digest}")
         unpacking.finish()
     except BaseException as e:
-        unpacking.discard()
+        unpacking.abandon()
         if isinstance(e, RgetError) and not isinstance(e, UsageError):
             raise RgetError(f"{url}: {e}" if not str(e).startswith(url) else str(e)) from None
         raise

@@ -11,6 +11,7 @@ leaves DIR as it was.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -188,6 +189,7 @@ class Extraction:
     def __init__(self, dest: Path, strip: int = 0) -> None:
         self.dest = dest
         self.strip = strip
+        self.created = not dest.exists()
         try:
             dest.mkdir(parents=True, exist_ok=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name or 'x'}.rget-", dir=dest.parent))
@@ -231,5 +233,13 @@ class Extraction:
             self.discard()
 
     def discard(self) -> None:
+        """Remove the temporary tree (and DIR, when this run created it and nothing went in)."""
         self.close_input()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def abandon(self) -> None:
+        """The run failed: leave the file system as it was."""
+        self.discard()
+        if self.created:
+            with contextlib.suppress(OSError):
+                self.dest.rmdir()
