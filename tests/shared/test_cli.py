@@ -117,3 +117,17 @@ def test_build_args_like_docker_build() -> None:
     for bad in ["=x", "A B=1", ""]:
         with pytest.raises(UsageError, match="expected NAME=VALUE or NAME"):
             build_args([bad], env)
+
+
+def test_the_library_and_the_cli_layer_import_without_typer() -> None:
+    """Only dockit.typer_command (``--help``, completion) may load typer; the core and the parser never do."""
+    import subprocess
+    import sys
+
+    modules = "dockit.dockerfile, dockit.archive, dockit.ignore, dockit.cli, dockit.options, dockit.argv, dockit.output"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {modules}"], capture_output=True, text=True, check=True
+    )
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert {"dockit.archive", "dockit.ignore", "dockit.argv"} <= imported
+    assert not imported & {"typer", "rich", "click", "dockit.typer_command"}
