@@ -69,6 +69,8 @@ def test_presigned_urls_refuse_head_and_rget_never_sends_one(s3: S3, tmp_path: P
     assert (tmp_path / "o").read_bytes() == data
     assert not [m for m, p, _ in s3.requests if m == "HEAD" and "head.bin" in p and "Signature" in p][1:]
     assert "X-Amz-Signature=REDACTED" in result.stderr and "rget-test-secret" not in result.stderr
+    streamed = subprocess.run([str(RGET), url, "-o", "-", "-P", "4", "-b", "0.25"], capture_output=True, timeout=60)
+    assert streamed.returncode == 0 and streamed.stdout == data, streamed.stderr
 
 
 def test_release_redirect_to_expiring_urls_is_re_resolved(s3: S3, tmp_path: Path) -> None:
