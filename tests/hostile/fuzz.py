@@ -154,7 +154,12 @@ def _work(name: str, seconds: float, out: Path) -> int:
                 findings[key] = {"key": key, "input": str(kept)}
 
     while time.monotonic() < deadline:
-        one()
+        try:
+            one()
+        except Exception as e:  # the generator or hypothesis itself failed: report it, stop this worker
+            key = f"{name}: the fuzzer itself failed: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+            findings.setdefault(key, {"key": key, "input": str(last)})
+            break
     (out / "summary.json").write_text(json.dumps({"inputs": inputs, "findings": list(findings.values())}))
     return 0
 

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from dockit.errors import DockitError
+from dockit.limits import MAX_DOCKERFILE_BYTES
 
 # --- Dockerfiles ---------------------------------------------------------------------------------------------------
 
@@ -99,8 +100,11 @@ _LINE = _instruction() | st.sampled_from(_SPECIAL_LINES) | st.text(max_size=30)
 def dockerfile_text(draw: st.DrawFn, max_lines: int = 30, max_repeat: int = 1) -> str:
     """A Dockerfile made of plausible and hostile lines; ``max_repeat`` > 1 repeats a line (scale: the limits)."""
     lines = ["FROM s0 AS s0"] if draw(st.booleans()) else []
+    budget = 2 * MAX_DOCKERFILE_BYTES  # past the size limit, but not so far that drawing fills the memory
     for line in draw(st.lists(_LINE, max_size=max_lines)):
         repeat = draw(st.integers(1, max_repeat)) if max_repeat > 1 and draw(st.integers(0, 9)) == 0 else 1
+        repeat = max(0, min(repeat, budget // (len(line) + 1)))
+        budget -= repeat * (len(line) + 1)
         lines.extend([line] * repeat)
     newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
     return newline.join(lines) + draw(st.sampled_from(["", newline]))

@@ -1,15 +1,19 @@
 """Run an installed console script on a hostile input and measure it: exit code, output, CPU seconds, peak RSS.
 
-CPU time (user + system, from wait4) is what the limits promise: on a loaded machine wall time measures the other
-processes. Every run is also bounded (a wall-clock timeout and an address-space limit through prlimit) so a
-regression fails the test instead of hanging or swapping the machine.
+CPU time (user + system) is what the limits promise: on a loaded machine wall time measures the other processes.
+Both figures come from GNU time, which forks the tool: Linux carries a process's peak RSS across exec, so a tool
+started straight from a big process (a fuzz worker) would report that process's peak as its own. Every run is also
+bounded (a wall-clock timeout and an address-space limit through prlimit) so a regression fails the test instead of
+hanging or swapping the machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +51,15 @@ class Run:
 
 def run(tool: str, *args: str | os.PathLike[str], stdin: bytes | int | None = None, cwd: Path | None = None) -> Run:
     """``tool args`` with ``stdin`` (bytes, or an open file descriptor such as a pipe from ``yes``)."""
-    # prlimit sets the limit and execs the tool: same process, so wait4's figures are the tool's own
-    command = ["prlimit", f"--as={ADDRESS_SPACE}", "--", str(BIN / tool), *map(str, args)]
+    figures = tempfile.NamedTemporaryFile(prefix="hostile-time-", suffix=".txt", delete=False)  # noqa: SIM115
+    figures.close()
+    # time forks prlimit, which sets the limit and execs the tool: time's figures are the tool's own
+    command = ["/usr/bin/time", "-o", figures.name, "-f", "%U %S %M", "prlimit", f"--as={ADDRESS_SPACE}", "--"]
+    command += [str(BIN / tool), *map(str, args)]
     feed = subprocess.PIPE if isinstance(stdin, bytes) else stdin if stdin is not None else subprocess.DEVNULL
-    proc = subprocess.Popen(command, stdin=feed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=_env())
+    proc = subprocess.Popen(
+        command, stdin=feed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=_env(), start_new_session=True
+    )
     chunks: dict[str, bytes] = {}
 
     def drain(name: str, stream: IO[bytes]) -> None:
@@ -74,26 +83,28 @@ def run(tool: str, *args: str | os.PathLike[str], stdin: bytes | int | None = No
         t.start()
     killed = threading.Event()
 
-    def kill() -> None:
+    def kill() -> None:  # time and the tool under it: the session started for them
         killed.set()
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
 
     timer = threading.Timer(TIMEOUT, kill)
     timer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
     finally:
         timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     for t in threads:
         t.join()
     assert not killed.is_set(), f"{tool} still running after {TIMEOUT} s"
+    text = Path(figures.name).read_text()
+    os.unlink(figures.name)
+    user, system, rss_kb = text.split()[-3:]  # after "Command exited with non-zero status N", if any
     return Run(
         proc.returncode,
         chunks["out"],
         chunks["err"].decode(errors="replace"),
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss * 1024,
+        float(user) + float(system),
+        int(rss_kb) * 1024,
     )
 
 
