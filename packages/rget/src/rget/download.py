@@ -87,7 +87,7 @@ def _discard(*paths: Path) -> None:
 
 def _parallel_ok(remote: Remote, opts: Options) -> bool:
     """Ranges only when a mix of two versions would be caught: a validator on every 206, or the final hash."""
-    return bool(remote.ranges and remote.size and (remote.validator or remote.etag or opts.sha256))
+    return bool(remote.ranges and remote.size and (remote.validator or opts.sha256))
 
 
 def download(

@@ -165,7 +165,7 @@ class Ranges:
             headers=self.opts.headers,
             timeout=self.opts.timeout,
             byte_range=(block.pos, block.end),
-            if_range=remote.validator,
+            if_range=remote.if_range,
         )
         try:
             status = resp.status_code

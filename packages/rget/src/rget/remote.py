@@ -114,10 +114,15 @@ class Remote:
 
     @property
     def validator(self) -> str | None:
-        """The If-Range value: a strong ETag, else Last-Modified (a weak ETag cannot validate a range)."""
-        if self.etag and not self.etag.startswith("W/"):
-            return self.etag
-        return self.last_modified
+        """What proves the version (for ``-c``): a strong ETag, else Last-Modified, else a weak ETag."""
+        return self.if_range or self.last_modified or self.etag
+
+    @property
+    def if_range(self) -> str | None:
+        """The If-Range value: a strong ETag only. A weak one cannot validate a range, and Apache answers 200 to a
+        Last-Modified within a second of its clock (a file just written); every 206's validators are compared with
+        the first answer's anyway (:meth:`changed`), so nothing rests on If-Range alone."""
+        return self.etag if self.etag and not self.etag.startswith("W/") else None
 
     def same_version(self, other: Remote) -> bool:
         """True when ``other`` (a later probe) describes the same bytes."""
@@ -136,9 +141,15 @@ class Remote:
         """
         for name, was in (("ETag", self.etag), ("Last-Modified", self.last_modified)):
             now = headers.get(name)
-            if was is not None and now != was:
+            if was is not None and _opaque(now) != _opaque(was):
                 return f"{name} {now or 'missing'}, was {was}"
         return None
+
+
+def _opaque(value: str | None) -> str | None:
+    """An ETag for weak comparison (RFC 9110): Apache marks a file's ETag weak within a second of its last write and
+    strong after, for the same bytes."""
+    return value[2:] if value is not None and value.startswith("W/") else value
 
 
 def tls_failure(exc: BaseException) -> str:
