@@ -14,13 +14,19 @@ git archive HEAD | tar -x -C "$work/tree"
 (cd "$work/tree" && uv build --quiet --all-packages --out-dir "$work/dist")
 .venv/bin/twine check --strict "$work"/dist/*.whl "$work"/dist/*.tar.gz >"$work/twine.log" \
     || { cat "$work/twine.log" >&2; exit 1; }
+members() {  # a wheel's file names, sorted (python's zipfile: nothing to install)
+    python3 -c 'import sys, zipfile; print("\n".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))' "$1"
+}
 mkdir "$work/again"
 for sdist in "$work"/dist/*.tar.gz; do
     base=$(basename "$sdist" .tar.gz)
     tar -xzf "$sdist" -C "$work/again"
     (cd "$work/again/$base" && uv build --quiet --wheel --out-dir "$work/again/wheels" .)
     wheel=$(basename "$work"/dist/"$base"-*.whl)
-    if ! diff <(unzip -Z1 "$work/dist/$wheel" | sort) <(unzip -Z1 "$work/again/wheels/$wheel" | sort) >&2; then
+    built=$(members "$work/dist/$wheel")  # an assignment: a failed listing fails the script (set -e)
+    again=$(members "$work/again/wheels/$wheel")
+    if [[ -z "$built" || "$built" != "$again" ]]; then
+        diff <(echo "$built") <(echo "$again") >&2 || true
         echo "dist: $base: the wheel built from its own sdist holds other files than dist/$wheel" >&2
         exit 1
     fi

@@ -88,6 +88,8 @@ def test_rules_from_our_config_file_and_from_dive_s(tmp_path: Path) -> None:
         ("rules:\n  mostBytes: 1\n", "unknown rule 'mostBytes'"),
         ("rules: 7\n", "expected a mapping 'rules:'"),
         ("rules:\n  forbid: '**/.git'\n", "rules.forbid: expected a list"),
+        ("rules:\n  lowestEfficiency: [1]\n", "rules.lowestEfficiency: not a number"),
+        ("rules: {}\nbaseLayers: true\n", "baseLayers: expected a whole number"),
     ],
 )
 def test_a_bad_config_is_one_line_naming_the_file(tmp_path: Path, config: str, message: str) -> None:
@@ -101,7 +103,12 @@ def test_a_bad_config_is_one_line_naming_the_file(tmp_path: Path, config: str, m
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--highest-wasted-percent", "5"], "over 1: give a fraction (0.1) or a percentage (10%)"),
+        (["--highest-wasted-percent", "5"], "'5' is not a share from 0 to 1 (a fraction like 0.1, or 10%)"),
+        (["--highest-wasted-percent", "nan"], "is not a share from 0 to 1"),
+        (["--highest-wasted-percent", "150%"], "is not a share from 0 to 1"),
+        (["--lowest-efficiency", "-1"], "is not a share from 0 to 1"),
+        (["--ci-config", "/"], "/: is a directory"),
+        (["--target", "app"], "--target names a stage of --dockerfile"),
         (["--max-file-size", "big"], "not a size: 'big'"),
         (["--ci-config", "/nonexistent/ci.yaml"], "no such file"),
     ],
@@ -109,3 +116,9 @@ def test_a_bad_config_is_one_line_naming_the_file(tmp_path: Path, config: str, m
 def test_bad_rules_are_usage_errors(args: list[str], message: str) -> None:
     proc = ci(*args)
     assert proc.returncode == 2 and proc.stdout == "" and message in proc.stderr, proc.stderr
+
+
+def test_stdin_cannot_be_both_the_image_and_the_dockerfile() -> None:
+    with APP.open("rb") as f:
+        proc = subprocess.run([DLAYER, "-q", "-", "--dockerfile", "-"], stdin=f, capture_output=True, text=True)
+    assert proc.returncode == 2 and "cannot both come from stdin" in proc.stderr, proc.stderr

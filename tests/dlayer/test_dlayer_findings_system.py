@@ -25,6 +25,8 @@ LABEL org.example.stage=build
 RUN rm -rf /root/.cache && rm /app/id_rsa.pem
 RUN head -c 20000 /dev/zero > /app/big.bin
 """
+# The layer each line makes: the busybox base is layer 0, LABEL makes none (on every builder).
+LAYER = {2: 1, 3: 2, 4: 3, 6: 4, 7: 5}
 # (bytes, how, line that added, line that hid, remedy, paths): known from the Dockerfile above, not from dlayer
 EXPECTED = [
     (90000, "deleted", 2, 6, "pip cache", ["/root/.cache/pip/http/wheel.whl"]),
@@ -75,6 +77,9 @@ def test_findings_name_the_lines_that_added_and_hid_the_bytes(built: tuple[Path,
         for f in findings
     ]
     assert got == EXPECTED
+    assert [(f["added"]["layer"], f["hidden"]["layer"]) for f in findings] == [
+        (LAYER[a], LAYER[h]) for _, _, a, h, _, _ in EXPECTED
+    ]
     assert findings[0]["added"]["dockerfile"]["instruction"].startswith("RUN mkdir -p /root/.cache/pip/http")
     # the text report says the same, naming file:line
     text = run(archive, "--dockerfile", dockerfile, "-l", "400").stdout
@@ -103,10 +108,10 @@ def test_ci_path_rules_report_every_match_with_its_layer(built: tuple[Path, Path
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     rules = {r["name"]: r for r in json.loads(proc.stdout)["ci"]["rules"]}
-    layers = {f["added"]["dockerfile"]["line"]: f["added"]["layer"] for f in json.loads(proc.stdout)["findings"]}
+    layers = LAYER
     assert rules["forbid"]["status"] == "FAIL"
     assert rules["forbid"]["matches"] == [
-        f"/app/id_rsa.pem in layer {layers[3]}, deleted by layer {layers[3] + 2} but still shipped in layer {layers[3]}"
+        f"/app/id_rsa.pem in layer {layers[3]}, deleted by layer {layers[6]} but still shipped in layer {layers[3]}"
     ]
     # above the base image's layer: the pip cache (line 2) and the first big.bin (line 4); the 20 kB rewrite passes
     assert rules["maxFileSize"]["matches"] == [

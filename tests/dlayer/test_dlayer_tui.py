@@ -65,3 +65,14 @@ def test_a_layer_shows_its_findings() -> None:
     assert "adds 90 kB that layer 3 deletes (pip cache: use `pip install --no-cache-dir`" in seen["added"]
     assert "deletes 90 kB that layer 2 added (pip cache:" in seen["deleted"]
     assert "overwrites 9 B that layer 1 added" in seen["deleted"]
+
+
+def test_dlayer_i_hands_the_browser_the_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlayer.tui
+    from dlayer.command import Options, run_dlayer
+
+    handed: list[int] = []
+    monkeypatch.setattr(dlayer.tui, "browse", lambda report, archive, findings=(): handed.append(len(findings)))
+    archive = str(Path(__file__).resolve().parents[2] / "examples" / "dlayer" / "app.tar")
+    assert run_dlayer(Options(spec=archive, interactive=True, quiet=True)) == 0
+    assert handed == [2]  # the pip cache deleted later, and main.py rewritten

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -78,18 +79,36 @@ def file_in(dockerd: Dockerd, image: str, path: str) -> str | None:
     return entry.sha256 if entry is not None else None
 
 
-def test_run_pip_install_rget_and_rget_in_a_debian_build_image(
-    tmp_path: Path, dist: Path, dockerd: Dockerd, nginx: Nginx, debian_python: str
-) -> None:
+@pytest.fixture(scope="module")
+def rget_image(
+    tmp_path_factory: pytest.TempPathFactory, dist: Path, dockerd: Dockerd, nginx: Nginx, debian_python: str
+) -> tuple[str, str]:
+    """The build image of the design card: `RUN pip install ... rget && rget ...` on the Debian base; the tag and
+    the sha256 of the asset its build downloaded."""
     url, payload = asset(nginx, 5 << 20)
-    context = tmp_path / "ctx"
+    context = tmp_path_factory.mktemp("rget-image")
     wheels = context / "wheels"
     wheels.mkdir(parents=True)
     shutil.copy(wheel(dist, "rget"), wheels)
-    # rget's third-party dependencies as wheels: the image's Python is Debian's 3.11 on this machine's arch
-    downloader = Venv(tmp_path / "venv")  # the workspace's own venv is uv's, without pip
+    # rget's third-party dependencies as wheels for the image's Python (Debian bookworm's CPython 3.11 on this
+    # machine's architecture), whatever Python runs the tests
+    downloader = Venv(context.parent / "pip-venv")  # the workspace's own venv is uv's, without pip
+    arch = platform.machine()
+    targets = ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none"]
+    for tag in ("manylinux_2_28", "manylinux_2_17", "manylinux2014"):
+        targets += ["--platform", f"{tag}_{arch}"]
     rget_wheel = next(wheels.glob("rget-*.whl"))
-    fetch = ["download", "--quiet", "--only-binary=:all:", "--dest", wheels, "--find-links", wheels, rget_wheel]
+    fetch = [
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        *targets,
+        "--dest",
+        wheels,
+        "--find-links",
+        wheels,
+        rget_wheel,
+    ]
     downloaded = downloader.run(downloader.bin / "pip", "--disable-pip-version-check", *fetch)
     assert downloaded.returncode == 0, downloaded.stderr
     (context / "Dockerfile").write_text(
@@ -100,24 +119,28 @@ def test_run_pip_install_rget_and_rget_in_a_debian_build_image(
         "ARG URL SHA\n"
         'RUN pip install --no-index --find-links /wheels rget && rget -q -P 8 --sha256 "$SHA" -o /opt/asset.bin "$URL"\n'  # noqa: E501
     )
-    build(dockerd, context, "localhost/release-rget:pip", URL=url, SHA=hashlib.sha256(payload).hexdigest())
-    assert file_in(dockerd, "localhost/release-rget:pip", "/opt/asset.bin") == hashlib.sha256(payload).hexdigest()
+    sha = hashlib.sha256(payload).hexdigest()
+    build(dockerd, context, "localhost/release-rget:pip", URL=url, SHA=sha)
+    return "localhost/release-rget:pip", sha
+
+
+def test_run_pip_install_rget_and_rget_in_a_debian_build_image(dockerd: Dockerd, rget_image: tuple[str, str]) -> None:
+    tag, sha = rget_image
+    assert file_in(dockerd, tag, "/opt/asset.bin") == sha
 
 
 def test_a_wrong_sha256_fails_the_build_and_leaves_no_file(
-    tmp_path: Path, dockerd: Dockerd, nginx: Nginx, debian_python: str
+    tmp_path: Path, dockerd: Dockerd, nginx: Nginx, rget_image: tuple[str, str]
 ) -> None:
     url, _ = asset(nginx, 1 << 20)
     context = tmp_path / "ctx"
     context.mkdir()
     step = f'rget -q --sha256 {"0" * 64} -o /opt/bad.bin "$URL"'
-    (context / "Dockerfile").write_text(f"FROM localhost/release-rget:pip\nARG URL\nRUN {step}\n")
+    (context / "Dockerfile").write_text(f"FROM {rget_image[0]}\nARG URL\nRUN {step}\n")
     failed = dockerd.docker("build", "--network", "host", "--build-arg", f"URL={url}", context, check=False)
     assert failed.returncode != 0
     assert "sha256" in failed.stdout + failed.stderr
-    (context / "Dockerfile").write_text(
-        f"FROM localhost/release-rget:pip\nARG URL\nRUN {step} || test ! -e /opt/bad.bin\n"
-    )
+    (context / "Dockerfile").write_text(f"FROM {rget_image[0]}\nARG URL\nRUN {step} || test ! -e /opt/bad.bin\n")
     build(dockerd, context, "localhost/release-rget:bad", URL=url)
     assert file_in(dockerd, "localhost/release-rget:bad", "/opt/bad.bin") is None
 

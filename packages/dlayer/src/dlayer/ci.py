@@ -53,14 +53,14 @@ class Rules:
 
 
 def _ratio(name: str, value: str) -> float:
-    """A share: ``0.1`` or ``10%``."""
+    """A share from 0 to 1: ``0.1`` or ``10%``; anything else (over 1, negative, nan) could never pass or fail."""
     text = value.strip()
     try:
         share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise UsageError(f"--ci rule {name}: not a number: {value!r}") from None
-    if not text.endswith("%") and name != "lowestEfficiency" and share > 1:
-        raise UsageError(f"--ci rule {name}: {value!r} is over 1: give a fraction (0.1) or a percentage (10%)")
+    if not 0 <= share <= 1:  # also false for nan
+        raise UsageError(f"--ci rule {name}: {value!r} is not a share from 0 to 1 (a fraction like 0.1, or 10%)")
     return share
 
 
@@ -127,7 +127,7 @@ def check(rules: Rules) -> None:
     try:
         _matcher(rules.forbid)
     except DockitError as e:
-        raise UsageError(f"--forbid: {e}") from None
+        raise UsageError(str(e)) from None
 
 
 def evaluate(report: Report, rules: Rules | None = None) -> list[RuleResult]:
@@ -252,11 +252,18 @@ def read_config(path: str | None, cwd: Path | None = None) -> Rules:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise UsageError("is a directory", path=path) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         where = getattr(e, "problem_mark", None)
         raise DockitError(f"not a CI config: {getattr(e, 'problem', None) or e}", path=path,
                           line=where.line + 1 if where is not None else None) from None  # fmt: skip
-    return _rules_of(doc, path)
+    rules = _rules_of(doc, path)
+    try:  # the file's values are the file's mistakes: name it
+        check(rules)
+    except UsageError as e:
+        raise DockitError(e.message.replace("--ci rule ", "rules."), path=path) from None
+    return rules
 
 
 def _rules_of(doc: object, path: str) -> Rules:
@@ -277,7 +284,7 @@ def _rules_of(doc: object, path: str) -> Rules:
             thresholds[str(name)] = DISABLED if value is False else str(value)
         else:
             raise DockitError(f"unknown rule {name!r} (rules: {', '.join(NAMES)})", path=path)
-    if base is not None and (not isinstance(base, int) or base < 0):
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
         raise DockitError("baseLayers: expected a whole number", path=path)
     return Rules(thresholds, forbid, base)
 

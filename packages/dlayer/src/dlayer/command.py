@@ -137,6 +137,10 @@ def run_dlayer(opts: Options) -> int:
     for flag, out in (("-j", opts.json_path), ("-o", opts.output)):
         if out not in (None, "-") and _inside(out, target):
             raise UsageError(f"{flag} {out}: would overwrite the archive being read")
+    if opts.dockerfile == "-" and target == "-":
+        raise UsageError("--dockerfile - and the image cannot both come from stdin")
+    if opts.target is not None and opts.dockerfile is None:
+        raise UsageError("--target names a stage of --dockerfile: give --dockerfile too")
     rules = ci_rules.Rules()
     if opts.ci:
         config = ci_rules.read_config(opts.ci_config)
@@ -174,8 +178,8 @@ def run_dlayer(opts: Options) -> int:
 
         # the browser's extract commands name an archive file: for an image read from a daemon or a registry
         # there is none, and they say IMAGE.tar (what `docker save -o` or `skopeo copy ... oci-archive:` would write)
-        browse(report, target if image.origin == "archive" else "-")
-        return 0
+        browse(report, target if image.origin == "archive" else "-", findings)
+        return 1 if any(r.status == "FAIL" for r in results) else 0
     text = render(report, width=opts.width, attrs=opts.attrs, layers=not opts.ci)
     text += render_findings(findings, report, width=opts.width)
     if opts.duplicates:

@@ -74,7 +74,7 @@ REMEDIES = (
     ),
     Remedy("temporary files", re.compile(r"^(var/)?tmp/"), "create and delete temporary files in the same RUN"),
 )
-SAME_STEP = "do both in one RUN (minid merges consecutive RUNs when it is safe)"
+SAME_STEP = "create and remove them in the same RUN, or in an earlier stage that the image copies only results from"
 OVERWRITE = "write these files once: the first copy still ships in its layer"
 
 # Paths of a build toolchain in a final image: compilers, their support files and headers.
