@@ -70,10 +70,10 @@ def test_args_platforms_and_a_bare_build_arg_from_the_environment() -> None:
 
 def test_bake_gha_scopes_per_image_and_stage() -> None:
     hcl = bake(mode=Mode.BAKE_GHA, target="build")
-    assert hcl["target"]["build"]["cache-from"] == ["type=gha,scope=team-app-build", "type=gha,scope=team-app-deps"]
-    assert hcl["target"]["build"]["cache-to"] == ["type=gha,scope=team-app-build,mode=max"]
+    assert hcl["target"]["build"]["cache-from"] == ["type=gha,scope=team/app/build", "type=gha,scope=team/app/deps"]
+    assert hcl["target"]["build"]["cache-to"] == ["type=gha,scope=team/app/build,mode=max"]
     prefixed = bake(mode=Mode.BAKE_GHA, target="deps", scope_prefix="api")
-    assert prefixed["target"]["deps"]["cache-to"] == ["type=gha,scope=api-deps,mode=max"]
+    assert prefixed["target"]["deps"]["cache-to"] == ["type=gha,scope=api/deps,mode=max"]
 
 
 def test_branch_reads_its_own_cache_then_mains_and_writes_only_its_own() -> None:

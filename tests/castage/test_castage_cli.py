@@ -187,3 +187,15 @@ def test_dockerfile_positional_check_and_diff(
         "",
         "castage: two Dockerfiles given: 'a' and -f 'b'\n",
     )
+
+
+def test_a_path_with_a_newline_cannot_end_a_comment_and_start_a_command(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "evil\necho PWNED\n#"
+    dockerfile.write_text("FROM alpine\nRUN echo a\nFROM alpine AS b\nCOPY --from=0 /x /x\n")
+    proc = subprocess.run([CASTAGE, "-i", "reg/x", "-f", str(dockerfile), "--push"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    comments = [line for line in proc.stdout.splitlines() if line.startswith("# The builds below read a copy of")]
+    assert len(comments) == 1 and "evil\\x0aecho PWNED\\x0a#" in comments[0]
+    # every other place the path appears is inside single quotes: bash reads it as data
+    traced = subprocess.run(["bash", "-n"], input=proc.stdout, capture_output=True, text=True)
+    assert traced.returncode == 0, traced.stderr

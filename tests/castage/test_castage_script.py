@@ -273,9 +273,9 @@ def test_gha_gives_every_stage_its_own_scope(tmp_path: Path) -> None:
             "-t",
             f"{IMG}:deps",
             "--cache-from",
-            "type=gha,scope=team-app-deps",
+            "type=gha,scope=team/app/deps",
             "--cache-to",
-            "type=gha,scope=team-app-deps,mode=max",
+            "type=gha,scope=team/app/deps,mode=max",
             ".",
         ],
         [
@@ -286,11 +286,11 @@ def test_gha_gives_every_stage_its_own_scope(tmp_path: Path) -> None:
             "-t",
             f"{IMG}:build",
             "--cache-from",
-            "type=gha,scope=team-app-build",
+            "type=gha,scope=team/app/build",
             "--cache-from",
-            "type=gha,scope=team-app-deps",
+            "type=gha,scope=team/app/deps",
             "--cache-to",
-            "type=gha,scope=team-app-build,mode=max",
+            "type=gha,scope=team/app/build,mode=max",
             ".",
         ],
     ]
@@ -389,7 +389,7 @@ def test_a_long_chain_gets_one_cache_from_per_link_not_one_per_ancestor(tmp_path
     assert [sum(w == "--cache-from" for w in c) for c in calls] == [1] + [2] * 29
     assert calls[-1][calls[-1].index("--cache-from") :][:4] == [
         "--cache-from",
-        "type=gha,scope=team-app-s29",
+        "type=gha,scope=team/app/s29",
         "--cache-from",
-        "type=gha,scope=team-app-s28",
+        "type=gha,scope=team/app/s28",
     ]

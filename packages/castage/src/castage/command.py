@@ -44,7 +44,7 @@ class Options:
         "--final-tag", metavar="TAG", help="Tag of an unnamed last stage (default: latest)."
     )
     scope_prefix: str | None = o.option(
-        "--scope-prefix", metavar="PREFIX", help="GitHub Actions cache scopes are PREFIX-STAGE (default: image path)."
+        "--scope-prefix", metavar="PREFIX", help="GitHub Actions cache scopes are PREFIX/STAGE (default: image path)."
     )
     image_manifest: bool = o.flag(
         "--image-manifest",

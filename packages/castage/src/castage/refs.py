@@ -1,8 +1,9 @@
 """The names a stage's build reads its cache from and writes its image and cache to, for every mode.
 
 A stage's image is ``IMAGE:KEY`` (``KEY``: the stage's name, ``stage-N``, or the final tag). Its cache is that image
-(inline cache), ``IMAGE:cache-KEY`` (registry) or the GitHub Actions scope ``PREFIX-KEY`` (``PREFIX``: the image's
-path with ``-`` for ``/``, or ``--scope-prefix``), so two images of a monorepo never share a scope. With a branch,
+(inline cache), ``IMAGE:cache-KEY`` (registry) or the GitHub Actions scope ``PREFIX/KEY`` (``PREFIX``: the image's
+path, or ``--scope-prefix``), so two images of a monorepo never share a scope: a stage name holds no ``/``, so
+``acme/web`` + ``api-build`` and ``acme/web-api`` + ``build`` stay apart. With a branch,
 each name gets ``-BRANCH``: a build reads its branch's cache first and the default branch's second, and writes only
 its branch's, so a pull request warms up from main's cache and never overwrites it.
 
@@ -10,9 +11,9 @@ its branch's, so a pull request warms up from main's cache and never overwrites 
 >>> names.image("build")
 'ghcr.io/acme/api:build-feature-x'
 >>> names.cache_from("build")
-['type=gha,scope=acme-api-build-feature-x', 'type=gha,scope=acme-api-build-main']
+['type=gha,scope=acme/api/build-feature-x', 'type=gha,scope=acme/api/build-main']
 >>> names.cache_to("build")
-'type=gha,scope=acme-api-build-feature-x,mode=max'
+'type=gha,scope=acme/api/build-feature-x,mode=max'
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class Names:
         if self.cache is Cache.INLINE:
             return f"{self.repository}:{key}{suffix}"
         if self.cache is Cache.GHA:
-            prefix = self.path.replace("/", "-") if self.scope_prefix is None else self.scope_prefix
-            return f"type=gha,scope={prefix}-{key}{suffix}"
+            prefix = self.path if self.scope_prefix is None else self.scope_prefix
+            return f"type=gha,scope={prefix}/{key}{suffix}"
         return f"type=registry,ref={self.repository}:cache-{key}{suffix}"
 
     def check(self, key: str) -> None:

@@ -16,6 +16,7 @@ from castage import __version__
 from castage.mode import Cache
 from castage.options import Options
 from castage.plan import Plan, StagePlan
+from dockit.errors import printable
 
 INLINE_CACHE_ARG = "BUILDKIT_INLINE_CACHE"
 DOCKERFILE_VAR = '"$dockerfile"'  # the temp file a Dockerfile carried inside the script is written to
@@ -89,7 +90,8 @@ def _carried_dockerfile(plan: Plan, options: Options) -> list[str]:
         digest = hashlib.sha256(options.renamed_source_bytes).hexdigest()
         base = os.path.basename(source)
         lines += [
-            f"# The builds below read a copy of {source} where unnamed stages have names ({named}):",
+            # a path may hold a newline: in a comment it would end the comment and start a command
+            f"# The builds below read a copy of {printable(source)} where unnamed stages have names ({named}):",
             "# docker build --target takes only a name. The copy is the file castage read; stop if it has changed.",
             f'if [[ "$(sha256sum <{_q(source)})" != {_q(digest + "  -")} ]]; then',
             f"    echo {_q(f'{source} changed since castage wrote this script: run castage again')} >&2",
