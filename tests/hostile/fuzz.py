@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("FUZZ_MINUTES", 10)))
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--memory-mb", type=int, default=1536, help="address-space limit per worker (prlimit)")
+    # address space, not RSS: the Go runtime inside the parser reserves far more than it touches
+    parser.add_argument("--memory-mb", type=int, default=4096, help="address-space limit per worker (prlimit)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -157,7 +158,7 @@ def _work(name: str, seconds: float, out: Path) -> int:
         try:
             one()
         except Exception as e:  # the generator or hypothesis itself failed: report it, stop this worker
-            key = f"{name}: the fuzzer itself failed: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+            key = f"{name}: the fuzzer itself failed: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
             findings.setdefault(key, {"key": key, "input": str(last)})
             break
     (out / "summary.json").write_text(json.dumps({"inputs": inputs, "findings": list(findings.values())}))
