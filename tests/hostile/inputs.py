@@ -37,6 +37,7 @@ BAD: dict[str, tuple[bytes, str]] = {
     "long-quoted-word": (b'FROM a\nLABEL a="' + b"x " * 30_000 + b'"\n', ":2: words too long for the parser"),
     "long-flag": (b"FROM a\nCOPY --chmod=" + b"7" * 60_000 + b" a b\n", ":2: words too long for the parser"),
     "words-over-budget": (b"FROM a\n" + (b"RUN " + b"x" * 1020 + b"\n") * 600, ":518: words too long"),
+    "long-message": (b"FROM a\nONBUILD --from=" + b"1" * 5000 + b"\n", ":2: ONBUILD: unknown instruction: --from=111"),
     "control-characters": (b"FROM a\n\x1b[2J\x1b[31mEVIL x\n", ":2: unknown instruction: \\x1b[2J\\x1b[31mEVIL"),
     "control-characters-in-name": (b"FROM a AS \x1b[2J\n", "invalid stage name '\\x1b[2J'"),
     # issue 21 items 1-2: ARG A1=${A0}${A0}... ten levels (10 GB if expanded), and ${A:- nested 1000 deep, unclosed

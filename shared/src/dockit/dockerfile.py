@@ -690,7 +690,10 @@ def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | N
         return None
     offset = inst.start_line - 1 + consumed.count("\n") - prefix.count("\n")
     inner_lines = (prefix + body).split("\n")
-    inner = _instruction(commands[0], inner_lines, commands[0].start_line - 1, escape, path)
+    try:
+        inner = _instruction(commands[0], inner_lines, commands[0].start_line - 1, escape, path)
+    except DockerfileError as e:  # its line is the re-read text's: report the ONBUILD's own
+        raise DockerfileError(f"ONBUILD: {e.message}", path, inst.line) from None
     if inner.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
         raise DockerfileError(f"{inner.keyword} is not allowed as an ONBUILD trigger", path, inst.line)
     inner.start_line += offset

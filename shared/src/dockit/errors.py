@@ -11,6 +11,9 @@ _UNSAFE = {
 }
 
 
+MAX_MESSAGE = 500
+
+
 def printable(text: str) -> str:
     r"""``text`` with every character that could act on a terminal shown as an escape.
 
@@ -37,7 +40,10 @@ class DockitError(Exception):
         where = self.path or ""
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
-        return printable(f"{where}: {self.message}" if where else self.message)
+        message = printable(self.message)
+        if len(message) > MAX_MESSAGE:  # a message quoting a 60 KiB line is still one line, but not one to read
+            message = f"{message[:MAX_MESSAGE]}... ({len(message) - MAX_MESSAGE:,} more characters)"
+        return f"{printable(where)}: {message}" if where else message
 
 
 class DockerfileError(DockitError):
