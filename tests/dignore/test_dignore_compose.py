@@ -200,4 +200,4 @@ def test_readme_examples_are_what_dignore_prints(tmp_path: Path) -> None:
             web.write_text(original)
             assert printed == shown, command
             checked += 1
-    assert checked == 7
+    assert checked >= 7  # the compose examples at least; other sections (Limits) add theirs
