@@ -225,7 +225,7 @@ def run_diff(opts: DiffOptions) -> int:
             if spec == "-" and sys.stdin.isatty():
                 raise UsageError("no archive on stdin: pipe one in or give SOURCE")
             image = _open(spec, opts, digests=opts.contents)
-            reports.append(build_report(image, top=0))
+            reports.append(build_report(image, top=0, final=True))
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
         gc.enable()

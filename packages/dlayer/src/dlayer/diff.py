@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dlayer.report import Report
+from dlayer.text import cut
 from dlayer.units import human
 from dockit.archive.model import REGULAR, Entry, Layer
 
@@ -101,7 +102,10 @@ def compare(a: Report, b: Report, contents: bool = False) -> Comparison:
 
 
 def _final(report: Report) -> dict[str, tuple[int, Entry]]:
-    """The final filesystem of a report's image: path -> (layer, entry), whiteouts applied."""
+    """The final filesystem of a report's image (path -> (layer, entry)): the one the report kept when it was built
+    with ``final=True``, as run_diff builds it, else stacked here."""
+    if report.stack.final or not report.image.layers:
+        return report.stack.final
     from dockit.archive.stacking import stack
 
     return stack(report.image.layers).final
@@ -125,7 +129,7 @@ def render(cmp: Comparison, width: int = 100, most: int = 50) -> str:
     if cmp.shared:
         size = sum(layer.size for layer in cmp.shared)
         out.append(f"Shared layers: {len(cmp.shared)} ({human(size)}), said once:")
-        out += [_cut(f"  [{layer.index}] {human(layer.size):>8}  {layer.command}", width) for layer in cmp.shared]
+        out += [cut(f"  [{layer.index}] {human(layer.size):>8}  {layer.command}", width) for layer in cmp.shared]
     else:
         out.append("Shared layers: none")
     rest_a = cmp.a.image.layers[len(cmp.shared) :]
@@ -141,7 +145,7 @@ def render(cmp: Comparison, width: int = 100, most: int = 50) -> str:
         line = f"  {sign[c.change]} {delta:>9}  {c.change:<8} /{c.path}"
         if c.what:
             line += "  (" + ", ".join(c.what) + ")"
-        out.append(_cut(line, width))
+        out.append(cut(line, width))
     if len(cmp.changes) > most:
         out.append(f"  … {len(cmp.changes) - most} more (--json lists them all)")
     out += ["", f"{'':16}{'A':>12}{'B':>12}{'B - A':>12}"]
@@ -155,10 +159,6 @@ def render(cmp: Comparison, width: int = 100, most: int = 50) -> str:
         shown = ("+" if more > 0 else "-" if more < 0 else "") + fmt(abs(more))
         out.append(f"  {label:<14}{fmt(va):>12}{fmt(vb):>12}{shown:>12}")
     return "\n".join(out) + "\n"
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def document(cmp: Comparison) -> dict[str, object]:

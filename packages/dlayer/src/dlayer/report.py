@@ -90,9 +90,10 @@ def aggregate(entries: list[Entry], depth: int, top: int | None = None) -> tuple
     return out, len(sums)
 
 
-def build_report(image: Image, top: int = 100, depth: int = 8) -> Report:
-    """Compute the report for ``image``: ``top`` paths per layer, paths aggregated to ``depth`` components."""
-    stacked = stack(image.layers, final=False)
+def build_report(image: Image, top: int = 100, depth: int = 8, final: bool = False) -> Report:
+    """Compute the report for ``image``: ``top`` paths per layer, paths aggregated to ``depth`` components;
+    ``final`` also keeps the final filesystem in ``report.stack.final`` (``dlayer diff`` compares it)."""
+    stacked = stack(image.layers, final=final)
     deleted: dict[int, int] = {}
     wasted: dict[int, int] = {}
     for h in stacked.hidden:

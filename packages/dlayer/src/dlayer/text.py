@@ -61,7 +61,7 @@ def _percent(share: float) -> str:
     return f"{math.floor(share * 10000) / 100:.2f}%"
 
 
-def _cut(text: str, width: int) -> str:
+def cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -77,7 +77,7 @@ def render_layer(lr: LayerReport, biggest: int, width: int, attrs: bool, pulled:
         extras.append(f"{human(lr.wasted_bytes)} hidden above")
     if extras:
         head += "  (" + ", ".join(extras) + ")"
-    lines = [_cut(head, width)]
+    lines = [cut(head, width)]
     lines += ["    " + line for line in wrap_command(layer.command, max(width - 4, 20))]
     for p in lr.top:
         prefix = f"      {human(p.size):>8}  "
@@ -101,11 +101,11 @@ def render(report: Report, width: int = 100, attrs: bool = False, top_wasted: in
         out += render_layer(lr, biggest, width, attrs, pulled=image.origin == "registry")
         out.append("")
     dive = report.dive
-    out.append(_cut(f"Total size:         {human(report.size)} in {len(report.layers)} layers", width))
+    out.append(cut(f"Total size:         {human(report.size)} in {len(report.layers)} layers", width))
     share = f" ({report.wasted_bytes / report.size:.1%})" if report.size else ""
-    out.append(_cut(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted later", width))
+    out.append(cut(f"Wasted:             {human(report.wasted_bytes)}{share} overwritten or deleted later", width))
     efficiency = f"Efficiency (dive):  {_percent(dive.efficiency)}, inefficient bytes {human(dive.inefficient_bytes)}"
-    out.append(_cut(efficiency, width))
+    out.append(cut(efficiency, width))
     wasted = report.stack.wasted_paths()
     if wasted:
         out.append("Top wasted paths:")
@@ -118,8 +118,8 @@ def _step(layer: int, at: Step | None, command: str, width: int) -> str:
     """How a finding names a step: ``Dockerfile:14 `RUN pip install ...``` when mapped, else the layer and its
     command."""
     if at is not None:
-        return f"{at.path}:{at.line} `{_cut(at.text, width)}`"
-    return f"layer {layer} `{_cut(' '.join(command.split()), width)}`"
+        return f"{at.path}:{at.line} `{cut(at.text, width)}`"
+    return f"layer {layer} `{cut(' '.join(command.split()), width)}`"
 
 
 def render_findings(findings: list[Finding], report: Report, width: int = 100, most: int = 10) -> str:
