@@ -9,7 +9,8 @@ no bridge network.
   the Dockerfile where it is named ``stage-1``), and an unnamed final stage: on the first runner every stage is built
   and pushed, ``IMAGE:latest`` holds the files; on the second, BuildKit executes no step at all.
 - Branch caches over three runs: main, then a branch that changes one stage, then main again: the branch warms up
-  from main's cache and rebuilds only what it changed, and main's images in the registry are never replaced.
+  from main's cache and rebuilds only what it changed, and main's images in the registry are never replaced. On main
+  the image it ships is ``IMAGE:latest``, as the script's comment says; the branch's is ``IMAGE:latest-BRANCH``.
 """
 
 from __future__ import annotations
@@ -109,15 +110,18 @@ def test_a_branch_warms_up_from_main_and_never_overwrites_it(
     context_with(tmp_path, DEPS_AND_APP, "main v1\n")
     on_main = script(image, DEPS_AND_APP, branch="main")
     run_on_fresh_runner(buildkit, on_main, tmp_path)
-    main_tags = ["deps-main", "latest-main"]
+    assert "# Final stage 1 (line 4, unnamed: tagged latest)\n" in on_main
+    main_tags = ["deps-main", "latest"]
     assert sorted(registry.tags(repo)) == main_tags
     main_digests = {t: registry.digest(repo, t) for t in main_tags}
 
     # The branch changes what the final stage copies: deps comes from main's cache, only the final stage rebuilds.
     (tmp_path / "src" / "main.txt").write_text("feature\n")
-    branch = run_on_fresh_runner(buildkit, script(image, DEPS_AND_APP, branch="feature/x"), tmp_path)
-    assert [(s.stage, s.instruction) for s in executed(branch)] == [("stage-1", "COPY src/ /src/")]
+    on_branch = script(image, DEPS_AND_APP, branch="feature/x")
     word = "feature-x-217d2bf5"  # sha256("feature/x")[:8]: a tag cannot hold the /
+    assert f"# Final stage 1 (line 4, unnamed: tagged latest-{word})\n" in on_branch
+    branch = run_on_fresh_runner(buildkit, on_branch, tmp_path)
+    assert [(s.stage, s.instruction) for s in executed(branch)] == [("stage-1", "COPY src/ /src/")]
     assert sorted(registry.tags(repo)) == sorted([*main_tags, f"deps-{word}", f"latest-{word}"])
     assert {t: registry.digest(repo, t) for t in main_tags} == main_digests, "the branch wrote no main tag"
     output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest-{word}").stdout
@@ -127,5 +131,5 @@ def test_a_branch_warms_up_from_main_and_never_overwrites_it(
     again = run_on_fresh_runner(buildkit, on_main, tmp_path)
     assert executed(again) == [], again.output[-3000:]
     assert {t: registry.digest(repo, t) for t in main_tags} == main_digests
-    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest-main").stdout
+    output = buildkit.docker("run", "--rm", "--network", "none", f"{image}:latest").stdout
     assert output == "dep\nmain v1\n"

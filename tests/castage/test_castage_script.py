@@ -365,6 +365,40 @@ def test_branch_on_the_default_branch_reads_and_writes_one_name(tmp_path: Path) 
     ]
 
 
+def test_the_unnamed_final_stage_is_latest_on_the_default_branch_and_latest_branch_elsewhere(tmp_path: Path) -> None:
+    dockerfile = "FROM a AS deps\nFROM deps\n"
+    main = script_for(dockerfile, push=True, branch="main")
+    assert "# Final stage 1 (line 2, unnamed: tagged latest)\n" in main
+    assert run_script(main, tmp_path).calls[3:] == [
+        ["pull", f"{IMG}:latest"],
+        [
+            "build",
+            "-t",
+            f"{IMG}:latest",
+            "--cache-from",
+            f"{IMG}:deps-main",
+            "--cache-from",
+            f"{IMG}:latest",
+            "--build-arg",
+            "BUILDKIT_INLINE_CACHE=1",
+            ".",
+        ],
+        ["push", f"{IMG}:latest"],
+    ]
+    pr = script_for(dockerfile, mode=Mode.GHA, branch="pr-7", final_tag="release")
+    assert "Final stage 1 (line 2, unnamed: tagged release-pr-7)\n" in pr
+    final = run_script(pr, tmp_path).calls[-1]
+    assert final[: final.index("--cache-to") + 2] == [
+        "buildx",
+        "build",
+        "-t",
+        f"{IMG}:release-pr-7",
+        *("--cache-from", "type=gha,scope=team/app/release-pr-7", "--cache-from", "type=gha,scope=team/app/release"),
+        *("--cache-from", "type=gha,scope=team/app/deps-pr-7", "--cache-from", "type=gha,scope=team/app/deps-main"),
+        *("--cache-to", "type=gha,scope=team/app/release-pr-7,mode=max"),
+    ]
+
+
 def test_image_manifest_and_platforms_reach_buildx(tmp_path: Path) -> None:
     script = script_for(
         "FROM a AS x\n", mode=Mode.BUILDX, image_manifest=True, platforms=["linux/amd64", "linux/arm64"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from castage.mode import SPECS, Cache, Mode, Output
 from castage.options import Options
@@ -96,6 +96,8 @@ def generate(
     source = dockerfile.encode() if isinstance(dockerfile, str) else dockerfile
     df = parse(dockerfile, path="<stdin>" if path == STDIN else path, build_args=values)
     plan = plan_stages(df, target, final_tag or DEFAULT_FINAL_TAG)
+    # An unnamed last stage is the image the default branch ships: IMAGE:latest there, not IMAGE:latest-main.
+    names = replace(names, release=next((s.key for s in plan.stages if s.target is None), None))
     for stage in plan.stages:
         try:
             names.check(stage.key)

@@ -3,8 +3,8 @@
 Without ``--target`` that is every named stage, the last stage (the image users ship, named or not) and every
 unnamed stage one of them needs. ``docker build --target`` takes a name, so an unnamed stage other than the last is
 built from a copy of the Dockerfile where it is named ``stage-<index>`` (the name BuildKit shows for it); the last
-stage is the default target, built without ``--target`` and tagged with the final tag (``latest``). File order is
-always a dependency order: a stage can only refer to earlier ones.
+stage is the default target, built without ``--target`` and tagged with the final tag (``latest``; with a branch, see
+:mod:`castage.refs`). File order is always a dependency order: a stage can only refer to earlier ones.
 
 >>> from dockit.dockerfile import parse
 >>> df = parse("FROM a AS deps\\nFROM b\\nFROM deps AS build\\nCOPY --from=1 /t /t\\nFROM build\\n")
@@ -47,14 +47,13 @@ class StagePlan:
     renamed: bool = False
     deps: tuple[str, ...] = ()
 
-    @property
-    def title(self) -> str:
-        """How comments name the stage: never a bare user word first (a stage named ``shellcheck`` would make a
-        comment that starts with it a shellcheck directive)."""
+    def title(self, tag: str) -> str:
+        """How comments name the stage, whose image is tagged ``tag``: never a bare user word first (a stage named
+        ``shellcheck`` would make a comment that starts with it a shellcheck directive)."""
         if self.renamed:
             return f"Stage {self.index} (line {self.line}, unnamed: built as {self.key})"
         if self.target is None:
-            return f"Final stage {self.index} (line {self.line}, unnamed: tagged {self.key})"
+            return f"Final stage {self.index} (line {self.line}, unnamed: tagged {tag})"
         return f"Stage {self.key} (line {self.line})"
 
 

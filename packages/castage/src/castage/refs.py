@@ -5,7 +5,11 @@ A stage's image is ``IMAGE:KEY`` (``KEY``: the stage's name, ``stage-N``, or the
 path, or ``--scope-prefix``), so two images of a monorepo never share a scope: a stage name holds no ``/``, so
 ``acme/web`` + ``api-build`` and ``acme/web-api`` + ``build`` stay apart. With a branch,
 each name gets ``-BRANCH``: a build reads its branch's cache first and the default branch's second, and writes only
-its branch's, so a pull request warms up from main's cache and never overwrites it.
+its branch's, so a pull request warms up from main's cache and never overwrites it. The one name without ``-BRANCH``
+is the ``release`` key (the final tag of an unnamed last stage, ``latest``) on the default branch: the image main
+ships is ``IMAGE:latest``, as CI users expect (and as without ``--branch``), and other branches read its cache second.
+Stage names keep the suffix on the default branch too: a stage ``build-x`` on main is ``build-x-main``, so no branch
+``x`` can write it as its ``build``.
 
 >>> names = Names("ghcr.io/acme/api", "acme/api", Cache.GHA, branch="feature-x", default_branch="main")
 >>> names.image("build")
@@ -14,6 +18,10 @@ its branch's, so a pull request warms up from main's cache and never overwrites 
 ['type=gha,scope=acme/api/build-feature-x', 'type=gha,scope=acme/api/build-main']
 >>> names.cache_to("build")
 'type=gha,scope=acme/api/build-feature-x,mode=max'
+>>> Names("r/app", "r/app", Cache.REGISTRY, branch="pr-7", release="latest").cache_from("latest")
+['type=registry,ref=r/app:cache-latest-pr-7', 'type=registry,ref=r/app:cache-latest']
+>>> Names("r/app", "r/app", Cache.REGISTRY, branch="main", release="latest").image("latest")
+'r/app:latest'
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from dockit.reference import check_tag
 @dataclass(frozen=True)
 class Names:
     """``repository`` is the image without a tag (``ghcr.io/acme/api``), ``path`` its path (``acme/api``);
-    ``branch`` and ``default_branch`` are already words a tag can hold (:func:`dockit.reference.tag_part`)."""
+    ``branch`` and ``default_branch`` are already words a tag can hold (:func:`dockit.reference.tag_part`);
+    ``release`` is the key tagged without a branch on the default branch (None: every key gets the branch)."""
 
     repository: str
     path: str
@@ -36,31 +45,39 @@ class Names:
     default_branch: str = "main"
     scope_prefix: str | None = None
     image_manifest: bool = False
+    release: str | None = None
 
-    def _write_suffix(self) -> str:
-        return "" if self.branch is None else f"-{self.branch}"
+    def _suffix(self, key: str, branch: str) -> str:
+        return "" if key == self.release and branch == self.default_branch else f"-{branch}"
 
-    def _read_suffixes(self) -> list[str]:
+    def _write_suffix(self, key: str) -> str:
+        return "" if self.branch is None else self._suffix(key, self.branch)
+
+    def _read_suffixes(self, key: str) -> list[str]:
         if self.branch is None:
             return [""]
-        return list(dict.fromkeys([f"-{self.branch}", f"-{self.default_branch}"]))
+        return list(dict.fromkeys([self._suffix(key, self.branch), self._suffix(key, self.default_branch)]))
+
+    def tag(self, key: str) -> str:
+        """The tag the stage's image gets: ``KEY``, or ``KEY-BRANCH``."""
+        return key + self._write_suffix(key)
 
     def image(self, key: str) -> str:
-        """The tag the stage's image gets (and, with inline cache, is pushed as)."""
-        return f"{self.repository}:{key}{self._write_suffix()}"
+        """The image the stage's build is tagged (and, with inline cache, pushed) as."""
+        return f"{self.repository}:{self.tag(key)}"
 
     def images_read(self, key: str) -> list[str]:
         """The stage images an inline-cache build pulls and uses as ``--cache-from``: its branch's, then main's."""
-        return [f"{self.repository}:{key}{s}" for s in self._read_suffixes()]
+        return [f"{self.repository}:{key}{s}" for s in self._read_suffixes(key)]
 
     def cache_from(self, key: str) -> list[str]:
         """The ``--cache-from`` values for the stage's own cache (inline: its images)."""
-        return [self._cache(key, s) for s in self._read_suffixes()]
+        return [self._cache(key, s) for s in self._read_suffixes(key)]
 
     def cache_to(self, key: str) -> str:
         """The ``--cache-to`` value (registry or gha cache only)."""
         extra = ",image-manifest=true,oci-mediatypes=true" if self.image_manifest else ""
-        return self._cache(key, self._write_suffix()) + ",mode=max" + extra
+        return self._cache(key, self._write_suffix(key)) + ",mode=max" + extra
 
     def _cache(self, key: str, suffix: str) -> str:
         if self.cache is Cache.INLINE:
@@ -72,7 +89,7 @@ class Names:
 
     def check(self, key: str) -> None:
         """DockitError when a tag the stage's build would read or write is not one docker takes."""
-        for suffix in {self._write_suffix(), *self._read_suffixes()}:
+        for suffix in {self._write_suffix(key), *self._read_suffixes(key)}:
             check_tag(key + suffix)
             if self.cache is Cache.REGISTRY:
                 check_tag(f"cache-{key}{suffix}")

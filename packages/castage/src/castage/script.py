@@ -134,7 +134,7 @@ def _inline(plan: Plan, options: Options) -> list[str]:
         words = [_build_start(["docker", "build"], stage, options)]
         words += [["--cache-from", r] for r in reads]
         words += _common_args(options, inline_cache=True)
-        lines = [f"# {stage.title}"]
+        lines = [f"# {stage.title(names.tag(stage.key))}"]
         lines += [f"{_q('docker', 'pull', ref)} || true" for ref in own]
         lines.append(_command(words, options))
         if options.push:
@@ -148,7 +148,7 @@ def _buildx(plan: Plan, options: Options) -> list[str]:
     levels = plan.levels()
     for number, level in enumerate(levels, 1):
         parallel = len(level) > 1
-        head = f"# Level {number} of {len(levels)}: " + ", ".join(s.title for s in level)
+        head = f"# Level {number} of {len(levels)}: " + ", ".join(s.title(options.names.tag(s.key)) for s in level)
         lines = [head + (": independent, built side by side" if parallel else "")]
         if parallel:
             lines.append("pids=()")
