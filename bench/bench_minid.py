@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from dockit.dockerfile import Instruction, parse
-from minid.merge import minify
-from minid.shell import analyze
+from dockit.merge import minify
+from dockit.merge.shell import analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 

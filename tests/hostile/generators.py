@@ -241,7 +241,7 @@ def dockerfile_target(data: bytes) -> None:
     from castage.plan import plan_stages
     from dignore.infer import context_uses
     from dockit.dockerfile import parse
-    from minid.merge import minify
+    from dockit.merge import minify
     from targd import report
     from targd.prune import prune
 

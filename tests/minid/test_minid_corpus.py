@@ -16,8 +16,8 @@ import pytest
 
 from dockit.dockerfile import Instruction, Stage, parse
 from dockit.expand import expand
-from minid.merge import LAYER_KEYWORDS, minify
-from minid.shell import analyze
+from dockit.merge import LAYER_KEYWORDS, minify
+from dockit.merge.shell import analyze
 from tests.targd.corpus_gen import generate
 
 HERE = Path(__file__).parent

@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from dockit.merge import minify
 from minid import __version__
-from minid.merge import minify
 from minid.report import explain_report, json_report, sarif_report
 
 TEXT = """\

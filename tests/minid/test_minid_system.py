@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from minid.merge import minify
+from dockit.merge import minify
 from tests.system.docker_fixtures import BASE_IMAGE, Builder
 
 pytestmark = pytest.mark.system

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from dockit import options as o
 from dockit.cli import STDIO, build_args, read_bytes
 from dockit.errors import DockitError, UsageError
+from dockit.merge import Result, minify
 from dockit.output import unified_diff, write_output
-from minid.merge import Result, minify
 from minid.report import check_report, explain_report, json_report, sarif_report, stats_report
 
 

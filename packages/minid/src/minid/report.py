@@ -1,8 +1,8 @@
 """What minid says about files it checked, for people (``--check``, ``--explain``) and machines (JSON, SARIF).
 
-Every report is a pure function of :class:`minid.merge.Result` values, one per file, each with the name to show.
+Every report is a pure function of :class:`dockit.merge.Result` values, one per file, each with the name to show.
 
->>> from minid.merge import minify
+>>> from dockit.merge import minify
 >>> r = minify("FROM a\\nRUN x\\nRUN y\\nWORKDIR /w\\nRUN z\\n")
 >>> print(explain_report(r, "Dockerfile"), end="")
 Dockerfile:3-5: RUN (line 3) and RUN (line 5) stay apart: WORKDIR at line 4 is between them
@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from minid.merge import Result
+from dockit.merge import Result
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE_ID = "minid-merge"

@@ -2,7 +2,7 @@
 
 RUNs merge across metadata instructions (moved after the merged RUN) and across ENVs (which stay after it, their
 values given to the later commands inside their subshells); consecutive ENV, LABEL, COPY and ADD merge by the rules
-of :mod:`minid.rules`. Everything not merged stays byte for byte. A merged instruction is re-read with the real
+of :mod:`dockit.merge.rules`. Everything not merged stays byte for byte. A merged instruction is re-read with the real
 parser before it is used: if it does not come back as exactly the intended instruction, the originals are kept.
 
 >>> print(minify("FROM busybox\\nRUN cd /tmp\\nEXPOSE 80\\nRUN pwd\\n").text, end="")
@@ -19,16 +19,15 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from dockit.dockerfile import Instruction, SourceEncoding, Stage, parse
-from minid.pragmas import kept_apart
-from minid.rules import BY_KEYWORD, MERGEABLE, Context
-from minid.shells import STARTUP_VARIABLES, UNKNOWN_SHELL, initial_shell, shell_info
+from dockit.merge.pragmas import kept_apart
+from dockit.merge.rules import BY_KEYWORD, MERGEABLE, Context
+from dockit.merge.shells import STARTUP_VARIABLES, UNKNOWN_SHELL, initial_shell
 
 LAYER_KEYWORDS = ("RUN", "COPY", "ADD")
 # What a RUN does not depend on: such an instruction between two RUNs can move after the merged RUN.
 METADATA = ("LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER")
 
 __all__ = ["LAYER_KEYWORDS", "MERGEABLE", "METADATA", "Merge", "Refusal", "Result", "StageStats", "minify"]
-__all__ += ["shell_info"]
 
 
 @dataclass(frozen=True)

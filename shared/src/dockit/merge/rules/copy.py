@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 
 from dockit.dockerfile import Instruction, is_remote_source
+from dockit.merge.rules.common import Context, chain, finish, items_text, keyword, reparse, same_flags
 from dockit.words import is_plain
-from minid.rules.common import Context, chain, finish, items_text, keyword, reparse, same_flags
 
 
 def sources_dest(inst: Instruction) -> tuple[list[str], str] | None:

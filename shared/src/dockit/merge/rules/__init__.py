@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockit.dockerfile import Instruction
-from minid.rules import copy, pairs, run
-from minid.rules.common import Context
+from dockit.merge.rules import copy, pairs, run
+from dockit.merge.rules.common import Context
 
 
 @dataclass(frozen=True)

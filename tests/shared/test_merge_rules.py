@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from dockit.dockerfile import parse
-from minid.merge import minify, shell_info
+from dockit.merge import minify, shell_info
 
 
 def merged(text: str) -> str:
@@ -318,7 +318,10 @@ def test_stats_count_layers_per_stage() -> None:
     assert [(s.label, s.before, s.after) for s in result.stats] == [("b", 3, 2), ("1", 1, 1)]
 
 
-@pytest.mark.parametrize("module", ["minid.merge", "minid.shell", "minid.command", "dockit.words"])
+MODULES = ["engine", "environment", "pragmas", "shell", "shells", "rules.run"]
+
+
+@pytest.mark.parametrize("module", [f"dockit.merge.{m}" for m in MODULES] + ["dockit.words"])
 def test_docstring_examples(module: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0 and failures == 0

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from dockit.dockerfile import parse
 from dockit.expand import expand
-from minid.merge import minify
+from dockit.merge import minify
 
 SHELLS = {
     "dash": ["/bin/dash", "-c"],

@@ -2,7 +2,7 @@
 own subshell, so no shell state leaks from one into the next and a failure still fails the build.
 
 ENVs between two RUNs move after the merged RUN; the later commands get them inside their subshell
-(:mod:`minid.environment`), so every command sees exactly the environment it saw before.
+(:mod:`dockit.merge.environment`), so every command sees exactly the environment it saw before.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from dockit.dockerfile import Instruction
 from dockit.edit import logical_line
-from minid.environment import exports
-from minid.rules.common import INDENT, Context, chain, finish, keyword, reparse
-from minid.shell import RESERVED, Analysis, analyze
-from minid.shells import ShellInfo, shell_info
+from dockit.merge.environment import exports
+from dockit.merge.rules.common import INDENT, Context, chain, finish, keyword, reparse
+from dockit.merge.shell import RESERVED, Analysis, analyze
+from dockit.merge.shells import ShellInfo, shell_info
 
 _BARE = re.compile(r"[A-Za-z0-9_./:,@%+-]+")
 _BARE_ARG = re.compile(r"[A-Za-z0-9_./:,@%+=-]+")

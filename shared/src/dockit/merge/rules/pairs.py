@@ -5,8 +5,8 @@ from __future__ import annotations
 from dockit.dockerfile import Instruction
 from dockit.edit import logical_line
 from dockit.expand import ExpansionError, expand, referenced_names
+from dockit.merge.rules.common import Context, chain, finish, items_text, keyword, reparse
 from dockit.words import blanks_are_quoted, legacy_value_word
-from minid.rules.common import Context, chain, finish, items_text, keyword, reparse
 
 
 def pairs(inst: Instruction, escape: str) -> list[tuple[str, str]] | None:
