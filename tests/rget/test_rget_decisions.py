@@ -15,6 +15,7 @@ import responses
 
 import rget.download
 import rget.ranges
+from rget.args import HELP_NAMES, OPTIONS, help_text, parse, wants
 from rget.blocks import Block, State, plan, spread
 from rget.cli import main, parse_headers
 from rget.download import Options, backoff, download
@@ -418,3 +419,24 @@ def test_redirect_target_expired_before_the_first_byte_is_asked_for_again(tmp_pa
     download(URL, tmp_path / "o", Options(connections=1))
     assert (tmp_path / "o").read_bytes() == data
     assert [c.request.url for c in responses.calls if c.request.url == URL] == [URL, URL]
+
+
+def test_command_line_grammar_is_clicks() -> None:
+    a = parse(["-qfP8", "--timeout=2.5", "-o-", "-H", "A: b", "-H", "C: d", "-P", "3", "--", "-not-an-option"])
+    assert (a.quiet, a.force, a.connections, a.timeout, a.output) == (True, True, 3, 2.5, "-")
+    assert (a.header, a.url_arg) == (["A: b", "C: d"], "-not-an-option")
+    assert parse([]).connections == 4 and parse([]).header == [] and parse([]).block_mib is None
+    with pytest.raises(UsageError, match="Option '-o' requires an argument"):
+        parse(["http://a/b", "-o", "--force"])  # the value was forgotten, not '--force'
+    assert wants(["http://a/b", "--bogus", "-h"], HELP_NAMES) and not wants(["--", "-h"], HELP_NAMES)
+
+
+def test_help_lists_every_option_and_is_plain(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["http://a/b", "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith("Usage: rget [OPTIONS] [URL]\n")
+    for opt in OPTIONS[1:]:
+        assert ", ".join(opt.names) in out
+    assert "[default: 4; 1<=x<=64]" in out and "\x1b" not in out
+    assert all(len(line) <= 78 for line in help_text(200).splitlines())

@@ -9,7 +9,17 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["rget.blocks", "rget.remote", "rget.cli", "rget.redact", "rget.output", "rget.extract", "rget.manifest"]
+    "module",
+    [
+        "rget.args",
+        "rget.blocks",
+        "rget.remote",
+        "rget.cli",
+        "rget.redact",
+        "rget.output",
+        "rget.extract",
+        "rget.manifest",
+    ],
 )
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -131,3 +132,17 @@ def test_signed_query_values_never_printed(site: Site, tmp_path: Path) -> None:
         for secret in ("AKIAXX", "deadbeef", "tok123", "s1&", "x2"):
             assert secret not in result.stderr, result.stderr
     assert "X-Amz-Signature=REDACTED" in bad.stderr
+
+
+def test_a_plain_run_imports_neither_typer_nor_rich(site: Site, tmp_path: Path) -> None:
+    data = put(site, "imports.bin", 100 * KIB)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(RGET), site.url("/f/imports.bin"), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and (tmp_path / "o").read_bytes() == data, proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert {"rget.download", "requests"} <= imported
+    assert not imported & {"typer", "click", "rich", "rget.extract", "rget.manifest"}
