@@ -35,16 +35,18 @@ import platform
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
 
@@ -159,6 +161,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def self_signed(cert: Path, key: Path, subject: str, *extra: str) -> None:
+    """A self-signed RSA certificate and its key (openssl), valid two days."""
+    openssl = require("openssl")["openssl"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject, *extra, *files])
+
+
+class Served(Protocol):
+    """A server a fixture starts and stops."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Served)
+
+
+@contextmanager
+def serving(server: S) -> Iterator[S]:
+    """``server`` started, and stopped (its directories deleted) however the ``with`` block ends: a session
+    fixture's ``with serving(Server(...)) as s: yield s``."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager
@@ -336,7 +367,70 @@ def base_image() -> BaseImage:
 # The private Docker daemon
 
 
-class Dockerd:
+R = TypeVar("R", bound=BuildResult)
+
+
+class DockerClient(Generic[R]):
+    """The docker client against one private daemon, as :class:`Dockerd` (classic builder) and :class:`BuildKit`
+    (the same daemon, ``DOCKER_BUILDKIT=1``) both drive it: ``client``, ``env`` and ``root`` (scratch space on the
+    daemon's disk) come from the subclass; ``build_flags`` and ``result`` are what their ``docker build`` differs by.
+    """
+
+    name: str
+    client: str
+    env: dict[str, str]
+    root: Path
+    build_flags: tuple[str, ...]
+    result: type[R]
+
+    def docker(
+        self, *args: str | os.PathLike[str], input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the docker client against the daemon with :attr:`env` (so ``DOCKER_BUILDKIT`` picks the builder);
+        raise :class:`CommandError` (with output) on failure."""
+        return run([self.client, *args], env=self.env, input=input, check=check)
+
+    def build(
+        self,
+        context: Path,
+        dockerfile: str | Path | None = None,
+        tag: str | None = None,
+        target: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        extra: Sequence[str] = (),
+        check: bool = True,
+    ) -> R:
+        """``docker build --network none`` (BuildKit: with ``--progress plain``) of ``context``; ``dockerfile`` is a
+        path (Path) or the Dockerfile's text (str), default ``context/Dockerfile``. ``extra`` goes before the context,
+        e.g. ``("--cache-from", "127.0.0.1:5000/app:deps")`` (BuildKit: also ``("--build-arg",
+        "BUILDKIT_INLINE_CACHE=1")``). A failed build raises unless ``check=False``."""
+        head = [self.client, "build", *self.build_flags]
+        built = _build(
+            head, self.env, self.root, context, dockerfile, tag, target, build_args, extra, check, self.result
+        )
+        assert isinstance(built, self.result)
+        return built
+
+    def save(self, image: str, path: Path) -> Path:
+        """``docker save image -o path`` (legacy docker-archive format in Docker 20.10)."""
+        self.docker("save", "-o", path, image)
+        return path
+
+    def load(self, path: Path) -> None:
+        """``docker load -i path``."""
+        self.docker("load", "-q", "-i", path)
+
+    def export(self, image: str) -> ImageExport:
+        """The image's final filesystem, config, layer count and history (read from ``docker save``)."""
+        with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+            return read_docker_archive(self.save(image, Path(tmp) / "image.tar"))
+
+    def image_id(self, image: str) -> str:
+        """``sha256:...`` id of a local image."""
+        return self.docker("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
+
+
+class Dockerd(DockerClient[BuildResult]):
     """A private dockerd: overlay2 or vfs storage, no bridge/iptables, its own data and exec root under ``root``.
 
     Builds use the classic builder (``DOCKER_BUILDKIT=0``) with ``--network none``. The daemon's config enables the
@@ -350,6 +444,8 @@ class Dockerd:
     """
 
     name = "classic"
+    build_flags = ("--network", "none")
+    result = BuildResult
 
     def __init__(self, root: Path, base: BaseImage, storage_driver: str = "vfs") -> None:
         self.root = root
@@ -421,46 +517,6 @@ class Dockerd:
         kill_pidfile(self.root / "exec" / "containerd" / "containerd.pid")
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def docker(
-        self, *args: str | os.PathLike[str], input: str | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run the docker client against this daemon; raise :class:`CommandError` (with output) on failure."""
-        return run([self.client, *args], env=self.env, input=input, check=check)
-
-    def build(
-        self,
-        context: Path,
-        dockerfile: str | Path | None = None,
-        tag: str | None = None,
-        target: str | None = None,
-        build_args: Mapping[str, str] | None = None,
-        extra: Sequence[str] = (),
-        check: bool = True,
-    ) -> BuildResult:
-        """``docker build`` (classic builder, ``--network none``) of ``context``; ``dockerfile`` is a path (Path)
-        or the Dockerfile's text (str), default ``context/Dockerfile``. ``extra`` goes before the context, e.g.
-        ``("--cache-from", "127.0.0.1:5000/app:deps")``. A failed build raises unless ``check=False``."""
-        head = [self.client, "build", "--network", "none"]
-        return _build(head, self.env, self.root, context, dockerfile, tag, target, build_args, extra, check)
-
-    def save(self, image: str, path: Path) -> Path:
-        """``docker save image -o path`` (legacy docker-archive format in Docker 20.10)."""
-        self.docker("save", "-o", path, image)
-        return path
-
-    def load(self, path: Path) -> None:
-        """``docker load -i path``."""
-        self.docker("load", "-q", "-i", path)
-
-    def export(self, image: str) -> ImageExport:
-        """The image's final filesystem, config, layer count and history (read from ``docker save``)."""
-        with tempfile.TemporaryDirectory(dir=self.root) as tmp:
-            return read_docker_archive(self.save(image, Path(tmp) / "image.tar"))
-
-    def image_id(self, image: str) -> str:
-        """``sha256:...`` id of a local image."""
-        return self.docker("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
-
     def prune(self) -> None:
         """Empty the daemon: containers, every image (the build cache of the classic builder) and build cache; then
         reload the busybox base (same archive, so the same image id: ``--cache-from`` images still match it)."""
@@ -472,7 +528,7 @@ class Dockerd:
 # BuildKit, on the same daemon
 
 
-class BuildKit:
+class BuildKit(DockerClient[BuildKitResult]):
     """BuildKit builds on a :class:`Dockerd` (Docker 20.10's built-in BuildKit: no buildx, no frontend image).
 
     The same ``build``/``export``/``prune`` as the other builders; ``build`` returns a :class:`BuildKitResult`.
@@ -487,45 +543,16 @@ class BuildKit:
     """
 
     name = "buildkit"
+    build_flags = ("--progress", "plain", "--network", "none")
+    result = BuildKitResult
 
     def __init__(self, daemon: Dockerd) -> None:
         self.daemon = daemon
         self.base = daemon.base
         self.client = daemon.client
+        self.root = daemon.root
         self.env: dict[str, str] = {**daemon.env, "DOCKER_BUILDKIT": "1"}
         """Environment for subprocesses (scripts that call ``docker``): the daemon's, with ``DOCKER_BUILDKIT=1``."""
-
-    def docker(
-        self, *args: str | os.PathLike[str], input: str | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run the docker client against the daemon, BuildKit on (``docker build`` builds with BuildKit)."""
-        return run([self.client, *args], env=self.env, input=input, check=check)
-
-    def build(
-        self,
-        context: Path,
-        dockerfile: str | Path | None = None,
-        tag: str | None = None,
-        target: str | None = None,
-        build_args: Mapping[str, str] | None = None,
-        extra: Sequence[str] = (),
-        check: bool = True,
-    ) -> BuildKitResult:
-        """``docker build --progress plain --network none`` with BuildKit; same contract as :meth:`Dockerd.build`.
-        ``extra`` may hold BuildKit-only flags: ``("--cache-from", ref, "--build-arg", "BUILDKIT_INLINE_CACHE=1")``."""
-        head = [self.client, "build", "--progress", "plain", "--network", "none"]
-        root = self.daemon.root
-        built = _build(head, self.env, root, context, dockerfile, tag, target, build_args, extra, check, BuildKitResult)
-        assert isinstance(built, BuildKitResult)
-        return built
-
-    def export(self, image: str) -> ImageExport:
-        """The image's final filesystem, config, layer count and history (read from ``docker save``)."""
-        return self.daemon.export(image)
-
-    def image_id(self, image: str) -> str:
-        """``sha256:...`` id of a local image."""
-        return self.daemon.image_id(image)
 
     def prune(self) -> None:
         """Empty the daemon (images, containers, BuildKit's cache and cache mounts) and reload the base image."""
@@ -625,28 +652,37 @@ class Buildah:
 
 
 class Registry:
-    """Debian's docker-registry (distribution 2.8) on ``host`` = ``127.0.0.1:PORT``, plain HTTP, storage in ``root``.
+    """Debian's docker-registry (distribution 2.8) on ``host`` = ``127.0.0.1:PORT``, storage in ``root``; plain HTTP,
+    or with ``tls`` HTTPS on a self-signed certificate for 127.0.0.1; ``auth`` is the config's ``auth:`` section
+    (empty: none).
 
     The daemon pushes to it without TLS (loopback registries are insecure-allowed); for buildah/skopeo pass
     ``--tls-verify=false`` (``Buildah.push``/``pull`` do).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, auth: str = "", tls: bool = False) -> None:
         self.root = root
+        self.auth = auth
+        self.tls = tls
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> None:
-        """Start the registry and wait until ``/v2/`` answers."""
+        """Start the registry and wait until ``/v2/`` answers (with auth: 401, it wants credentials)."""
         binary = require("docker-registry")["docker-registry"]
         config = self.root / "config.yml"
+        tls = ""
+        if self.tls:
+            cert, key = self.root / "tls.pem", self.root / "tls.key"
+            self_signed(cert, key, "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+            tls = f", tls: {{certificate: {cert}, key: {key}}}"
         config.write_text(
             "version: 0.1\n"
             "log: {level: error, accesslog: {disabled: true}}\n"
             f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}, delete: {{enabled: true}}}}\n"
-            f"http: {{addr: '{self.host}'}}\n"
+            f"http: {{addr: '{self.host}'{tls}}}\n" + self.auth
         )
         with (self.root / "registry.log").open("wb") as log:  # the registry holds its own copy of the descriptor
             self.process = subprocess.Popen(
@@ -655,12 +691,17 @@ class Registry:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/v2/", timeout=2):
+                with urllib.request.urlopen(f"{self.url}/v2/", timeout=2, context=ssl._create_unverified_context()):
                     return
+            except urllib.error.HTTPError as e:
+                if e.code == 401:
+                    return
+                raise
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    log_text = (self.root / "registry.log").read_text(errors="replace")[-1500:]
                     self.stop()
-                    raise RuntimeError(f"docker-registry did not start on {self.host}") from None
+                    raise RuntimeError(f"docker-registry did not start on {self.host}:\n{log_text}") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -754,24 +795,16 @@ def builder(request: pytest.FixtureRequest) -> Builder:
 def buildah(busybox_image: BaseImage) -> Iterator[Buildah]:
     """buildah on a private store for the whole session, holding the busybox base image."""
     require("buildah")
-    builder = Buildah(scratch_dir("buildah"), busybox_image)
-    try:
-        builder.start()
+    with serving(Buildah(scratch_dir("buildah"), busybox_image)) as builder:
         yield builder
-    finally:
-        builder.stop()
 
 
 @pytest.fixture(scope="session")
 def registry() -> Iterator[Registry]:
     """A docker-registry on 127.0.0.1 for the whole session."""
     require("docker-registry")
-    server = Registry(scratch_dir("registry"))
-    try:
-        server.start()
+    with serving(Registry(scratch_dir("registry"))) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,12 +21,9 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import ssl
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,17 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.system.docker_fixtures import Dockerd, free_port, require, run, scratch_dir, stop_process
+from tests.system.docker_fixtures import Dockerd, Registry, free_port, require, run, scratch_dir, self_signed, serving
 
 USER, PASSWORD = "alice", "s3cret-pass"
 SERVICE, ISSUER = "bi-registry", "bi-token-issuer"
-
-
-def self_signed(cert: Path, key: Path, subject: str, *extra: str) -> None:
-    """A self-signed RSA certificate and its key (openssl), valid two days."""
-    openssl = require("openssl")["openssl"]
-    files = ["-keyout", str(key), "-out", str(cert)]
-    run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject, *extra, *files])
 
 
 def _b64url(data: bytes) -> str:
@@ -140,62 +130,19 @@ class TokenServer:
         return Handler
 
 
-class AuthRegistry:
-    """docker-registry (distribution 2.8) on ``host`` = ``127.0.0.1:PORT``, plain HTTP, with an ``auth`` section."""
+class AuthRegistry(Registry):
+    """A :class:`Registry` with an ``auth`` section (or, ``kind`` "tls", HTTPS without auth), and its token server."""
 
     def __init__(self, root: Path, auth: str, kind: str, tls: bool = False) -> None:
-        self.root = root
-        self.auth = auth
+        super().__init__(root, auth, tls)
         self.kind = kind  # "basic", "token" or "tls" (no auth)
-        self.tls = tls
-        self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
-        self.url = f"{'https' if tls else 'http'}://{self.host}"
-        self.process: subprocess.Popen[bytes] | None = None
         self.token_server: TokenServer | None = None
-
-    def start(self, timeout: float = 30) -> None:
-        """Start the registry and wait until ``/v2/`` answers (401: it wants credentials)."""
-        binary = require("docker-registry")["docker-registry"]
-        config = self.root / "config.yml"
-        tls = ""
-        if self.tls:  # a self-signed certificate for 127.0.0.1
-            cert, key = self.root / "tls.pem", self.root / "tls.key"
-            self_signed(cert, key, "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
-            tls = f", tls: {{certificate: {cert}, key: {key}}}"
-        config.write_text(
-            "version: 0.1\n"
-            "log: {level: error, accesslog: {disabled: true}}\n"
-            f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}}}\n"
-            f"http: {{addr: '{self.host}'{tls}}}\n" + self.auth
-        )
-        with (self.root / "registry.log").open("wb") as log:
-            self.process = subprocess.Popen(
-                [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/v2/", timeout=2, context=ssl._create_unverified_context()):
-                    return
-            except urllib.error.HTTPError as e:
-                if e.code == 401:
-                    return
-                raise
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    log_text = (self.root / "registry.log").read_text(errors="replace")[-1500:]
-                    self.stop()
-                    raise RuntimeError(f"docker-registry did not start on {self.host}:\n{log_text}") from None
-                time.sleep(0.05)
 
     def stop(self) -> None:
         """Stop the registry (and its token server) by PID and delete its storage."""
-        if self.process is not None:
-            stop_process(self.process)
+        super().stop()
         if self.token_server is not None:
             self.token_server.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
 
     def push(self, source: str, repository: str, *flags: str) -> str:
         """``skopeo copy SOURCE docker://HOST/REPOSITORY`` with the user's credentials; the reference pushed."""
@@ -217,12 +164,8 @@ def basic_registry() -> Iterator[AuthRegistry]:
     """docker-registry with htpasswd (bcrypt) basic auth: :data:`USER`/:data:`PASSWORD`."""
     root = scratch_dir("registry-basic")
     auth = f"auth: {{htpasswd: {{realm: bi-basic, path: {_htpasswd(root)}}}}}\n"
-    server = AuthRegistry(root, auth, "basic")
-    try:
-        server.start()
+    with serving(AuthRegistry(root, auth, "basic")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -237,22 +180,15 @@ def token_registry() -> Iterator[AuthRegistry]:
     server = AuthRegistry(root, auth, "token")
     server.token_server = tokens
     tokens.start()
-    try:
-        server.start()
+    with serving(server):
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
 def tls_registry() -> Iterator[AuthRegistry]:
     """docker-registry serving HTTPS (a self-signed certificate for 127.0.0.1), no auth."""
-    server = AuthRegistry(scratch_dir("registry-tls"), "", "tls", tls=True)
-    try:
-        server.start()
+    with serving(AuthRegistry(scratch_dir("registry-tls"), "", "tls", tls=True)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
