@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from dockit.dockerfile import Instruction, is_index, parse, stage_index
 from dockit.errors import DockerfileError
+from dockit.merge.shell import Analysis
 
 WIDTH = 100  # a merged ENV/LABEL/COPY longer than this puts one item per line
 INDENT = "    "
@@ -18,13 +19,16 @@ Joins = Callable[[Instruction, Instruction], str | None]
 @dataclass
 class Context:
     """What a rule knows beyond the instructions: the stage's shell, the file's escape character, the ENVs a RUN
-    would have to carry (``carried[id(run)]``: the ENVs between it and the RUN before it), and where it records why
-    two neighbours stay apart."""
+    would have to carry (``carried[id(run)]``: the ENVs between it and the RUN before it), where it records why
+    two neighbours stay apart, and each RUN's shell analysis (``analyses[id(run)]``, None when no shell command
+    stands for it): planning asks about every RUN twice, as the right and the left neighbour, and rendering once
+    more, and the scan is most of minid's time."""
 
     shell: tuple[str, ...]
     escape: str
     carried: dict[int, list[Instruction]] = field(default_factory=dict)
     refusals: list[tuple[Instruction, Instruction, str]] = field(default_factory=list)
+    analyses: dict[int, Analysis | None] = field(default_factory=dict)
 
 
 def chain(insts: list[Instruction], joins: Joins, ctx: Context) -> list[list[Instruction]]:

@@ -56,13 +56,22 @@ def command(inst: Instruction, info: ShellInfo) -> str | None:
     return inst.args[0] if len(inst.args) == 1 and not inst.heredocs else None
 
 
-def _why_alone(inst: Instruction, info: ShellInfo) -> str | None:
+def analysis(inst: Instruction, info: ShellInfo, ctx: Context) -> Analysis | None:
+    """The shell analysis of a RUN's command, scanned once per RUN (None: a heredoc, or exec form a shell reads
+    differently)."""
+    key = id(inst)
+    if key not in ctx.analyses:
+        code = command(inst, info)
+        ctx.analyses[key] = None if code is None else analyze(code, bash=info.bash)
+    return ctx.analyses[key]
+
+
+def _why_alone(inst: Instruction, info: ShellInfo, ctx: Context) -> str | None:
     if inst.heredocs:
         return f"line {inst.line} has a heredoc"
-    code = command(inst, info)
-    if code is None:
+    a = analysis(inst, info, ctx)
+    if a is None:
         return f"line {inst.line} is in exec form with words a shell would read differently"
-    a = analyze(code, bash=info.bash)
     return None if a.ok else f"line {inst.line}: {a.reason}"
 
 
@@ -73,7 +82,7 @@ def plan(insts: list[Instruction], ctx: Context) -> list[list[Instruction]]:
         if info is None:
             return "the shell is not a POSIX shell (SHELL or a Windows base)"
         for inst in (a, b):
-            why = _why_alone(inst, info)
+            why = _why_alone(inst, info, ctx)
             if why is not None:
                 return why
         if a.flag_list != b.flag_list:
@@ -123,9 +132,8 @@ def _body_lines(inst: Instruction, escape: str) -> tuple[list[str], int] | None:
 def _commands(part: list[Instruction], ctx: Context, info: ShellInfo) -> list[_Command]:
     out = []
     for n, inst in enumerate(part):
-        code = command(inst, info)
-        assert code is not None
-        a = analyze(code, bash=info.bash)
+        a = analysis(inst, info, ctx)
+        assert a is not None
         found = _body_lines(inst, ctx.escape) if a.comment is None else None
         every = _inner_comments(inst)
         body, comments = None, every
