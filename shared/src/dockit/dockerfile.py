@@ -149,6 +149,20 @@ class Instruction:
             return []
         return [(self.args[i], self.args[i + 1]) for i in range(0, len(self.args), 2)]
 
+    def arg_items(self) -> list[tuple[str, str | None]]:
+        """An ARG's ``(name, default)`` items, defaults as written and None where there is none; [] for others.
+
+        >>> parse("ARG A=1 B\\nFROM a\\n").global_args[0].arg_items()
+        [('A', '1'), ('B', None)]
+        """
+        if self.keyword != "ARG":
+            return []
+        items = []
+        for item in self.args:
+            name, eq, default = item.partition("=")
+            items.append((name, default if eq else None))
+        return items
+
     def sources_dest(self) -> tuple[list[str], str] | None:
         """A COPY's or ADD's sources and destination, as written; None for a heredoc source or another keyword.
 
@@ -702,14 +716,6 @@ def _onbuild_inner(inst: Instruction, escape: str, path: str) -> Instruction | N
     return inner
 
 
-def _arg_items(inst: Instruction) -> list[tuple[str, str | None]]:
-    items = []
-    for item in inst.args:
-        name, eq, default = item.partition("=")
-        items.append((name, default if eq else None))
-    return items
-
-
 def _global_env(
     global_args: list[Instruction],
     build_args: Mapping[str, str],
@@ -730,7 +736,7 @@ def _global_env(
     given = {k for k in build_args if k in env}
     env.update({k: v for k, v in build_args.items() if k in env})
     for inst in global_args:
-        for name, default in _arg_items(inst):
+        for name, default in inst.arg_items():
             if name in build_args:
                 env[name] = build_args[name]
                 given.add(name)

@@ -121,7 +121,7 @@ def _pin_choices(df: Dockerfile, choices: list[Choice], edited: dict[int, str], 
         for name in choice.names:
             if env.get(name) == plain.get(name):
                 continue
-            declared = [a for a in df.global_args if any(n == name for n, _ in _arg_items(a))]
+            declared = [a for a in df.global_args if any(n == name for n, _ in a.arg_items())]
             if not declared:
                 if name in PLATFORM_ARGS:  # a built-in: its value is the build's, not something to default
                     from_inst = choice.stage.from_instruction
@@ -132,7 +132,7 @@ def _pin_choices(df: Dockerfile, choices: list[Choice], edited: dict[int, str], 
                         edited[id(choice.stage.from_instruction)] = note + pinned
                 continue
             inst = declared[-1]
-            default = dict(_arg_items(inst))[name]
+            default = dict(inst.arg_items())[name]
             value = env.get(name)
             if value is None or name in done:
                 continue
@@ -145,14 +145,6 @@ def _pin_choices(df: Dockerfile, choices: list[Choice], edited: dict[int, str], 
                 source = f"the default {default} on {df.platform}"
             note = f"# set by targd: {name}={value} ({source}) chose stage {choice.chosen.label}{df.eol}"
             edited[id(inst)] = note + _arg_text(inst, name, literal_word(value, df.escape))
-
-
-def _arg_items(inst: Instruction) -> list[tuple[str, str | None]]:
-    items = []
-    for item in inst.args:
-        name, eq, default = item.partition("=")
-        items.append((name, default if eq else None))
-    return items
 
 
 def _arg_text(inst: Instruction, name: str, word: str) -> str:
