@@ -305,14 +305,18 @@ def archive_target(data: bytes) -> None:
 class Target:
     name: str
     strategy: st.SearchStrategy[Any]
-    check: Callable[[Any], None]
+    check: Callable[[Any], object]
 
 
 def targets(scale: int = 1) -> list[Target]:
     """Every parser-facing entry point with its generator; ``scale`` > 1 draws bigger inputs (``make fuzz``)."""
+    from tests.hostile import http_cases
+
+    http = http_cases.http_case(slow=scale > 1, max_answers=4 if scale == 1 else 8)
     return [
         Target("dockerfile", dockerfile_bytes(30 * scale, 1 if scale == 1 else 3000), dockerfile_target),
         Target("dockerignore", st.tuples(dockerignore_text, ignore_paths), dockerignore_target),
         Target("json", json_document(), json_target),
         Target("archive", image_archive(), archive_target),
+        Target("http", http, http_cases.check),  # rget against a server whose answers are drawn
     ]

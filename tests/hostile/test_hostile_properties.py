@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.hostile.generators import Target, targets
 
 # Small and quick: the whole module stays near 30 s, inside make test's budget.
-EXAMPLES = {"dockerfile": 150, "dockerignore": 150, "json": 150, "archive": 100}
+EXAMPLES = {"dockerfile": 150, "dockerignore": 150, "json": 150, "archive": 100, "http": 30}
 
 
 @pytest.mark.parametrize("target", targets(), ids=lambda t: t.name)

@@ -250,6 +250,10 @@ def single(
                 reporter.update(done)
             if expected is not None and done != expected:
                 raise Retryable(f"got {done} of {expected} bytes")
+            if expected is None and not done and "chunked" not in body.headers.get("Transfer-Encoding", "").lower():
+                # http.client takes a connection closed inside the headers for their end: "HTTP/1.1 200 OK" and
+                # a hang-up would be an empty file. A real empty file says Content-Length: 0 (or 416 */0).
+                raise Retryable("connection closed before any data")
             return done
         except (Retryable, requests.RequestException) as e:
             failures += 1
