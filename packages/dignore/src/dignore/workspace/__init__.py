@@ -8,13 +8,15 @@ dependency elsewhere cannot be in the build, and nothing is ever looked up on th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dockit.errors import DockitError
 from dockit.ignore import go_clean
+
+T = TypeVar("T")
 
 SKIP_DIRS = frozenset({".git", "node_modules", "target", ".venv", "__pycache__"})  # never searched for members
 
@@ -181,6 +183,15 @@ class Workspace:
             return []
         return [n if at == "." else f"{at}/{n}" for n in sorted(names)]
 
+    def nearest(self, directory: str, find: Callable[[str], T | None]) -> tuple[str, T] | None:
+        """The first of ``directory`` and the directories above it where ``find`` finds something (a workspace
+        root's table or globs), and what it found; None when none has any."""
+        for above in self.ancestors(directory):
+            found = find(above)
+            if found is not None:
+                return above, found
+        return None
+
     def ancestors(self, directory: str) -> Iterator[str]:
         """``directory`` and the directories above it, up to the context root (``.``)."""
         parts = [] if directory == "." else directory.split("/")
@@ -191,6 +202,34 @@ class Workspace:
 def join(directory: str, name: str) -> str:
     """``name`` inside context directory ``directory``."""
     return name if directory == "." else f"{directory}/{name}"
+
+
+def entries(
+    text: str | None, tables: Iterable[tuple[str, Any]], section_at: str, name_at: str = "{}"
+) -> Iterator[tuple[str, str, Any, int]]:
+    """``(section, name, spec, line)`` for every entry of a manifest's dependency ``tables`` (``(section, table)``;
+    a table that is not a mapping is passed over). ``line`` is the first line holding ``name_at`` filled with the
+    name, from the first line holding ``section_at`` filled with the section (``"{}]"``: a TOML table header).
+
+    >>> list(entries('[dependencies]\\na = "1"\\n', [("dependencies", {"a": "1"}), ("dev", None)], "{}]"))
+    [('dependencies', 'a', '1', 2)]
+    """
+    for section, table in tables:
+        if not isinstance(table, dict):
+            continue
+        start = line_of(text, section_at.format(section))
+        for name, spec in table.items():
+            yield section, name, spec, line_of(text, name_at.format(name), start=start)
+
+
+def alternatives(spec: Any) -> list[Any]:
+    """A dependency's specs: several where the manifest lists one per marker or platform (uv, Poetry), else one."""
+    return spec if isinstance(spec, list) else [spec]
+
+
+def strings(table: dict[str, Any], key: str) -> list[str]:
+    """The strings of the list ``table[key]`` (``members``, ``exclude``), anything else passed over."""
+    return [str(m) for m in table.get(key, []) if isinstance(m, str)]
 
 
 def line_of(text: str | None, *needles: str, start: int = 1) -> int:

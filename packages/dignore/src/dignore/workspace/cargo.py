@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dignore.workspace import Edge, Workspace, join, line_of
+from dignore.workspace import Edge, Workspace, entries, join, line_of, strings
 
 SECTIONS = ("dependencies", "dev-dependencies", "build-dependencies")
 
@@ -29,21 +29,21 @@ def _dependency_tables(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str
 def workspace_root(ws: Workspace, directory: str) -> tuple[str, dict[str, Any]] | None:
     """The workspace ``directory`` belongs to: the nearest Cargo.toml at or above it with ``[workspace]`` whose
     members include it (or that is it)."""
-    for above in ws.ancestors(directory):
-        manifest = ws.toml(join(above, "Cargo.toml"))
-        table = manifest.get("workspace") if manifest else None
-        if not isinstance(table, dict):
-            continue
-        if above == directory or directory in _members(ws, above, table):
-            return above, table
+    found = ws.nearest(directory, lambda above: _workspace_table(ws, above))
+    if found is None:
         return None
-    return None
+    above, table = found
+    return found if above == directory or directory in _members(ws, above, table) else None
+
+
+def _workspace_table(ws: Workspace, directory: str) -> dict[str, Any] | None:
+    manifest = ws.toml(join(directory, "Cargo.toml"))
+    table = manifest.get("workspace") if manifest else None
+    return table if isinstance(table, dict) else None
 
 
 def _members(ws: Workspace, root: str, table: dict[str, Any]) -> list[str]:
-    globs = [str(m) for m in table.get("members", []) if isinstance(m, str)]
-    exclude = [str(m) for m in table.get("exclude", []) if isinstance(m, str)]
-    return ws.members(root, globs, "Cargo.toml", exclude)
+    return ws.members(root, strings(table, "members"), "Cargo.toml", strings(table, "exclude"))
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
@@ -56,22 +56,19 @@ def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
     if root is not None:
         deps = root[1].get("dependencies")
         inherited = deps if isinstance(deps, dict) else {}
-    for section, table in _dependency_tables(manifest):
-        start = line_of(text, f"{section}]")
-        for name, spec in table.items():
-            if not isinstance(spec, dict):
-                continue
-            line = line_of(text, name, start=start)
-            edge = ws.path_edge(directory, spec, file, line, f"{section} {name}: path")
-            if edge is not None:
-                yield edge
-            elif spec.get("workspace") is True and root is not None:
-                shared = inherited.get(name)
-                if isinstance(shared, dict) and isinstance(shared.get("path"), str):
-                    root_file = join(root[0], "Cargo.toml")
-                    path = ws.local(root[0], shared["path"], root_file, line_of(ws.text(root_file), name))
-                    if path is not None:
-                        yield Edge(path, file, line, f"{section} {name}: workspace = true, a path in {root_file}")
+    for section, name, spec, line in entries(text, _dependency_tables(manifest), "{}]"):
+        if not isinstance(spec, dict):
+            continue
+        edge = ws.path_edge(directory, spec, file, line, f"{section} {name}: path")
+        if edge is not None:
+            yield edge
+        elif spec.get("workspace") is True and root is not None:
+            shared = inherited.get(name)
+            if isinstance(shared, dict) and isinstance(shared.get("path"), str):
+                root_file = join(root[0], "Cargo.toml")
+                path = ws.local(root[0], shared["path"], root_file, line_of(ws.text(root_file), name))
+                if path is not None:
+                    yield Edge(path, file, line, f"{section} {name}: workspace = true, a path in {root_file}")
     if root is not None:
         root_file = join(root[0], "Cargo.toml")
         line = line_of(ws.text(root_file), "members")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dignore.workspace import Edge, Workspace, join, line_of
+from dignore.workspace import Edge, Workspace, entries, join
 
 SECTIONS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 PATH_SPECS = ("file:", "link:", "portal:")
@@ -36,19 +36,17 @@ def workspace_globs(ws: Workspace, directory: str) -> tuple[list[str], str] | No
 
 def members(ws: Workspace, directory: str) -> tuple[dict[str, str], str, str] | None:
     """Package name -> directory for the workspace ``directory`` belongs to, its root and the file listing it."""
-    for above in ws.ancestors(directory):
-        found = workspace_globs(ws, above)
-        if found is None:
-            continue
-        globs, listing = found
-        names: dict[str, str] = {}
-        for member in ws.members(above, globs, "package.json"):
-            manifest = ws.json(join(member, "package.json"))
-            name = manifest.get("name") if manifest else None
-            if isinstance(name, str):
-                names.setdefault(name, member)
-        return names, above, listing
-    return None
+    found = ws.nearest(directory, lambda above: workspace_globs(ws, above))
+    if found is None:
+        return None
+    above, (globs, listing) = found
+    names: dict[str, str] = {}
+    for member in ws.members(above, globs, "package.json"):
+        manifest = ws.json(join(member, "package.json"))
+        name = manifest.get("name") if manifest else None
+        if isinstance(name, str):
+            names.setdefault(name, member)
+    return names, above, listing
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
@@ -58,23 +56,17 @@ def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
     file, manifest, text = found
     workspace = members(ws, directory)
     by_name = workspace[0] if workspace else {}
-    for section in SECTIONS:
-        deps = manifest.get(section)
-        if not isinstance(deps, dict):
+    for section, name, spec, line in entries(text, ((s, manifest.get(s)) for s in SECTIONS), '"{}"', '"{}"'):
+        if not isinstance(spec, str):
             continue
-        start = line_of(text, f'"{section}"')
-        for name, spec in deps.items():
-            if not isinstance(spec, str):
-                continue
-            line = line_of(text, f'"{name}"', start=start)
-            if spec.startswith(PATH_SPECS):
-                target = spec.split(":", 1)[1]
-                path = ws.local(directory, target, file, line)
-                if path is not None:
-                    yield Edge(path, file, line, f"{section} {name}: {spec}")
-            elif spec.startswith("workspace:") or (name in by_name and not spec.startswith(REMOTE)):
-                member = by_name.get(name)
-                if member is None:
-                    ws.warnings.append(f"{file}:{line}: {name}: {spec}: no workspace package of that name")
-                elif member != directory:
-                    yield Edge(member, file, line, f"{section} {name}: {spec}")
+        if spec.startswith(PATH_SPECS):
+            target = spec.split(":", 1)[1]
+            path = ws.local(directory, target, file, line)
+            if path is not None:
+                yield Edge(path, file, line, f"{section} {name}: {spec}")
+        elif spec.startswith("workspace:") or (name in by_name and not spec.startswith(REMOTE)):
+            member = by_name.get(name)
+            if member is None:
+                ws.warnings.append(f"{file}:{line}: {name}: {spec}: no workspace package of that name")
+            elif member != directory:
+                yield Edge(member, file, line, f"{section} {name}: {spec}")

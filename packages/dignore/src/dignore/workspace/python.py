@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from dignore.workspace import Edge, Workspace, join, line_of
+from dignore.workspace import Edge, Workspace, alternatives, entries, join, strings
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -44,40 +44,35 @@ def _uv(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def workspace(ws: Workspace, directory: str) -> tuple[str, dict[str, str]] | None:
     """The uv workspace ``directory`` belongs to: its root and project name -> member directory."""
-    for above in ws.ancestors(directory):
-        manifest = ws.toml(join(above, "pyproject.toml"))
-        table = _uv(manifest).get("workspace") if manifest else None
-        if not isinstance(table, dict):
-            continue
-        globs = [str(m) for m in table.get("members", []) if isinstance(m, str)]
-        exclude = [str(m) for m in table.get("exclude", []) if isinstance(m, str)]
-        names: dict[str, str] = {}
-        for member in [above, *ws.members(above, globs, "pyproject.toml", exclude)]:
-            project = (ws.toml(join(member, "pyproject.toml")) or {}).get("project") or {}
-            if isinstance(project.get("name"), str):
-                names.setdefault(normalize(project["name"]), member)
-        if directory in names.values():
-            return above, names
+    found = ws.nearest(directory, lambda above: _workspace_table(ws, above))
+    if found is None:
         return None
-    return None
+    above, table = found
+    names: dict[str, str] = {}
+    for member in [above, *ws.members(above, strings(table, "members"), "pyproject.toml", strings(table, "exclude"))]:
+        project = (ws.toml(join(member, "pyproject.toml")) or {}).get("project") or {}
+        if isinstance(project.get("name"), str):
+            names.setdefault(normalize(project["name"]), member)
+    return (above, names) if directory in names.values() else None
+
+
+def _workspace_table(ws: Workspace, directory: str) -> dict[str, Any] | None:
+    manifest = ws.toml(join(directory, "pyproject.toml"))
+    table = _uv(manifest).get("workspace") if manifest else None
+    return table if isinstance(table, dict) else None
 
 
 def _sources(
     ws: Workspace, directory: str, file: str, sources: Any, only: set[str] | None, member_of: str
 ) -> Iterator[Edge]:
     """The edges of a ``[tool.uv.sources]`` table of ``file`` (paths relative to ``directory``) for ``member_of``."""
-    if not isinstance(sources, dict):
-        return
-    text = ws.text(file)
-    start = line_of(text, "tool.uv.sources")
     members = None
-    for name, spec in sources.items():
+    for _, name, spec, line in entries(ws.text(file), [("", sources)], "tool.uv.sources"):
         if only is not None and normalize(name) not in only:
             continue
-        for entry in spec if isinstance(spec, list) else [spec]:
+        for entry in alternatives(spec):
             if not isinstance(entry, dict):
                 continue
-            line = line_of(text, name, start=start)
             edge = ws.path_edge(directory, entry, file, line, f"tool.uv.sources {name}: path")
             if edge is not None:
                 yield edge
@@ -98,18 +93,12 @@ def _poetry(ws: Workspace, directory: str, file: str, manifest: dict[str, Any]) 
     for group, body in (poetry.get("group") or {}).items():
         if isinstance(body, dict):
             tables.append((f"group.{group}.dependencies", body.get("dependencies")))
-    text = ws.text(file)
-    for section, table in tables:
-        if not isinstance(table, dict):
-            continue
-        start = line_of(text, f"poetry.{section}]")
-        for name, spec in table.items():
-            for entry in spec if isinstance(spec, list) else [spec]:
-                if isinstance(entry, dict) and "path" in entry:
-                    line = line_of(text, name, start=start)
-                    edge = ws.path_edge(directory, entry, file, line, f"tool.poetry.{section} {name}: path")
-                    if edge is not None:
-                        yield edge
+    for section, name, spec, line in entries(ws.text(file), tables, "poetry.{}]"):
+        for entry in alternatives(spec):
+            if isinstance(entry, dict) and "path" in entry:
+                edge = ws.path_edge(directory, entry, file, line, f"tool.poetry.{section} {name}: path")
+                if edge is not None:
+                    yield edge
 
 
 def edges(ws: Workspace, directory: str) -> Iterator[Edge]:
