@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dlayer.diff import compare, document
+from dlayer.report import build_report
+from dockit.archive import read_image
 from tests.dlayer.test_dlayer_findings_system import archive_of
 from tests.system.docker_fixtures import Builder
 
@@ -41,6 +44,9 @@ def test_diff_of_two_builds_reports_exactly_the_changed_step(builder: Builder, t
         ("/app/version", "changed", 2, ["size 4 B -> 6 B"]),
     ]
     assert doc["b"]["size"] - doc["a"]["size"] == 10002  # 40000 + 6 + 2 - (30000 + 4 + 2)
+    # B's base layer came from A's read (LayerCache): the same comparison as two reads on their own
+    alone = [build_report(read_image(archive), top=0, final=True) for archive in archives]
+    assert doc == json.loads(json.dumps(document(compare(alone[0], alone[1]))))
     text = subprocess.run([DLAYER, "diff", "-q", *map(str, archives)], capture_output=True, text=True).stdout
     line = next(x for x in text.splitlines() if "/app/data.bin" in x)
     assert line.split() == ["~", "+10", "kB", "changed", "/app/data.bin", "(size", "30", "kB", "->", "40", "kB,",

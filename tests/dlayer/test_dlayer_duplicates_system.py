@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from dlayer import duplicates as dups
+from dockit.archive import read_image, stack
 from tests.dlayer.test_dlayer_findings_system import archive_of
 from tests.system.docker_fixtures import Builder
 
@@ -62,6 +64,8 @@ def test_duplicates_and_contents_diff(builder: Builder, tmp_path: Path) -> None:
         }
     ]
     assert doc["savedBytes"] == 66000 + sum(c["savedBytes"] for c in doc["contents"] if c not in ours)
+    hashed_all = read_image(archives[0], digests=True)  # every file hashed, as before the partial hashing
+    assert doc == dups.document(dups.find(hashed_all, stack(hashed_all.layers)))
     text = run("-q", archives[0], "--duplicates", "-l", "300").stdout
     assert text.index("Findings:") < text.index("Duplicates:")
     assert "66 kB  3 copies of 33 kB" in text and "[2] /srv/copy.bin (hidden)" in text

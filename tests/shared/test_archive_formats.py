@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dockit.archive import list_images, read_image
+from dockit.archive import LayerCache, list_images, read_image
 from dockit.archive.model import Image
 from dockit.archive.stacking import stack
 from dockit.errors import ArchiveError, UsageError
@@ -217,3 +217,24 @@ def test_stdin_read_from_where_the_shell_left_it(archives: dict[str, Path], tmp_
         out = subprocess.run(["bash", "-c", f"{reader} {feed}"], capture_output=True, text=True)
         assert out.returncode == 0, (feed, out.stderr)
         assert json.loads(out.stdout) == want, feed
+
+
+def test_a_layer_cache_hands_back_what_another_layout_read(archives: dict[str, Path]) -> None:
+    """``dlayer diff``'s second read: a layer whose diff id the cache holds is not scanned again (its entries are
+    the very list the first read made), and the image is equal to one read without the cache, in every layout; a
+    stream reads its blobs anyway, and a cache for other digests settings is left alone."""
+    cache = LayerCache()
+    first = read_image(archives["buildah-docker"], tag=TAG, cache=cache)
+    assert cache.entries == {layer.diff_id: layer.entries for layer in first.layers}
+    for layout in LAYOUTS:
+        again = read_image(archives[layout], tag=TAG, cache=cache)
+        assert again == read_image(archives[layout], tag=TAG)
+        assert all(a.entries is b.entries for a, b in zip(again.layers, first.layers, strict=True))
+    with subprocess.Popen(["cat", str(archives["oci-gzip"])], stdout=subprocess.PIPE) as cat:
+        assert cat.stdout is not None
+        streamed = read_image(cat.stdout, tag=TAG, cache=cache)
+    assert streamed.layers[0].entries == first.layers[0].entries
+    hashed = read_image(archives["oci-gzip"], tag=TAG, digests=True, cache=cache)
+    assert hashed.layers[0].entries is not first.layers[0].entries
+    assert all(e.digest for e in hashed.layers[0].entries if e.type == "0")
+    assert all(e.digest == "" for entries in cache.entries.values() for e in entries)

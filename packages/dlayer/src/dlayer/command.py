@@ -18,7 +18,9 @@ from dockit.cli import write_output
 from dockit.errors import UsageError
 
 if TYPE_CHECKING:
+    from dockit.archive.contents import DigestMode
     from dockit.archive.model import Image
+    from dockit.archive.store import LayerCache
     from dockit.dockerfile import Dockerfile
 
 # the CI rule options, by field, and the name each has in dive's .dive-ci and in dlayer.ci
@@ -125,6 +127,7 @@ def run_dlayer(opts: Options) -> int:
     from dlayer.findings import document as findings_document
     from dlayer.report import build_report
     from dlayer.text import render, render_findings
+    from dockit.archive.contents import DUPLICATES
     from dockit.archive.sources import split_spec
     from dockit.history import map_layers
 
@@ -151,7 +154,7 @@ def run_dlayer(opts: Options) -> int:
     # and over as they are made, for nothing (measured: 20% of a run on the 1 GB bench image).
     gc.disable()
     try:
-        image = _open(path, opts, digests=opts.duplicates, tag=opts.tag)
+        image = _open(path, opts, digests=DUPLICATES if opts.duplicates else False, tag=opts.tag)
         report = build_report(image, top=opts.max_files, depth=opts.depth)
         steps: dict[int, Step] = {}
         if dockerfile is not None:
@@ -218,13 +221,16 @@ def run_diff(opts: DiffOptions) -> int:
 
     if opts.a == opts.b == "-":
         raise UsageError("A and B cannot both be stdin")
+    from dockit.archive import LayerCache
+
     reports = []
+    cache = LayerCache(digests=opts.contents)  # B's layers that A has are not read again
     gc.disable()  # as in run_dlayer: a big image is many small acyclic objects
     try:
         for spec in (opts.a, opts.b):
             if spec == "-" and sys.stdin.isatty():
                 raise UsageError("no archive on stdin: pipe one in or give SOURCE")
-            image = _open(spec, opts, digests=opts.contents)
+            image = _open(spec, opts, digests=opts.contents, cache=cache)
             reports.append(build_report(image, top=0, final=True))
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
@@ -239,7 +245,14 @@ def run_diff(opts: DiffOptions) -> int:
     return 0
 
 
-def _open(spec: str, opts: Options | DiffOptions, *, digests: bool, tag: str | None = None) -> Image:
+def _open(
+    spec: str,
+    opts: Options | DiffOptions,
+    *,
+    digests: DigestMode,
+    tag: str | None = None,
+    cache: LayerCache | None = None,
+) -> Image:
     """An image read as both commands read one: ``--source``, ``--platform``, ``-P``, ``--insecure``; a line on stderr
     names where it is read from unless ``-q``."""
     from dockit.archive.sources import open_image
@@ -253,6 +266,7 @@ def _open(spec: str, opts: Options | DiffOptions, *, digests: bool, tag: str | N
         insecure=opts.insecure,
         announce=None if opts.quiet else _say,
         digests=digests,
+        cache=cache,
     )
 
 

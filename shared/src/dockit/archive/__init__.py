@@ -17,6 +17,7 @@ format), ``store`` (tar file, stream or directory), ``layers`` and ``compression
 from dockit.archive.model import Entry, HistoryEntry, Image, ImageRef, Layer, Platform
 from dockit.archive.reader import list_images, read_image
 from dockit.archive.stacking import Stack, stack
+from dockit.archive.store import LayerCache
 
 __all__ = [
     "Entry",
@@ -24,6 +25,7 @@ __all__ = [
     "Image",
     "ImageRef",
     "Layer",
+    "LayerCache",
     "Platform",
     "Stack",
     "list_images",

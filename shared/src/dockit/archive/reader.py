@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from dockit.archive import docker_save, oci_layout
 from dockit.archive.candidate import Candidate
 from dockit.archive.compression import Decompressed, sniff_whole
+from dockit.archive.contents import DUPLICATES, DigestMode, Pending, hash_duplicates
 from dockit.archive.documents import config_history, config_layers
 from dockit.archive.model import HistoryEntry, Image, ImageRef, Layer
-from dockit.archive.store import DirStore, Store, StreamStore, TarFileStore
+from dockit.archive.store import DirStore, LayerCache, Store, StreamStore, TarFileStore
 from dockit.archive.tarstream import BufferedSource, FdSource, FileRegion, StreamSource
 from dockit.errors import ArchiveError, UsageError
 
 STDIN = "-"
 
 
-def open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool = False) -> Store:
+def open_store(source: str | os.PathLike[str] | IO[bytes], digests: DigestMode = False) -> Store:
     """A store over a path (tar file or OCI layout directory), ``-`` for stdin, or an open binary stream.
 
     A regular file is read by seeking; stdin, pipes and streams in one pass. An archive compressed as a whole
@@ -32,7 +34,7 @@ def open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool = False
     return store
 
 
-def _open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool) -> Store:
+def _open_store(source: str | os.PathLike[str] | IO[bytes], digests: DigestMode) -> Store:
     if not isinstance(source, (str, os.PathLike)):
         label = str(getattr(source, "name", "<stream>"))
         return _stream_store(StreamSource(source, label), label, digests)
@@ -56,7 +58,7 @@ def _open_store(source: str | os.PathLike[str] | IO[bytes], digests: bool) -> St
         os.close(fd)
 
 
-def _fd_store(fd: int, label: str, digests: bool) -> Store:
+def _fd_store(fd: int, label: str, digests: DigestMode) -> Store:
     """A regular file (stdin redirected from one too) is seeked in, unless compressed as a whole; a pipe is read in
     one pass, its data spliced away."""
     if stat.S_ISREG(os.fstat(fd).st_mode):
@@ -73,7 +75,7 @@ def _fd_store(fd: int, label: str, digests: bool) -> Store:
         src.close()
 
 
-def _stream_store(src: BufferedSource | StreamSource, label: str, digests: bool) -> StreamStore:
+def _stream_store(src: BufferedSource | StreamSource, label: str, digests: DigestMode) -> StreamStore:
     """A one-pass store over a stream, through a decompressor when the archive is compressed as a whole."""
     if isinstance(src, StreamSource):
         src = _Buffered(src)
@@ -158,32 +160,48 @@ def read_image(
     *,
     tag: str | None = None,
     platform: str | None = None,
-    digests: bool = False,
+    digests: DigestMode = False,
+    cache: LayerCache | None = None,
 ) -> Image:
     """Read one image from an archive: config, history, and every layer's entries (with ``digests``, each regular
-    file's sha256 too: that reads every file's data).
+    file's sha256 too: that reads every file's data; with ``DUPLICATES``, only what finding duplicates needs:
+    see :mod:`dockit.archive.contents`).
+
+    With ``cache`` (for the same ``digests``), a layer whose diff id it holds is taken from it, not scanned (see
+    :class:`~dockit.archive.store.LayerCache`), and the layers scanned are added to it.
 
     >>> img = read_image("image.tar")  # doctest: +SKIP
     >>> [(layer.command, layer.size) for layer in img.layers]  # doctest: +SKIP
     """
+    if cache is not None and cache.digests != digests:
+        cache = None
     store = open_store(source, digests)
     try:
         chosen = choose(candidates(store), tag, platform, store.label)
         for name in chosen.layer_names:
             if name in store.docs:
                 raise ArchiveError("layer is not a tar (nor a gzip or zstd one)", path=f"{store.label}:{name}")
-        scanned = store.scan(chosen.layer_names)
+        config = chosen.config
+        what = f"image config {chosen.ref.config_digest}"
+        diff_ids = [str(d) for d in config_layers(config, what, store.label)]
+        by_name = dict(zip(chosen.layer_names, diff_ids, strict=False))  # a config may list fewer: those are ""
+        known = {n: cache.entries[d] for n, d in by_name.items() if cache and d in cache.entries}
+        scanned = store.scan(chosen.layer_names, known)
+        if digests == DUPLICATES:
+            pending = [Pending(s.entries, s.offsets, partial(store.region, n)) for n, s in scanned.items() if s.offsets]
+            hash_duplicates(pending, [s.entries for s in scanned.values() if not s.offsets])
     finally:
         store.close()
-    config = chosen.config
-    what = f"image config {chosen.ref.config_digest}"
+    if cache is not None:
+        for name, diff_id in by_name.items():
+            if diff_id:
+                cache.entries.setdefault(diff_id, scanned[name].entries)
     history = [HistoryEntry.from_config(h) for h in config_history(config, what, store.label)]
     with_layer = iter([h for h in history if not h.empty_layer])
-    diff_ids = config_layers(config, what, store.label)
     layers = []
     for i, name in enumerate(chosen.layer_names):
         s = scanned[name]
-        diff_id = str(diff_ids[i]) if i < len(diff_ids) else ""
+        diff_id = diff_ids[i] if i < len(diff_ids) else ""
         digest = chosen.layer_digests[i] or diff_id
         source = chosen.layer_sources[i]
         layers.append(Layer(i, diff_id, digest, s.entries, next(with_layer, None), s.compression, s.blob_size, source))

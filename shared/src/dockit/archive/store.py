@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
-from dockit.archive.layers import Prefixed, scan_layer
+from dockit.archive.contents import DUPLICATES, DigestMode
+from dockit.archive.layers import Prefixed, compression_of, scan_layer
 from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, Limited, clean_name, walk
 from dockit.errors import ArchiveError
@@ -25,11 +27,28 @@ MAX_DOCS = 128 << 20  # all JSON members kept together: past this, an archive is
 
 @dataclass(slots=True)
 class Scanned:
-    """A layer blob once read: its entries, compression and size in the archive."""
+    """A layer blob once read: its entries, compression and size in the archive; with ``digests=DUPLICATES``, a
+    plain one's data offsets (see :func:`~dockit.archive.layers.scan_layer`), else None."""
 
     entries: list[Entry]
     compression: str
     blob_size: int
+    offsets: list[int] | None = None
+
+
+@dataclass(slots=True)
+class LayerCache:
+    """Layers already read, by diff id, for reading another image that shares them (``read_image(cache=...)``).
+
+    A diff id is the digest of the layer's uncompressed tar, so its entries are the same in any archive, format or
+    compression: a seekable store hands those back instead of scanning the blob again. A stream has read every
+    blob by the time its config is known, so it saves nothing there. Entries are kept for one ``digests`` setting:
+    read with another, the cache is neither used nor filled. The diff ids are the configs' word, not checked (as
+    everywhere: hashing every layer would cost the read this saves).
+    """
+
+    digests: bool = False
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
 
 
 def _looks_json(head: bytes) -> bool:
@@ -40,7 +59,7 @@ class Store:
     """Names -> documents and layer blobs, with tar symlinks resolved."""
 
     label: str
-    digests = False  # whether layers are read with their files' digests (see scan_layer); set before scan()
+    digests: DigestMode = False  # whether layers are read with their files' digests (dockit.archive.contents)
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -88,8 +107,13 @@ class Store:
         """Whether a member of that name exists (one kept as JSON too: read_image then says it is no layer)."""
         raise NotImplementedError
 
-    def scan(self, names: list[str]) -> dict[str, Scanned]:
-        """Read the named layer blobs into entries."""
+    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+        """Read the named layer blobs into entries; a blob in ``known`` (name -> its entries, read before) is not
+        scanned again, only its first block is read (for its compression)."""
+        raise NotImplementedError
+
+    def region(self, name: str) -> FileRegion:
+        """A layer blob's bytes, to read again by offset (a seekable store only)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -139,12 +163,22 @@ class TarFileStore(Store):
         real = self.resolve(name)
         return real in self.blobs or real in self.docs
 
-    def scan(self, names: list[str]) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
+        out = {}
         for name in sorted({self.resolve(n) for n in names}):
             start, size = self.blobs[name]
-            jobs.append((name, size, (self.fd, start, size, f"{self.label}:{name}", None, self.digests)))
-        return _scan_all(jobs)
+            label = f"{self.label}:{name}"
+            if known and name in known:
+                head = os.pread(self.fd, min(size, BLOCK), start)
+                out[name] = Scanned(known[name], compression_of(head, label), size)
+            else:
+                jobs.append((name, size, (self.fd, start, size, label, None, self.digests)))
+        return out | _scan_all(jobs)
+
+    def region(self, name: str) -> FileRegion:
+        start, size = self.blobs[self.resolve(name)]
+        return FileRegion(self.fd, start, size, f"{self.label}:{name}")
 
     def close(self) -> None:
         os.close(self.fd)
@@ -154,7 +188,7 @@ class StreamStore(Store):
     """A non-seekable stream read in one pass: every blob that looks like a layer (by its magic bytes) is read
     as it goes by; JSON members are kept."""
 
-    def __init__(self, src: ByteSource, label: str, digests: bool = False) -> None:
+    def __init__(self, src: ByteSource, label: str, digests: DigestMode = False) -> None:
         super().__init__(label)
         self.digests = digests
         self.scanned: dict[str, Scanned] = {}
@@ -169,7 +203,7 @@ class StreamStore(Store):
                 if size <= MAX_DOC and _looks_json(head):
                     self.keep(name, head + data.read(size - len(head)))
                 elif sniff(head) is not None:
-                    entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}", digests)
+                    entries, compression = scan_layer(Prefixed(head, data), f"{label}:{name}", bool(digests))
                     self.scanned[name] = Scanned(entries, compression, size)
                 else:
                     self.scanned[name] = Scanned([], "not-a-layer", size)
@@ -184,8 +218,8 @@ class StreamStore(Store):
         real = self.resolve(name)
         return real in self.scanned or real in self.docs
 
-    def scan(self, names: list[str]) -> dict[str, Scanned]:
-        out = {}
+    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+        out = {}  # every blob was scanned as it went by: nothing is left to save
         for name in names:
             real = self.resolve(name)
             got = self.scanned[real]
@@ -201,6 +235,7 @@ class DirStore(Store):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.root = Path(path)
+        self.fds: list[int] = []
         try:
             self._read_docs()
         except OSError as e:
@@ -229,37 +264,56 @@ class DirStore(Store):
     def has_blob(self, name: str) -> bool:
         return (self.root / self.resolve(name)).is_file()
 
-    def scan(self, names: list[str]) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
+        out = {}
         for name in sorted({self.resolve(n) for n in names}):
             blob = self.root / name
             size = blob.stat().st_size
-            jobs.append((name, size, (-1, 0, size, str(blob), str(blob), self.digests)))
-        return _scan_all(jobs)
+            if known and name in known:
+                with blob.open("rb") as f:
+                    out[name] = Scanned(known[name], compression_of(f.read(BLOCK), str(blob)), size)
+            else:
+                jobs.append((name, size, (-1, 0, size, str(blob), str(blob), self.digests)))
+        return out | _scan_all(jobs)
+
+    def region(self, name: str) -> FileRegion:
+        blob = self.root / self.resolve(name)
+        fd = os.open(blob, os.O_RDONLY)
+        self.fds.append(fd)
+        return FileRegion(fd, 0, os.fstat(fd).st_size, str(blob))
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
 
 
 # A layer scan job: (fd, start, size, label, path, digests). With a path the worker opens the file itself; without,
 # it reads the inherited fd with pread (safe to share: no file position involved).
-Job = tuple[int, int, int, str, str | None, bool]
+Job = tuple[int, int, int, str, str | None, DigestMode]
 PARALLEL_BYTES = 32 << 20  # below this, forking costs more than it saves
 
 
-def _scan_job(job: Job) -> tuple[list[Entry], str] | tuple[None, str]:
-    """Run in a worker: the scanned layer, or ``(None, message)`` (exceptions with a path do not pickle whole)."""
+def _scan_job(job: Job) -> tuple[list[Entry], str, list[int] | None] | tuple[None, str, None]:
+    """Run in a worker: the scanned layer (with its data offsets, if it left hashing for later), or ``(None,
+    message, None)`` (exceptions with a path do not pickle whole)."""
     fd, start, size, label, path, digests = job
     own = path is not None
+    offsets: list[int] | None = [] if digests == DUPLICATES else None
     try:
         if path is not None:
             fd = os.open(path, os.O_RDONLY)
         try:
-            return scan_layer(FileRegion(fd, start, size, label), label, digests)
+            entries, compression = scan_layer(FileRegion(fd, start, size, label), label, bool(digests), offsets)
+            return entries, compression, offsets or None
         finally:
             if own:
                 os.close(fd)
     except ArchiveError as e:
-        return None, str(e)
+        return None, str(e), None
     except OSError as e:
-        return None, str(ArchiveError(e.strerror or str(e), path=label))
+        return None, str(ArchiveError(e.strerror or str(e), path=label)), None
 
 
 def _compressed(job: Job) -> bool:
@@ -285,8 +339,9 @@ def _scan_all(jobs: list[tuple[str, int, Job]]) -> dict[str, Scanned]:
     """
     jobs = sorted(jobs, key=lambda j: -j[1])  # the biggest first: a worker does not finish long after the others
     workers = min(len(jobs), os.cpu_count() or 1)
-    # hashing contents (job[5]) is CPU work like decompressing: then plain layers are worth sharing out too
-    if workers > 1 and sum(size for _, size, job in jobs if job[5] or _compressed(job)) >= PARALLEL_BYTES:
+    # hashing contents (job[5]) is CPU work like decompressing: then plain layers are worth sharing out too (not
+    # with DUPLICATES: their data is read later, and only in part)
+    if workers > 1 and sum(size for _, size, job in jobs if job[5] is True or _compressed(job)) >= PARALLEL_BYTES:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -295,8 +350,8 @@ def _scan_all(jobs: list[tuple[str, int, Job]]) -> dict[str, Scanned]:
     else:
         results = [_scan_job(job) for _, _, job in jobs]
     out = {}
-    for (name, size, _), (entries, compression) in zip(jobs, results, strict=True):
+    for (name, size, _), (entries, compression, offsets) in zip(jobs, results, strict=True):
         if entries is None:
             raise ArchiveError(compression)
-        out[name] = Scanned(entries, compression, size)
+        out[name] = Scanned(entries, compression, size, offsets)
     return out

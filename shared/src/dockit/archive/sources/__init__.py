@@ -19,10 +19,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from dockit.archive.model import Image
 from dockit.errors import ArchiveError, UsageError
+
+if TYPE_CHECKING:
+    from dockit.archive.contents import DigestMode
+    from dockit.archive.store import LayerCache
 
 AUTO = "auto"
 STDIN = "-"
@@ -38,7 +42,8 @@ class Request:
     parallel: int = 4
     insecure: bool = False
     announce: Callable[[str], None] = field(default=lambda _: None)
-    digests: bool = False  # read each regular file's sha256 into Entry.digest (costs reading every file's data)
+    digests: DigestMode = False  # regular files' sha256 into Entry.digest (dockit.archive.contents: costs reads)
+    cache: LayerCache | None = None  # layers read before, by diff id (an archive, the daemon and podman use it)
 
 
 class SourceModule(Protocol):
@@ -121,14 +126,19 @@ def open_image(
     parallel: int = 4,
     insecure: bool = False,
     announce: Callable[[str], None] | None = None,
-    digests: bool = False,
+    digests: DigestMode = False,
+    cache: LayerCache | None = None,
 ) -> Image:
     """Read the image ``spec`` names, wherever it lives (see the module docstring for ``auto``).
 
     ``tag`` and ``platform`` choose within an archive or an index (a registry's default platform is this host's);
     ``parallel`` is how many layers a registry read fetches at once; ``insecure`` allows plain HTTP to a registry
     that is not on a loopback address; ``announce`` is told, in one line, which source is being read; ``digests``
-    hashes every regular file's data as it is read (``Entry.digest``; off by default: it costs the read).
+    hashes every regular file's data as it is read (``Entry.digest``; off by default: it costs the read;
+    ``DUPLICATES`` hashes only what finding duplicates needs, see :mod:`dockit.archive.contents`); ``cache``
+    holds layers already read, by diff id: a layer of this image found there is not scanned again (an archive file
+    or directory; a stream, the daemon's or podman's, is read whole anyway), and those read are added (see
+    :class:`~dockit.archive.store.LayerCache`; a registry neither uses nor fills it).
 
     >>> image = open_image("app.tar.gz")  # doctest: +SKIP
     >>> image = open_image("registry://127.0.0.1:5000/app:1", platform="linux/arm64")  # doctest: +SKIP
@@ -136,9 +146,10 @@ def open_image(
     if not isinstance(spec, (str, os.PathLike)):
         from dockit.archive.reader import read_image
 
-        return read_image(spec, tag=tag, platform=platform, digests=digests)
+        return read_image(spec, tag=tag, platform=platform, digests=digests, cache=cache)
     name, target = split_spec(str(spec), source)
-    request = Request(target, tag, platform, max(parallel, 1), insecure, announce or (lambda _: None), digests)
+    say = announce or (lambda _: None)
+    request = Request(target, tag, platform, max(parallel, 1), insecure, say, digests, cache)
     if name != AUTO:
         return BY_NAME[name].load().read(request)
     if target == STDIN or Path(target).exists() or looks_like_path(target):

@@ -10,4 +10,10 @@ from dockit.archive.sources import Request
 
 def read(request: Request) -> Image:
     """Read the archive ``request.target`` names (silently: a path says where it is read from)."""
-    return read_image(request.target, tag=request.tag, platform=request.platform, digests=request.digests)
+    return read_image(
+        request.target,
+        tag=request.tag,
+        platform=request.platform,
+        digests=request.digests,
+        cache=request.cache,
+    )

@@ -144,7 +144,7 @@ def read_from(endpoint: Endpoint, request: Request) -> Image:
         if response.status != 200:
             raise ArchiveError(f"{endpoint.what} at {endpoint.url}: saving {name}: {_message(response)}")
         try:
-            image = read_image(response, tag=None, platform=None, digests=request.digests)
+            image = read_image(response, tag=None, platform=None, digests=request.digests, cache=request.cache)
         except (OSError, http.client.HTTPException) as e:
             raise ArchiveError(f"{endpoint.what} at {endpoint.url}: the save of {name} broke off ({e})") from None
     image.origin = endpoint.origin

@@ -56,7 +56,7 @@ def _save(request: Request) -> Image:
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         try:
-            image = read_image(proc.stdout, digests=request.digests)
+            image = read_image(proc.stdout, digests=request.digests, cache=request.cache)
         except DockitError:
             proc.kill()
             proc.wait()

@@ -423,7 +423,9 @@ def read(request: Request) -> Image:
         f"from the registry at {client.base}{who}"
     )
     kind = "oci" if doc.get("mediaType", media) == MANIFEST_TYPES[0] else "docker v2"
-    image = _assemble(client, target, config, config_digest, chosen, layers_desc, request.parallel, request.digests)
+    image = _assemble(
+        client, target, config, config_digest, chosen, layers_desc, request.parallel, bool(request.digests)
+    )
     image.format = f"registry ({kind} manifest)"
     return image
 
