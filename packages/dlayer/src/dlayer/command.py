@@ -157,12 +157,16 @@ def run_dlayer(opts: Options) -> int:
         image = _open(path, opts, digests=DUPLICATES if opts.duplicates else False, tag=opts.tag)
         report = build_report(image, top=opts.max_files, depth=opts.depth)
         steps: dict[int, Step] = {}
+        merges = None
         if dockerfile is not None:
+            from dockit.merge import minify_dockerfile
+
+            merges = minify_dockerfile(dockerfile)
             layer_map = map_layers(dockerfile, image.layers, opts.target)
             steps = {index: Step.of(inst, dockerfile.path) for index, inst in layer_map.instructions.items()}
             if rules.base_layers is None:  # what the Dockerfile did not make came with the base image
                 rules = dataclasses.replace(rules, base_layers=layer_map.base_layers)
-        findings = trace(image, report.stack, steps)
+        findings = trace(image, report.stack, steps, merges)
         duplicates = dups.find(image, report.stack) if opts.duplicates else []
     finally:
         gc.enable()

@@ -5,6 +5,9 @@ already knows both (:class:`dockit.archive.stacking.Hidden`). A finding groups t
 layers, so the user reads one line per pair of steps to change, biggest first, with the advice the paths and
 commands call for (a small table of well-known caches) or the generic one: do both in one step.
 
+With the Dockerfile, each finding also says whether minid would merge the instruction that added the bytes and
+the one that hid them (:meth:`dockit.merge.Result.why_apart`): merged, the bytes never reach a layer.
+
 A final image that keeps a build toolchain (a compiler and its headers) is a finding too: nothing is hidden, but a
 multi-stage build would leave those bytes behind.
 """
@@ -12,6 +15,7 @@ multi-stage build would leave those bytes behind.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +24,7 @@ from dockit.archive.stacking import How, Stack
 
 if TYPE_CHECKING:
     from dockit.dockerfile import Instruction
+    from dockit.merge import Result as MergeResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +103,34 @@ class Step:
     path: str
     line: int
     text: str
+    instruction: Instruction | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, instruction: Instruction, path: str) -> Step:
-        return cls(path, instruction.line, " ".join(instruction.text.split()))
+        return cls(path, instruction.line, " ".join(instruction.text.split()), instruction)
+
+
+@dataclass(frozen=True, slots=True)
+class Merging:
+    """What minid would do with a finding's two instructions: merge them, or keep them apart (``reason``)."""
+
+    merges: bool
+    reason: str = ""
+
+    def command(self, path: str) -> str:
+        """The command that merges them, in place."""
+        return f"minid -o {shlex.quote(path)} {shlex.quote(path)}"
+
+    def sentence(self, path: str) -> str:
+        """
+        >>> Merging(True).sentence("Dockerfile")
+        'minid would merge these: `minid -o Dockerfile Dockerfile`'
+        >>> Merging(False, "ARG at line 4 is between them").sentence("Dockerfile")
+        'minid would not merge these: ARG at line 4 is between them'
+        """
+        if self.merges:
+            return f"minid would merge these: `{self.command(path)}`"
+        return f"minid would not merge these: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +147,7 @@ class Finding:
     advice: str
     added_at: Step | None = None  # the Dockerfile instruction, when the layers are mapped to one
     hidden_at: Step | None = None
+    merging: Merging | None = None  # when both are mapped
 
     @property
     def files(self) -> int:
@@ -149,8 +179,11 @@ def remedy_for(paths: dict[str, int], how: str) -> tuple[str, str]:
     return "", SAME_STEP if how == "deleted" else OVERWRITE
 
 
-def trace(image: Image, stack: Stack, mapping: dict[int, Step] | None = None) -> list[Finding]:
-    """The findings of an image, biggest first (ties: the lower layer first)."""
+def trace(
+    image: Image, stack: Stack, mapping: dict[int, Step] | None = None, merges: MergeResult | None = None
+) -> list[Finding]:
+    """The findings of an image, biggest first (ties: the lower layer first); ``merges``, minid's result on the
+    Dockerfile whose instructions ``mapping`` holds, says which pairs it would merge."""
     groups: dict[tuple[int, int, str], _Group] = {}
     for h in stack.hidden:
         if not h.wasted:
@@ -163,11 +196,18 @@ def trace(image: Image, stack: Stack, mapping: dict[int, Step] | None = None) ->
     for (added, hidden, how), group in groups.items():
         name, advice = remedy_for(group.paths, how)
         paths = sorted(group.paths.items(), key=lambda item: (-item[1], item[0]))
-        found.append(
-            Finding(added, hidden, how, group.bytes, paths, name, advice, mapping.get(added), mapping.get(hidden))
-        )
+        added_at, hidden_at = mapping.get(added), mapping.get(hidden)
+        merging = _merging(merges, added_at, hidden_at)
+        found.append(Finding(added, hidden, how, group.bytes, paths, name, advice, added_at, hidden_at, merging))
     found += _toolchains(image, stack, mapping)
     return sorted(found, key=lambda f: (-f.bytes, f.added_by, f.hidden_by))
+
+
+def _merging(merges: MergeResult | None, added: Step | None, hidden: Step | None) -> Merging | None:
+    if merges is None or added is None or hidden is None or added.instruction is None or hidden.instruction is None:
+        return None
+    reason = merges.why_apart(added.instruction, hidden.instruction)
+    return Merging(True) if reason is None else Merging(False, reason)
 
 
 def _toolchains(image: Image, stack: Stack, mapping: dict[int, Step]) -> list[Finding]:
@@ -207,7 +247,15 @@ def document(findings: list[Finding], image: Image) -> list[dict[str, object]]:
             "hidden": step(f.hidden_by, f.hidden_at),
             "remedy": f.remedy,
             "advice": f.advice,
+            "minid": _merging_document(f),
             "paths": [{"path": "/" + path, "bytes": size} for path, size in f.paths],
         }
         for f in findings
     ]
+
+
+def _merging_document(f: Finding) -> dict[str, object] | None:
+    if f.merging is None or f.added_at is None:
+        return None
+    m = f.merging
+    return {"merges": m.merges, "reason": m.reason or None, "command": m.command(f.added_at.path) if m.merges else None}

@@ -148,6 +148,10 @@ def render_findings(findings: list[Finding], report: Report, width: int = 100, m
         if f.remedy and f.how == "deleted":
             advice += "; or do both in one RUN"
         out += textwrap.wrap("fix: " + advice, width, initial_indent=" " * 12, subsequent_indent=" " * 17)
+        if f.merging is not None and f.added_at is not None:
+            sentence = f.merging.sentence(f.added_at.path)
+            out += textwrap.wrap(sentence, width, initial_indent=" " * 12, subsequent_indent=" " * 14,
+                                 break_on_hyphens=False)  # fmt: skip
     if len(findings) > most:
         out.append(f"  … {len(findings) - most} more (-j writes them all)")
     return "\n".join(out) + "\n"

@@ -6,8 +6,18 @@ in :mod:`dockit.merge.shell`, the pragmas in :mod:`dockit.merge.pragmas`. minid 
 asks it whether the instructions that added and deleted a file would have been merged.
 """
 
-from dockit.merge.engine import LAYER_KEYWORDS, MERGEABLE, METADATA, Merge, Refusal, Result, StageStats, minify
+from dockit.merge.engine import (
+    LAYER_KEYWORDS,
+    MERGEABLE,
+    METADATA,
+    Merge,
+    Refusal,
+    Result,
+    StageStats,
+    minify,
+    minify_dockerfile,
+)
 from dockit.merge.shells import shell_info
 
 __all__ = ["LAYER_KEYWORDS", "MERGEABLE", "METADATA", "Merge", "Refusal", "Result", "StageStats", "minify"]
-__all__ += ["shell_info"]
+__all__ += ["minify_dockerfile", "shell_info"]

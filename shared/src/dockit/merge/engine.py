@@ -14,11 +14,11 @@ EXPOSE 80
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from dockit.dockerfile import Instruction, SourceEncoding, Stage, parse
+from dockit.dockerfile import Dockerfile, Instruction, SourceEncoding, Stage, parse
 from dockit.merge.pragmas import kept_apart
 from dockit.merge.rules import BY_KEYWORD, MERGEABLE, Context
 from dockit.merge.shells import STARTUP_VARIABLES, UNKNOWN_SHELL, initial_shell
@@ -28,6 +28,7 @@ LAYER_KEYWORDS = ("RUN", "COPY", "ADD")
 METADATA = ("LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER")
 
 __all__ = ["LAYER_KEYWORDS", "MERGEABLE", "METADATA", "Merge", "Refusal", "Result", "StageStats", "minify"]
+__all__ += ["minify_dockerfile"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Result:
     source: str = ""
     refusals: list[Refusal] = field(default_factory=list)
     encoding: SourceEncoding = field(default_factory=SourceEncoding)
+    stages: list[Stage] = field(default_factory=list)
 
     @property
     def data(self) -> bytes:
@@ -89,6 +91,36 @@ class Result:
     @property
     def changed(self) -> bool:
         return bool(self.merges)
+
+    def why_apart(self, first: Instruction, second: Instruction) -> str | None:
+        """None when one merge makes ``first`` and the later ``second`` one instruction; else why they stay apart:
+        the first reason between them (naming the two it is about, when those are not ``first`` and ``second``).
+
+        ``first`` and ``second`` are instructions of the Dockerfile as :func:`minify_dockerfile` was given it.
+
+        >>> df = parse("FROM a\\nRUN x\\nLABEL a=b\\nRUN y\\nWORKDIR /w\\nRUN z\\n")
+        >>> x, _, y, _, z = df.stages[0].instructions
+        >>> r = minify_dockerfile(df)
+        >>> r.why_apart(x, y) is None, r.why_apart(y, z), r.why_apart(x, z)
+        (True, 'WORKDIR at line 5 is between them', 'lines 4 and 6 stay apart: WORKDIR at line 5 is between them')
+        """
+        if any(_holds(m.instructions, first) and _holds(m.instructions, second) for m in self.merges):
+            return None
+        stage = next((s for s in self.stages if _holds(s.instructions, first)), None)
+        if stage is None or not _holds(stage.instructions, second):
+            return "they are in different stages"
+        if first.keyword not in MERGEABLE or second.keyword not in MERGEABLE:
+            keyword = first.keyword if first.keyword not in MERGEABLE else second.keyword
+            return f"minid does not merge {keyword}"
+        for r in self.refusals:
+            if (
+                r.stage == stage.index
+                and r.first.start_line >= first.start_line
+                and r.second.end_line <= second.end_line
+            ):
+                same = r.first is first and r.second is second
+                return r.reason if same else f"lines {r.first.line} and {r.second.line} stay apart: {r.reason}"
+        return "the merged instruction does not read back exactly"
 
 
 @dataclass(frozen=True)
@@ -101,11 +133,16 @@ def minify(data: bytes | str, path: str = "Dockerfile", build_args: Mapping[str,
 
     ``build_args`` resolve ``FROM ${BASE}`` (only to know a stage's shell); a base that stays unknown is no error.
     """
-    df = parse(data, path, build_args=build_args, strict_base=False)
+    return minify_dockerfile(parse(data, path, build_args=build_args, strict_base=False))
+
+
+def minify_dockerfile(df: Dockerfile) -> Result:
+    """:func:`minify` of a Dockerfile already parsed (with ``strict_base=False``): the result's merges and refusals
+    hold its instructions, so a caller can ask about them (:meth:`Result.why_apart`)."""
     pinned = kept_apart(df.instructions())
     out: list[str] = [df.preamble]
     out.extend(str(inst) for inst in df.global_args)
-    result = Result("", source=df.source, encoding=df.encoding)
+    result = Result("", source=df.source, encoding=df.encoding, stages=df.stages)
     final_shells: dict[int, tuple[tuple[str, ...], bool]] = {}
     for stage in df.stages:
         out.append(str(stage.from_instruction))
@@ -122,6 +159,10 @@ def minify(data: bytes | str, path: str = "Dockerfile", build_args: Mapping[str,
     out.append(df.trailer)
     result.text = "".join(out)
     return result
+
+
+def _holds(instructions: Sequence[Instruction], inst: Instruction) -> bool:
+    return any(i is inst for i in instructions)
 
 
 def _shells(stage: Stage, final: dict[int, tuple[tuple[str, ...], bool]]) -> dict[int, tuple[str, ...]]:
