@@ -5,7 +5,6 @@ a --build-arg would change it). The finding lines are asserted exactly, as `dlay
 
 from __future__ import annotations
 
-import doctest
 import json
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from dlayer import findings
 from tests.dlayer.test_dlayer_findings_system import archive_of
 from tests.system.docker_fixtures import Builder
 
@@ -101,8 +99,3 @@ def test_the_merge_dlayer_promises_is_the_one_minid_makes(builder: Builder, buil
         (60000, "apt lists", False),
         (30000, "temporary files", False),
     ]
-
-
-def test_docstring_examples() -> None:
-    failures, tried = doctest.testmod(findings)
-    assert tried > 0 and failures == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -215,9 +213,3 @@ def test_readme_examples_are_what_minid_prints() -> None:
             assert done.stderr + done.stdout == shown, line
             commands += 1
     assert commands >= 3
-
-
-@pytest.mark.parametrize("module", ["minid.command", "minid.report"])
-def test_docstring_examples(module: str) -> None:
-    failures, tried = doctest.testmod(importlib.import_module(module))
-    assert tried > 0 and failures == 0

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
 
 from dockit.dockerfile import parse
@@ -316,15 +313,6 @@ def test_onbuild_and_other_instructions_are_kept_verbatim() -> None:
 def test_stats_count_layers_per_stage() -> None:
     result = minify("FROM a AS b\nRUN a\nRUN b\nCOPY x /d/\nFROM b\nENV A=1\nENV B=2\nRUN c\n")
     assert [(s.label, s.before, s.after) for s in result.stats] == [("b", 3, 2), ("1", 1, 1)]
-
-
-MODULES = ["engine", "environment", "pragmas", "shell", "shells", "rules.run"]
-
-
-@pytest.mark.parametrize("module", [f"dockit.merge.{m}" for m in MODULES] + ["dockit.words"])
-def test_docstring_examples(module: str) -> None:
-    failures, tried = doctest.testmod(importlib.import_module(module))
-    assert tried > 0 and failures == 0
 
 
 def test_a_base_from_an_arg_without_default_needs_no_build_arg() -> None:
