@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = 0.0
+    """time.monotonic() when its headers were read (the clock every process on this machine shares)."""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Site:
     tokens: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this context."""
 
     @property
     def port(self) -> int:
@@ -72,8 +77,8 @@ class Site:
         return int(self.server.server_address[1])
 
     def url(self, path: str) -> str:
-        """``http://127.0.0.1:PORT/path``."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        """``http://127.0.0.1:PORT/path`` (``https://`` with :attr:`tls`)."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def count(self, key: str) -> int:
         """Increment and return a named counter (thread-safe)."""
@@ -89,6 +94,8 @@ class Site:
 
         Handler.site = site
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -200,7 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, method: str) -> None:
         with self.site.lock:
-            self.site.requests.append(Request(method, self.path, dict(self.headers.items())))
+            self.site.requests.append(Request(method, self.path, dict(self.headers.items()), time.monotonic()))
 
     def _status(self, code: int) -> None:
         self.send_response(code)

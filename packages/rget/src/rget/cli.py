@@ -202,8 +202,44 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Console script entry point: the command line, with rget's exit-code conventions."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Console script entry point: the command line, with rget's exit-code conventions.
+
+    Without ``argv`` the process is rget's own (the console script, ``python -m rget``): once the outcome is
+    printed it ends at once (:func:`_leave`) instead of tearing down every module requests loaded; with
+    ``argv`` (a caller's process, a test) it raises SystemExit as usual.
+    """
+    if argv is not None:
+        _main(argv)
+    try:
+        _main(sys.argv[1:])
+    except SystemExit as e:
+        _leave(e.code)
+
+
+def _leave(code: object) -> NoReturn:
+    """End the process with ``code`` after flushing stdout and stderr, skipping the interpreter's teardown (~50-100
+    ms of CPU after a download: every object of requests and urllib3 freed one by one). Nothing is lost: the output
+    file was written with os.pwrite and renamed, the state file closed, the stream's writer thread finished; a
+    worker still running on an error path would have been dropped by the teardown too (daemon threads)."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            status = status or 141
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def _main(args: list[str]) -> NoReturn:
     try:
         if wants(args, HELP_NAMES):
             sys.stdout.write(help_text(_columns()))

@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import requests
+from typing import TYPE_CHECKING
 
 from rget.blocks import MIB, Block, State, Work, plan, spread
 from rget.errors import RemoteChanged, RgetError, UsageError
@@ -26,6 +25,9 @@ from rget.ranges import Ranges, Sink, single
 from rget.remote import HttpError, Remote, first_answer, new_session, shown
 from rget.sinks import FileSink, StreamSink
 from rget.wire import CHUNK, EXPIRED_STATUS, RETRY_STATUS, backoff, gave_up
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["Options", "Result", "download", "extract", "sha256_of"]
 
@@ -46,12 +48,15 @@ def _first(
     session: requests.Session, url: str, opts: Options, reporter: Reporter
 ) -> tuple[Remote, requests.Response | None]:
     """The first answer (retried on 5xx and dropped connections), said with -v."""
+    import requests
+
     failures = 0
     while True:
         try:
             remote, body = first_answer(session, url, opts.headers, opts.timeout)
+            early = " (asked while Python was starting)" if getattr(body, "sent_early", False) else ""
             reporter.log(
-                f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
+                f"first answer{early}: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
                 f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
             )
             return remote, body
@@ -105,7 +110,7 @@ def download(
         raise UsageError(f"-c cannot resume a stream ({dest.shown}): bytes already written cannot be taken back")
     if dest.kind == "stream" and opts.executable:
         raise UsageError(f"-x needs a file output, not {dest.shown}")
-    session = new_session(opts.connections)
+    session = new_session(opts.connections, first=(url, opts.headers, opts.timeout))
     remote, body = _first(session, url, opts, reporter)
     try:
         if remote.ranges and not _parallel_ok(remote, opts):

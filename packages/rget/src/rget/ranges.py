@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-
-import requests
+from typing import TYPE_CHECKING
 
 from rget.blocks import Block, Work
 from rget.errors import RemoteChanged, RgetError
@@ -32,6 +31,9 @@ from rget.wire import (
     refused,
     release,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 Sink = FileSink | StreamSink
 STATE_EVERY = 1.0
@@ -123,6 +125,8 @@ class Ranges:
             self._fail(e)
 
     def _fetch(self, block: Block, buf: memoryview, resp: requests.Response | None = None) -> None:
+        import requests
+
         failures = 0
         while block.left > 0 and not self.stop.is_set():
             url = self.url
@@ -226,6 +230,8 @@ def single(
 ) -> int:
     """One plain GET into ``sink`` (``body``: an answer already open, from byte 0). A dropped stream starts over
     while the sink allows it (a file: always; a pipe: only before its first byte)."""
+    import requests
+
     failures = 0
     buf = memoryview(bytearray(CHUNK))
     while True:

@@ -159,10 +159,43 @@ def tls_failure(exc: BaseException) -> str:
     return f"TLS failed: {m.group(1)}" if m else "TLS failed"
 
 
-def new_session(connections: int) -> requests.Session:
-    """A session whose connection pool keeps one socket per worker."""
+SESSION_HEADERS = {
+    "User-Agent": f"rget/{__version__}",
+    "Accept-Encoding": "identity",  # Content-Range counts the bytes on the wire: a compressed answer is not the file
+    "Accept": "*/*",
+    "Connection": "keep-alive",
+}
+"""Every request's headers (the user's ``-H`` and Range come on top)."""
+
+
+def merged_headers(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Header layers merged as requests merges them: a later name replaces an earlier one whatever its case.
+
+    >>> merged_headers({"Accept": "*/*"}, {"accept": "text/plain", "Range": "bytes=0-"})
+    {'accept': 'text/plain', 'Range': 'bytes=0-'}
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            out[name.lower()] = (name, value)
+    return dict(out.values())
+
+
+def new_session(connections: int, *, first: tuple[str, dict[str, str], float] | None = None) -> requests.Session:
+    """A session whose connection pool keeps one socket per worker.
+
+    ``first`` (url, the user's headers, timeout): the request :func:`first_answer` is about to make, sent now by
+    :mod:`rget.early` (before requests is imported) when it can be, so that its round trip overlaps the import.
+    """
+    early = None
+    if first is not None:
+        from rget.early import Early
+
+        url, headers, timeout = first
+        early = Early.start(url, merged_headers(SESSION_HEADERS, headers, _range_header((0, None))), timeout)
     import requests
-    from requests.adapters import HTTPAdapter
+
+    from rget.early import early_adapter
 
     class Session(requests.Session):
         def resolve_redirects(self, *args: object, **kwargs: object) -> Iterator[requests.Response]:  # type: ignore[override]
@@ -171,13 +204,17 @@ def new_session(connections: int) -> requests.Session:
             return iter(())
 
     session = Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(connections, 1) + 2, max_retries=0)
+    adapter = early_adapter(early, pool_connections=2, pool_maxsize=max(connections, 1) + 2, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["User-Agent"] = f"rget/{__version__}"
-    # Content-Range counts the bytes on the wire: a compressed answer would not be the file.
-    session.headers["Accept-Encoding"] = "identity"
+    session.headers.clear()
+    session.headers.update(SESSION_HEADERS)
     return session
+
+
+def _range_header(byte_range: tuple[int, int | None]) -> dict[str, str]:
+    start, end = byte_range
+    return {"Range": f"bytes={start}-{'' if end is None else end}"}
 
 
 def send(
@@ -196,10 +233,7 @@ def send(
     """
     import requests
 
-    extra: dict[str, str] = {}
-    if byte_range is not None:
-        start, end = byte_range
-        extra["Range"] = f"bytes={start}-{'' if end is None else end}"
+    extra = _range_header(byte_range) if byte_range is not None else {}
     if if_range:
         extra["If-Range"] = if_range
     home = origin(original)

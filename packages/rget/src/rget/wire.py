@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.client
 import random
-
-import requests
+from typing import TYPE_CHECKING
 
 from rget.errors import RgetError
 from rget.remote import HttpError, header_refusal, tls_failure
+
+if TYPE_CHECKING:
+    import requests
 
 CHUNK = 64 * 1024  # per read: small enough that progress, the resume state and a cut connection lose little
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -34,6 +36,8 @@ def backoff(attempt: int, base: float = 0.2, cap: float = 10.0) -> float:
 
 def describe(exc: BaseException, timeout: float) -> str:
     """A short cause for a requests exception (its own text nests three libraries' worth of repr)."""
+    import requests
+
     text = str(exc)
     if isinstance(exc, requests.ConnectTimeout):
         return f"could not connect within {timeout:g} s"
