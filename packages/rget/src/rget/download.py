@@ -56,8 +56,8 @@ def _first(
             remote, body = first_answer(session, url, opts.headers, opts.timeout)
             early = " (asked while Python was starting)" if getattr(body, "sent_early", False) else ""
             reporter.log(
-                f"first answer{early}: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
-                f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}"
+                f"first answer: {'ranges' if remote.ranges else 'no ranges'}, size {remote.size}, "
+                f"etag {remote.etag}, last-modified {remote.last_modified}, at {shown(remote.final_url, url)}{early}"
             )
             return remote, body
         except HttpError as e:
