@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockit.dockerfile import parse
-from dockit.merge import minify, shell_info
+from dockit.merge import minify, minify_dockerfile, shell_info
 
 
 def merged(text: str) -> str:
@@ -322,3 +322,45 @@ def test_a_base_from_an_arg_without_default_needs_no_build_arg() -> None:
     text = 'FROM a AS ps\nSHELL ["pwsh", "-c"]\nFROM ${BASE}\nRUN a\nRUN b\n'
     unchanged("ARG BASE\n" + text)
     assert minify("ARG BASE\n" + text, build_args={"BASE": "alpine"}).changed
+
+
+# --- asking about two instructions (dlayer's findings) ---------------------------------------------------------
+
+WHY_APART = """\
+FROM a AS build
+RUN add-cache
+ENV A=1
+EXPOSE 80
+RUN use-cache
+COPY x /x
+RUN delete-cache
+WORKDIR /w
+RUN --network=none offline
+FROM build
+RUN delete-in-next-stage
+"""
+
+
+def test_why_apart_answers_for_any_two_instructions_of_the_parsed_file() -> None:
+    """None for two instructions one merge holds (across ENV and metadata), else the first reason between them, in
+    minid's words, naming its lines when they are not the two asked about."""
+    df = parse(WHY_APART)
+    result = minify_dockerfile(df)
+    add, env, _, use, copy, delete, workdir, offline = df.stages[0].instructions
+    (next_stage,) = df.stages[1].instructions
+    assert result.why_apart(add, use) is None
+    assert result.why_apart(use, copy) == "a RUN and a COPY do not merge"
+    assert result.why_apart(add, delete) == "lines 5 and 6 stay apart: a RUN and a COPY do not merge"
+    assert result.why_apart(delete, offline) == "WORKDIR at line 8 is between them"
+    assert result.why_apart(add, next_stage) == "they are in different stages"
+    assert result.why_apart(delete, workdir) == "minid does not merge WORKDIR layers"  # some builders make one
+    assert result.why_apart(env, use) == "minid does not merge ENV layers"
+
+
+def test_why_apart_gives_the_rules_own_refusals() -> None:
+    df = parse("FROM a\nRUN --mount=type=cache,target=/c a\nRUN b\n# minid: keep\nRUN c\nRUN echo 'open\n")
+    result = minify_dockerfile(df)
+    a, b, c, d = df.stages[0].instructions
+    assert result.why_apart(a, b) == "different flags (--mount, --network, --security)"
+    assert result.why_apart(b, c) == "a pragma keeps line 5 apart (# minid: keep at line 4)"
+    assert result.why_apart(c, d) == "a pragma keeps line 5 apart (# minid: keep at line 4)"

@@ -80,10 +80,17 @@ def layer_findings(findings: Sequence[Finding], index: int) -> list[str]:
     ['adds 90 kB that layer 3 deletes (pip cache: use --no-cache-dir)']
     >>> layer_findings([f], 3)
     ['deletes 90 kB that layer 2 added (pip cache: use --no-cache-dir)']
+    >>> import dataclasses
+    >>> from dlayer.findings import Merging, Step
+    >>> at = Step("Dockerfile", 2, "RUN pip install -r requirements.txt")
+    >>> layer_findings([dataclasses.replace(f, added_at=at, merging=Merging(True))], 2)[0].split("; ")[1]
+    'minid would merge these: `minid -o Dockerfile Dockerfile`)'
     """
     lines = []
     for f in findings:
         fix = f"{f.remedy}: {f.advice}" if f.remedy else f.advice
+        if f.merging is not None and f.added_at is not None:
+            fix += f"; {f.merging.sentence(f.added_at.path)}"
         verb = "deletes" if f.how == "deleted" else "overwrites"
         if f.how == "kept":
             if f.added_by == index:

@@ -96,7 +96,8 @@ class Result:
         """None when one merge makes ``first`` and the later ``second`` one instruction; else why they stay apart:
         the first reason between them (naming the two it is about, when those are not ``first`` and ``second``).
 
-        ``first`` and ``second`` are instructions of the Dockerfile as :func:`minify_dockerfile` was given it.
+        ``first`` and ``second`` are instructions of the Dockerfile as :func:`minify_dockerfile` was given it, each
+        one that made a layer (RUN, COPY, ADD; WORKDIR on some builders).
 
         >>> df = parse("FROM a\\nRUN x\\nLABEL a=b\\nRUN y\\nWORKDIR /w\\nRUN z\\n")
         >>> x, _, y, _, z = df.stages[0].instructions
@@ -109,9 +110,9 @@ class Result:
         stage = next((s for s in self.stages if _holds(s.instructions, first)), None)
         if stage is None or not _holds(stage.instructions, second):
             return "they are in different stages"
-        if first.keyword not in MERGEABLE or second.keyword not in MERGEABLE:
-            keyword = first.keyword if first.keyword not in MERGEABLE else second.keyword
-            return f"minid does not merge {keyword}"
+        for inst in (first, second):
+            if inst.keyword not in LAYER_KEYWORDS:  # a WORKDIR's layer, say
+                return f"minid does not merge {inst.keyword} layers"
         for r in self.refusals:
             if (
                 r.stage == stage.index
