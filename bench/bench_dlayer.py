@@ -27,8 +27,9 @@ IMAGES = ROOT / ".cache" / "bench-dlayer"
 RUNS = 3
 
 
-def measure(cmd: list[str], piped: Path | None, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of ``cmd``; with ``piped``, fed through ``cat FILE |``."""
+def measure(cmd: list[str], piped: Path | None, env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, its workers too) of one run of ``cmd``; with
+    ``piped``, fed through ``cat FILE |``."""
     start = time.perf_counter()
     cat = subprocess.Popen(["cat", str(piped)], stdout=subprocess.PIPE) if piped else None
     stdin = cat.stdout if cat else subprocess.DEVNULL
@@ -43,12 +44,13 @@ def measure(cmd: list[str], piped: Path | None, env: dict[str, str] | None = Non
     err = proc.stderr.read().decode() if proc.stderr else ""
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err[-500:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def median(cmd: list[str], stdin: Path | None = None) -> tuple[float, float]:
+def median(cmd: list[str], stdin: Path | None = None) -> tuple[float, float, float]:
     runs = [measure(cmd, stdin) for _ in range(RUNS)]
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    walls, rss, cpu = zip(*runs, strict=True)
+    return statistics.median(walls), statistics.median(rss), statistics.median(cpu)
 
 
 def main() -> int:
@@ -111,11 +113,11 @@ def explains() -> None:
         ("dlayer diff FILE OCI-FILE", median([dlayer, "diff", "-q", archive, other]), oci_read),
         ("cat NEXT | dlayer diff FILE -", median([dlayer, "diff", "-q", archive, "-"], Path(nxt)), larger_read),
     ]  # fmt: skip
-    print(f"\n{'explaining (1 GB image)':52} {'wall':>8} {'ratio':>6} {'peak RSS':>9}")
-    for label, (wall, rss), (anchor, _) in rows:
-        print(f"{label:52} {wall:7.2f}s {wall / anchor:5.2f}x {rss:7.0f}MB")
+    print(f"\n{'explaining (1 GB image)':46} {'wall':>8} {'ratio':>6} {'CPU':>7} {'ratio':>6} {'peak RSS':>9}")
+    for label, (wall, rss, cpu), (anchor, _, anchor_cpu) in rows:
+        print(f"{label:46} {wall:7.2f}s {wall / anchor:5.2f}x {cpu:6.2f}s {cpu / anchor_cpu:5.2f}x {rss:7.0f}MB")
     print(f"median of {RUNS}; ratio: against the plain report; a diff against reading its larger side (NEXT: the")
-    print("image's next release, built with the cache, every layer but the last shared)")
+    print("image's next release, built with the cache, every layer but the last shared); CPU: user + system")
 
 
 def sources() -> None:
@@ -157,7 +159,7 @@ def sources() -> None:
         shutil.rmtree(work, ignore_errors=True)
     anchors = {"daemon": rows[0][2][0], "registry": rows[4][2][0]}
     print(f"\n{'source':9} {'command':44} {'wall':>8} {'ratio':>6} {'peak RSS':>9}")
-    for where, label, (wall, rss) in rows:
+    for where, label, (wall, rss, _) in rows:
         print(f"{where:9} {label:44} {wall:7.2f}s {wall / anchors[where]:5.2f}x {rss:7.0f}MB")
     print("one run each; ratio: against `docker save` (daemon) and `skopeo copy` (registry), in the same run")
 
