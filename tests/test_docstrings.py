@@ -12,8 +12,6 @@ import pkgutil
 import pytest
 
 PACKAGES = ["dockit", "targd", "minid", "castage", "dlayer", "dignore"]
-# Its example holds a NUL byte in a non-raw docstring, which doctest cannot compile: for dockit.archive's owner.
-KNOWN_BROKEN = {"dockit.archive.compression"}
 
 
 def _modules() -> list[str]:
@@ -21,7 +19,7 @@ def _modules() -> list[str]:
     for package in PACKAGES:
         names.append(package)
         names += [m.name for m in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}.")]
-    return sorted(set(names) - KNOWN_BROKEN)
+    return sorted(set(names))
 
 
 @pytest.mark.parametrize("module", _modules())

@@ -4,7 +4,6 @@ layer (hashed whole in its one pass) holds copies of plain files; and on every l
 
 from __future__ import annotations
 
-import doctest
 import gzip
 import hashlib
 import json
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 
 from dlayer import duplicates as dups
-from dockit.archive import contents, read_image, stack
+from dockit.archive import read_image, stack
 from dockit.archive.contents import DUPLICATES, FIRST_BLOCK
 from dockit.archive.model import Image
 from tests.dlayer.archives import LAYOUTS, TAG
@@ -73,8 +72,3 @@ def test_every_layout_gives_the_full_hash_report(archives: dict[str, Path]) -> N
     for layout in LAYOUTS:  # plain layers in a file and in a directory (oci-dir, oci-plain), gzip and zstd ones
         want = _report(read_image(archives[layout], tag=TAG, digests=True))
         assert _report(read_image(archives[layout], tag=TAG, digests=DUPLICATES)) == want, layout
-
-
-def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(contents)
-    assert result.attempted > 0 and result.failed == 0

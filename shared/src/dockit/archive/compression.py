@@ -40,7 +40,7 @@ def sniff_whole(head: bytes) -> str | None:
     """The compression of a whole archive (``gzip``, ``zstd``, ``xz``) from its first bytes; None for anything else
     (a plain tar, or not an archive: the tar reader then says which).
 
-    >>> sniff_whole(b"\xfd7zXZ\x00\x00"), sniff_whole(b"ustar")
+    >>> sniff_whole(b"\\xfd7zXZ\\x00\\x00"), sniff_whole(b"ustar")
     ('xz', None)
     """
     if head.startswith(XZ_MAGIC):
