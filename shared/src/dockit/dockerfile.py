@@ -20,6 +20,7 @@ from functools import cached_property
 
 from dockit.errors import DockerfileError
 from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, expand
+from dockit.heredocs import ends, opened
 from dockit.limits import (
     MAX_DOCKERFILE_BYTES,
     MAX_INSTRUCTION_LINES,
@@ -66,10 +67,6 @@ KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
 _REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
-_HEREDOC_MARK = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_\-.]+)\2")
-# A word that may open a heredoc, as BuildKit's heredocsFromLine finds them: optional fd digits, <<, optional -, name.
-_HEREDOC_WORD = re.compile(r"(?:^|\s)\d*<<-?(\S+)")
-_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 # A shell word as BuildKit's lexers read one: quoted parts (spaces and all, to the end if unterminated) and escapes.
 _WORD = re.compile(r"""(?:[^\s"'\\`]|[\\`].|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|[\\`"'])+""", re.S)
 _INDEX_DIGITS = 9  # a --from index with more digits names no stage (there are at most MAX_INSTRUCTIONS)
@@ -557,11 +554,13 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
     """The first line of each instruction, found the way BuildKit's parser reads lines, before it runs.
 
     This bounds the parser's work: it joins a continued line and collects a heredoc body by copying the text so far
-    once per physical line it adds, so one long instruction costs its lines times its bytes. Heredoc names are read
-    leniently (any word the parser might take for one); a mistake costs at worst a late or missing limit error, never
-    a different parse.
+    once per physical line it adds, so one long instruction costs its lines times its bytes. Heredocs are found and
+    ended by the parser's own rules (:mod:`dockit.heredocs`), continuation lines joined as it joins them.
     """
-    continued = re.compile(re.escape(escape) + r"[ \t]*$")
+    e = re.escape(escape)
+    # trimContinuationCharacter: the escape and blanks at the end, unless the escape is itself escaped (BuildKit's
+    # regexp needs a character before it that is not the escape, or nothing)
+    continued = re.compile(rf"(?:(?<=[^{e}])|^){e}[ \t]*\Z")
     starts: list[int] = []
     work = 0  # the parser's word work so far (see _word_work)
     n = len(lines)
@@ -589,7 +588,7 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
                 continue
             parts.append(line)
             more = continued.search(line) is not None
-        logical = "".join(continued.sub("", p) for p in parts) if len(parts) > 1 else first
+        logical = "".join(continued.sub("", p) for p in parts) if len(parts) > 1 or more else first
         work += _word_work(logical)
         if work > MAX_WORD_WORK:
             longest = max((len(m.group()) for m in _WORD.finditer(logical)), default=0)
@@ -599,7 +598,7 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
                 path,
                 start,
             )
-        i = _skip_heredocs(parts, lines, i, start, path)
+        i = _skip_heredocs(logical, lines, i, start, path)
     return starts
 
 
@@ -618,41 +617,31 @@ def _word_work(logical: str) -> int:
     return sum(len(m.group()) ** 2 for m in _WORD.finditer(logical))
 
 
-def _skip_heredocs(parts: list[str], lines: list[str], i: int, start: int, path: str) -> int:
-    """The index of the line after the heredoc bodies the instruction made of ``parts`` opens (``i`` if none)."""
-    words = parts[0].split(None, 2)
-    keyword = words[0].upper() if words else ""
-    if keyword == "ONBUILD" and len(words) > 1:
-        keyword = words[1].upper()
-    if keyword not in _HEREDOC_KEYWORDS or not any("<<" in p for p in parts):
-        return i
-    names = _HEREDOC_WORD.findall(" ".join(parts))
-    for raw in names:
-        # The name as the parser might read it: quotes removed or kept, a leading '-' (<<-) handled by the pattern.
-        wanted = {raw, raw.replace('"', "").replace("'", "")}
+def _skip_heredocs(logical: str, lines: list[str], i: int, start: int, path: str) -> int:
+    """The index of the line after the heredoc bodies the instruction ``logical`` opens (``i`` if none)."""
+    for doc in opened(logical):
         while True:
             if i >= len(lines):
                 return i  # unterminated: the parser says so, and the body was bounded by the lines that exist
             if i - start + 1 >= MAX_INSTRUCTION_LINES:
                 raise DockerfileError(
-                    f"heredoc {shown(raw)!r} not terminated within {MAX_INSTRUCTION_LINES:,} lines (the limit)",
+                    f"heredoc {shown(doc.name)!r} not terminated within {MAX_INSTRUCTION_LINES:,} lines (the limit)",
                     path,
                     start,
                 )
-            body = lines[i].rstrip("\r").lstrip("\t")
             i += 1
-            if body in wanted:
+            if ends(lines[i - 1], doc):
                 break
     return i
 
 
-def _heredocs(cmd_heredocs: tuple[object, ...], first_line: str) -> list[Heredoc]:
-    marks = _HEREDOC_MARK.findall(first_line)
+def _heredocs(cmd_heredocs: tuple[object, ...], logical: str) -> list[Heredoc]:
+    marks = opened(logical)  # the parser gives names and bodies; quoting and <<- come from its own rules
     out = []
     for i, h in enumerate(cmd_heredocs):
         name, content = getattr(h, "name"), getattr(h, "content")  # noqa: B009 - untyped extension objects
-        chomp, quote = (marks[i][0] == "-", marks[i][1] != "") if i < len(marks) else (False, False)
-        out.append(Heredoc(name=name, content=content, expand=not quote, chomp=chomp))
+        chomp, expand = (marks[i].chomp, marks[i].expand) if i < len(marks) else (False, True)
+        out.append(Heredoc(name=name, content=content, expand=expand, chomp=chomp))
     return out
 
 

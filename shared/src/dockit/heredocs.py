@@ -1,0 +1,303 @@
+"""Which heredocs an instruction opens, read as the parser dockit runs reads them (BuildKit v0.12.5's
+``frontend/dockerfile/parser``: ``canContainHeredoc``, ``heredocsFromLine``, ``heredocFromMatch``), and where
+each body ends.
+
+dockit's line scan (:func:`dockit.dockerfile.parse` runs it before the parser, to bound the parser's work) needs
+the bodies exactly where the parser will find them: a body ended too early leaves its other lines counted as
+instructions (and a long body's per-line copying unbounded); one ended too late is a false limit error. The rules:
+
+- only ``RUN``, ``COPY`` and ``ADD`` open heredocs (also after ``ONBUILD``), and not in their JSON form: the
+  arguments after the ``--flags`` start with ``[`` and Go's decoder reads a JSON array of strings there (it ignores
+  what follows the array);
+- the logical line is split into words by BuildKit's shell lexer keeping quotes and escapes, variables left as
+  written; a line it cannot split (an unclosed quote, ``${``) opens no heredoc at all;
+- a word opens a heredoc when the whole word is ``[0-9]*<<`` or ``<<-`` and a NAME with no ``<``, and NAME with its
+  quotes and escapes removed is one word: that is the terminator (``<<"EOF"``, ``<<E\\OF`` and ``<<'E'OF`` all end
+  at ``EOF``; ``cat<<EOF``, ``<<EOF<<X``, ``"<<EOF"`` open nothing; ``<<EOF>out`` ends at ``EOF>out``);
+- a body ends at the first line that equals the terminator once trailing CRs are cut, and, for ``<<-`` only,
+  leading tabs.
+
+>>> [(d.name, d.chomp, d.expand) for d in opened('RUN <<-"EOF" cat >x && 3<<E\\\\OF tee <<X')]
+[('EOF', True, False), ('EOF', False, True), ('X', False, True)]
+>>> opened("RUN echo '<<EOF'"), opened('RUN ["sh", "-c", "cat <<EOF"]'), opened("RUN cat <<EOF 'unclosed")
+([], [], [])
+>>> ends("\\tEOF", Marker("EOF", chomp=False)), ends("\\tEOF\\r", Marker("EOF", chomp=True))
+(False, True)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from dockit.expand import _GO_SPACE
+
+_KEYWORDS = frozenset({"run", "copy", "add"})
+_MARK = re.compile(r"([0-9]*)<<(-?)([^<]*)", re.DOTALL)  # reHeredoc, matched against a whole word
+_GO_BLANKS = re.compile(r"[\t\v\f\r ]+")  # splitCommand's reWhitespace
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A heredoc marker (``<<-EOF``) in an instruction: the line that ends its body, whether ``<<-`` strips leading
+    tabs, and whether the body expands variables (no part of the marker quoted)."""
+
+    name: str
+    chomp: bool = False
+    expand: bool = True
+
+
+class _LexError(Exception):
+    pass
+
+
+def opened(line: str) -> list[Marker]:
+    """The heredocs the logical ``line`` (continuations joined) opens, in the order their bodies follow it."""
+    if "<<" not in line or not _may_hold_heredocs(line):
+        return []
+    try:
+        words = _Lexer(line, raw_quotes=True, raw_escapes=True).words()
+    except _LexError:
+        return []  # heredocsFromLine ignores the lexer's error: no heredoc
+    docs = []
+    for word in words:
+        m = _MARK.fullmatch(word)
+        if not m or not m.group(3):
+            continue
+        try:
+            names = _Lexer(m.group(3), raw_quotes=False, raw_escapes=False).words()
+            quoted = _Lexer(m.group(3), raw_quotes=True, raw_escapes=False).words()
+        except _LexError:
+            return []  # the parser fails on this line; the scan has nothing to bound
+        if len(names) == 1 and len(quoted) == 1:
+            expand = _quotes(names[0]) == _quotes(quoted[0])  # heredocFromMatch: some part was quoted
+            docs.append(Marker(names[0], chomp=m.group(2) == "-", expand=expand))
+    return docs
+
+
+def _quotes(word: str) -> int:
+    return word.count("'") + word.count('"')
+
+
+def ends(line: str, doc: Marker) -> bool:
+    """True when the body line ``line`` (without its newline) is ``doc``'s terminator."""
+    line = line.rstrip("\r")
+    return (line.lstrip("\t") if doc.chomp else line) == doc.name
+
+
+def _may_hold_heredocs(line: str) -> bool:
+    """canContainHeredoc: RUN, COPY or ADD (after ONBUILD too), not in JSON form."""
+    keyword, args = _split_command(line)
+    if keyword.lower() == "onbuild" and args:
+        keyword, args = _split_command(args)
+    if keyword.lower() not in _KEYWORDS:
+        return False
+    rest = args.lstrip("".join(_GO_SPACE))
+    if not rest.startswith("["):
+        return True
+    try:
+        value, _ = json.JSONDecoder(parse_constant=_no_constant).raw_decode(rest)
+    except ValueError:
+        return True  # not JSON: the shell form
+    # an array of anything but strings is a parse error (the parser reports it): nothing to bound either way
+    return not isinstance(value, list)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # Go's decoder refuses NaN and Infinity, Python's takes them
+
+
+def _split_command(line: str) -> tuple[str, str]:
+    """splitCommand: the keyword and the arguments after its ``--flags``."""
+    parts = _GO_BLANKS.split(line.strip("".join(_GO_SPACE)), maxsplit=1)
+    return parts[0], (_after_flags(parts[1]) if len(parts) == 2 else "").strip("".join(_GO_SPACE))
+
+
+def _after_flags(line: str) -> str:
+    """extractBuilderFlags: what follows the leading ``--flag`` words (Go walks bytes: so does this)."""
+    data = line.encode("utf-8", "surrogatepass")
+    n = len(data)
+    pos = 0
+    in_word = in_quote = False
+    word = b""
+    quote = 0
+    while pos < n:
+        ch = data[pos]
+        if not in_word and not in_quote:
+            if chr(ch) in _GO_SPACE:
+                pos += 1
+                continue
+            if ch != 0x2D or pos + 1 == n or data[pos + 1] != 0x2D:
+                return data[pos:].decode("utf-8", "replace")
+            in_word = True
+        if in_word:
+            if chr(ch) in _GO_SPACE:
+                in_word = False
+                if word == b"--":
+                    return data[pos:].decode("utf-8", "replace")
+                word = b""
+            elif ch in (0x22, 0x27):
+                quote, in_word, in_quote = ch, False, True
+            elif ch != 0x5C:
+                word += data[pos : pos + 1]
+            elif pos + 1 < n:  # an escape at the very end is dropped
+                pos += 1
+                word += data[pos : pos + 1]
+        else:  # in a quote
+            if ch == quote or (ch == 0x5C and pos + 1 == n):  # the quote closes (an escape at the end: too)
+                in_word, in_quote = True, False
+            else:
+                if ch == 0x5C:
+                    pos += 1
+                word += data[pos : pos + 1]
+        pos += 1
+    return ""
+
+
+class _Lexer:
+    """BuildKit v0.12.5's shell lexer (shell/lex.go) as heredocsFromLine and heredocFromMatch run it: backslash as
+    the escape (whatever the Dockerfile's escape directive), no variable set and unset ones kept as written;
+    ``raw_quotes`` and ``raw_escapes`` keep quotes and escapes in the words."""
+
+    def __init__(self, text: str, *, raw_quotes: bool, raw_escapes: bool) -> None:
+        self.text = text
+        self.pos = 0
+        self.raw_quotes = raw_quotes
+        self.raw_escapes = raw_escapes
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def next(self) -> str:
+        ch = self.peek()
+        self.pos += 1
+        return ch
+
+    def words(self) -> list[str]:
+        return self.scan("")[1]
+
+    def scan(self, stop: str) -> tuple[str, list[str]]:
+        """processStopOn: the text up to ``stop`` (consumed) and its words; each call has its own words."""
+        result: list[str] = []
+        words: list[str] = []
+        word: list[str] = []
+        in_word = False
+
+        def add_char(ch: str) -> None:
+            nonlocal in_word
+            if ch in _GO_SPACE:
+                if in_word and word:
+                    words.append("".join(word))
+                    word.clear()
+                    in_word = False
+            else:
+                word.append(ch)
+                in_word = True
+
+        while self.pos < len(self.text):
+            ch = self.peek()
+            if stop and ch == stop:
+                self.pos += 1
+                return "".join(result), [*words, "".join(word)] if word else words
+            if ch in "$'\"":
+                piece = self.dollar() if ch == "$" else self.single_quote() if ch == "'" else self.double_quote()
+                result.append(piece)
+                if ch == "$":
+                    for c in piece:
+                        add_char(c)
+                else:
+                    word.append(piece)
+                    in_word = True
+                continue
+            ch = self.next()
+            if ch == "\\":
+                if self.raw_escapes:
+                    word.append(ch)
+                    in_word = True
+                    result.append(ch)
+                ch = self.next()
+                if not ch:
+                    break
+                word.append(ch)
+                in_word = True
+            else:
+                add_char(ch)
+            result.append(ch)
+        if stop:
+            raise _LexError(f"unexpected end of statement while looking for matching {stop}")
+        return "".join(result), [*words, "".join(word)] if word else words
+
+    def single_quote(self) -> str:
+        self.pos += 1
+        end = self.text.find("'", self.pos)
+        if end < 0:
+            raise _LexError("unexpected end of statement while looking for matching single-quote")
+        body = self.text[self.pos : end]
+        self.pos = end + 1
+        return f"'{body}'" if self.raw_quotes else body
+
+    def double_quote(self) -> str:
+        self.pos += 1
+        out = ['"'] if self.raw_quotes else []
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise _LexError("unexpected end of statement while looking for matching double-quote")
+            if ch == '"':
+                self.pos += 1
+                if self.raw_quotes:
+                    out.append(ch)
+                return "".join(out)
+            if ch == "$":
+                out.append(self.dollar())
+                continue
+            self.pos += 1
+            if ch == "\\":
+                if self.raw_escapes:
+                    out.append(ch)
+                nxt = self.peek()
+                if not nxt:
+                    continue
+                if nxt in '"$\\':
+                    ch = self.next()
+            out.append(ch)
+
+    def name(self) -> str:
+        start, text = self.pos, self.text
+        if self.pos < len(text):
+            ch = text[self.pos]
+            if ch.isdecimal():
+                while self.pos < len(text) and text[self.pos].isdecimal():
+                    self.pos += 1
+                return text[start : self.pos]
+            if ch in "@*#?-$!0":
+                self.pos += 1
+                return ch
+        while self.pos < len(text) and (
+            text[self.pos].isalpha() or text[self.pos].isdecimal() or text[self.pos] == "_"
+        ):
+            self.pos += 1
+        return text[start : self.pos]
+
+    def dollar(self) -> str:
+        """processDollar with no variable set: unset ones stay as written (SkipUnsetEnv)."""
+        self.pos += 1
+        if self.peek() != "{":
+            name = self.name()
+            return f"${name}" if name else "$"
+        self.pos += 1
+        first = self.peek()
+        if not first or first in "{}:":
+            raise _LexError("syntax error: bad substitution")
+        name = self.name()
+        op = self.next()
+        if op == "}":
+            return f"${{{name}}}"
+        modifier = op
+        if op == ":":
+            modifier += self.next()
+        elif op not in "+-?" or not op:
+            raise _LexError(f"unsupported modifier ({op}) in substitution")
+        word, _ = self.scan("}")
+        return f"${{{name}{modifier}{word}}}"
