@@ -5,6 +5,7 @@ symlinks, pipes and terminals): -h/--help, -V/--version, -o (stdout, a new file,
 from __future__ import annotations
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -241,11 +242,11 @@ def test_closed_pipe_on_a_run_is_silent(tool: Tool, work: Path, tmp_path: Path) 
     assert os.listdir(tmp_path) == []  # '-' is stdout, not a file of that name
 
 
-def _on_a_terminal(tool: Tool, env: dict[str, str]) -> bytes:
-    """``tool --help`` with stdout on a pseudo-terminal; what it printed."""
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> bytes:
+    """``argv`` with stdout and stderr on a pseudo-terminal; what it printed."""
     primary, secondary = os.openpty()
     try:
-        proc = subprocess.Popen([str(BIN / tool.name), "--help"], stdout=secondary, stderr=secondary, env=env)
+        proc = subprocess.Popen(argv, stdout=secondary, stderr=secondary, env=env)
         os.close(secondary)
         chunks = []
         while True:
@@ -265,13 +266,17 @@ def _on_a_terminal(tool: Tool, env: dict[str, str]) -> bytes:
     return b"".join(chunks)
 
 
+def _terminal_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM")}
+    return {**env, "TERM": "xterm-256color"}
+
+
 @pytest.mark.parametrize("tool", cases("no-color"))
 def test_no_color(tool: Tool) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM")}
-    env["TERM"] = "xterm-256color"
+    env = _terminal_env()
     if tool.name != "rget":  # rget prints click's plain help, never coloured
-        assert b"\x1b[" in _on_a_terminal(tool, env)
-    plain = _on_a_terminal(tool, {**env, "NO_COLOR": "1"})
+        assert b"\x1b[" in _on_a_terminal([str(BIN / tool.name), "--help"], env)
+    plain = _on_a_terminal([str(BIN / tool.name), "--help"], {**env, "NO_COLOR": "1"})
     assert b"Usage" in plain and b"\x1b[" not in plain
 
 
@@ -287,3 +292,109 @@ def test_plain_runs_never_import_typer(tool: Tool, work: Path, tmp_path: Path) -
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert f"{tool.name}.command" in imported or f"{tool.name}.generate" in imported
     assert not imported & {"typer", "rich", "click", "dockit.typer_command"}
+
+
+# --help and completion of the dockit tools, as the installed scripts give them: typer renders them, with the rich
+# modules dockit.typer_command defers (unused by our help) standing in while typer.rich_utils is imported.
+HELP_COMMANDS = [[t.name] for t in DOCKIT_TOOLS] + [["dlayer", "diff"]]
+DEFERRED = {"rich.markdown", "rich.traceback", "markdown_it", "pygments", "rich.syntax"}
+# The script run as typer would run it with every module it asks for: rich.markdown and rich.traceback are imported
+# first, so no stand-in is made, and typer.rich_utils is checked to hold the real classes afterwards.
+WITH_THE_REAL_MODULES = """\
+import runpy, sys
+import rich.markdown, rich.traceback
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    rich_utils = sys.modules["typer.rich_utils"]
+    assert (rich_utils.Markdown, rich_utils.Traceback) == (rich.markdown.Markdown, rich.traceback.Traceback)
+"""
+
+
+def _as_typer_renders_it(argv: list[str]) -> list[str]:
+    return [sys.executable, "-c", WITH_THE_REAL_MODULES, *argv]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_help_is_what_typer_renders_with_the_real_modules(command: list[str]) -> None:
+    script = [str(BIN / command[0]), *command[1:], "--help"]
+    piped = subprocess.run(script, capture_output=True, check=True)
+    reference = subprocess.run(_as_typer_renders_it(script), capture_output=True, check=True)
+    assert (piped.stdout, piped.stderr) == (reference.stdout, b"") and b"Usage: " in piped.stdout
+    for env in (_terminal_env(), {**_terminal_env(), "NO_COLOR": "1"}):
+        coloured = "NO_COLOR" not in env
+        seen = _on_a_terminal(script, env)
+        assert seen == _on_a_terminal(_as_typer_renders_it(script), env)
+        assert (b"\x1b[" in seen) == coloured and b"Usage" in seen
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_help_never_imports_what_it_does_not_use(command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(BIN / command[0]), *command[1:], "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert {"typer.rich_utils", "rich.table", "rich.columns"} <= imported
+    assert not imported & DEFERRED
+
+
+def _long_options(tool: str) -> set[str]:
+    from importlib import import_module
+
+    from dockit.options import specs
+
+    options = import_module(f"{tool}.command").Options
+    return {name for spec in specs(options) for name in spec.names if name.startswith("--")}
+
+
+@pytest.mark.parametrize("tool", cases("completion", DOCKIT_TOOLS))
+def test_bash_completion_installed_and_asked_for_by_bash(tool: Tool, tmp_path: Path) -> None:
+    """--install-completion writes the script bash sources; bash's completion function then asks the tool for the
+    words (the _TOOL_COMPLETE request) and offers every long option; none of that loads rich."""
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    # '; :' keeps bash from exec-ing the tool, so that bash is its parent: the shell the completion is for
+    install = subprocess.run(["bash", "-c", f"{tool.name} --install-completion; :"], env=env, capture_output=True)
+    assert install.returncode == 0, install.stderr
+    script = tmp_path / ".bash_completions" / f"{tool.name}.sh"
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text()
+    shown = subprocess.run(["bash", "-c", f"{tool.name} --show-completion; :"], env=env, capture_output=True)
+    assert (
+        shown.stdout.decode().rstrip() == script.read_text().rstrip()
+        and f"_{tool.name.upper()}_COMPLETE" in shown.stdout.decode()
+    )
+    ask = f"source {script}; COMP_WORDS=({tool.name} --); COMP_CWORD=1; _{tool.name}_completion {tool.name}; "
+    ask += 'printf "%s\\n" "${COMPREPLY[@]}"'
+    offered = subprocess.run(["bash", "-c", ask], env=env, capture_output=True, text=True, check=True)
+    assert _long_options(tool.name) <= set(offered.stdout.split()), offered.stderr
+    assert "--version" in offered.stdout.split()
+    traced = subprocess.run(
+        [sys.executable, "-X", "importtime", str(BIN / tool.name)],
+        env={
+            **env,
+            f"_{tool.name.upper()}_COMPLETE": "complete_bash",
+            "COMP_WORDS": f"{tool.name} --",
+            "COMP_CWORD": "1",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert traced.stdout.split() == offered.stdout.split()
+    assert not {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "import time:" in line} & {
+        "rich",
+        "typer.rich_utils",
+    }
+
+
+@pytest.mark.parametrize("tool", cases("completion-zsh", DOCKIT_TOOLS))
+def test_zsh_completion_describes_options_as_typer_does_with_the_real_modules(tool: Tool) -> None:
+    """zsh's request gets each option with its help, which typer renders through rich (typer.rich_utils)."""
+    env = {**os.environ, f"_{tool.name.upper()}_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": f"{tool.name} --"}
+    script = [str(BIN / tool.name)]
+    done = subprocess.run(script, env=env, capture_output=True, check=True)
+    assert done.stdout == subprocess.run(_as_typer_renders_it(script), env=env, capture_output=True, check=True).stdout
+    assert _long_options(tool.name) <= {word.decode() for word in re.findall(rb'"(--[\w-]+)":', done.stdout)}

@@ -147,8 +147,12 @@ def main(
 def _typer_main(tool: str, help: str, options: type, args: list[str]) -> NoReturn:
     """Help and shell completion: what click does well. Only the one word that asks for it reaches click, so
     nothing else on the command line can make it fail; a closed pipe ends the process by SIGPIPE, silently."""
+    import gc
     import signal
 
+    # the process ends once the help is printed: collecting cycles among typer's and rich's fresh objects
+    # (thousands of them, none garbage) would be a twentieth of its time for nothing
+    gc.disable()
     from dockit.typer_command import build_command
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)

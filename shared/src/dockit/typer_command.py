@@ -7,14 +7,92 @@ read by :mod:`dockit.argv`, so the command's body never runs.
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
 import inspect
 import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
 
 from dockit.argv import HELP_NAMES, VERSION_NAMES
 from dockit.options import Spec, specs
+
+# typer.rich_utils imports rich.markdown (with markdown-it and pygments: two thirds of the help's imports) and
+# rich.traceback at module level, and uses them only in rich_markup_mode="markdown" and for pretty tracebacks: our
+# commands have neither (the default markup, "rich"; pretty_exceptions_enable=False). While rich_utils executes,
+# those two modules are stand-ins whose classes import the real ones when first used, so the help is rendered
+# exactly as before; only that one import sees them: rich.markdown imported anywhere else is the real module.
+_UNUSED_BY_OUR_HELP = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+
+
+class _Deferred(type):
+    """The type of a stand-in class: a call, an attribute or an isinstance check uses the real class."""
+
+    _module: str
+
+    def _real(cls) -> type:
+        return getattr(importlib.import_module(cls._module), cls.__name__)  # type: ignore[no-any-return]
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls._real(), name)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, cls._real())
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, cls._real())
+
+
+@contextmanager
+def _stand_ins(classes: dict[str, str]) -> Iterator[None]:
+    """``sys.modules[module]`` is a stand-in holding one ``_Deferred`` class, for each module of ``classes`` (module
+    -> class name) that is not imported yet; the real modules come back on the way out."""
+    added = [name for name in classes if name not in sys.modules]
+    for name in added:
+        module = ModuleType(name, f"stands in for {name} while typer.rich_utils is imported (dockit.typer_command)")
+        setattr(module, classes[name], _Deferred(classes[name], (), {"_module": name, "__module__": name}))
+        sys.modules[name] = module
+    try:
+        yield
+    finally:
+        for name in added:
+            del sys.modules[name]
+
+
+class _RichUtilsLoader(importlib.machinery.SourceFileLoader):
+    def exec_module(self, module: ModuleType) -> None:
+        with _stand_ins(_UNUSED_BY_OUR_HELP):
+            super().exec_module(module)
+
+
+class _RichUtilsFinder(importlib.abc.MetaPathFinder):
+    """Finds typer.rich_utils (imported by typer only once help or a completion's description is rendered, never
+    for bash completion) and executes it with the stand-ins; any other module is left to the usual finders."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "typer.rich_utils":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None  # not a plain source file (zipped, frozen): the usual finders import it, markdown and all
+        spec.loader = _RichUtilsLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+def _defer_rich_modules_our_help_never_uses() -> None:
+    if "typer.rich_utils" not in sys.modules and not any(isinstance(f, _RichUtilsFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RichUtilsFinder())
 
 
 def _annotation(spec: Spec) -> Any:
@@ -56,6 +134,7 @@ def _version_parameter() -> inspect.Parameter:
 
 def build_command(tool: str, help: str, cls: type) -> typer.Typer:
     """A typer app whose one command declares exactly the options of ``cls`` (plus ``-V/--version``)."""
+    _defer_rich_modules_our_help_never_uses()
     if os.environ.get("NO_COLOR"):
         from typer import rich_utils
 
@@ -74,6 +153,7 @@ def build_command(tool: str, help: str, cls: type) -> typer.Typer:
     command.__name__ = tool
     app = typer.Typer(
         add_completion=True,
+        rich_markup_mode="rich",  # typer's default, said here: the stand-ins above rely on it (never "markdown")
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": list(HELP_NAMES)},
     )
