@@ -146,3 +146,20 @@ def test_a_plain_run_imports_neither_typer_nor_rich(site: Site, tmp_path: Path) 
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert {"rget.download", "requests"} <= imported
     assert not imported & {"typer", "click", "rich", "rget.extract", "rget.manifest"}
+
+
+def test_stdout_appending_to_a_file_takes_the_copying_path(site: Site, tmp_path: Path) -> None:
+    """`rget -o - URL >> log`: os.sendfile refuses an O_APPEND file (EINVAL); the writer copies instead, from the
+    first byte, and nothing already in the file is lost."""
+    data = put(site, "append.bin", 700 * KIB, seed=6)
+    log = tmp_path / "log"
+    log.write_bytes(b"kept\n")
+    with open(log, "ab") as out:
+        proc = subprocess.run(
+            [str(RGET), site.url("/f/append.bin"), "-o", "-", "-P", "4", "-b", "0.0625"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert log.read_bytes() == b"kept\n" + data

@@ -315,7 +315,7 @@ def _to_stream(
     reporter: Reporter,
 ) -> tuple[str, bool, StreamSink]:
     """Every byte in order onto ``fd``; returns the mode, whether it restarted, and the sink (its hash, its count)."""
-    sink = StreamSink(fd, shown_as, size=remote.size)
+    sink = StreamSink(fd, shown_as, size=remote.size, hashing=bool(opts.sha256))
     reporter.start(remote.size, shown_as)
     restarted = False
     try:
@@ -330,7 +330,7 @@ def _to_stream(
             reporter.log(f"{e}; starting over as one stream")
             restarted = True
             sink.close()
-            sink = StreamSink(fd, shown_as, size=remote.size)
+            sink = StreamSink(fd, shown_as, size=remote.size, hashing=bool(opts.sha256))
             single(new_session(1), remote, None, sink, opts, reporter)
             sink.finish()
             mode = "single"

@@ -6,6 +6,7 @@ range bookkeeping in :mod:`rget.blocks` guarantees it), so neither sink needs to
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -84,17 +85,24 @@ class StreamSink:
     Workers spill every chunk to an unlinked temporary file (sparse, at its own offset; the page cache usually keeps
     it in memory) and go on downloading; one writer thread sends out, in order, whatever is contiguous at the write
     point, so the output keeps pace with the downloads however the ranges finish and no worker waits on the reader.
-    Memory stays at one read-back buffer. The spill is bounded: a worker whose chunk lies more than ``window`` bytes
-    past the write point waits, so a slow reader slows the connections (TCP backpressure) instead of filling the
-    disk. The chunk at the write point is never past the window: no deadlock.
+    Memory stays at one read-back buffer (none with os.sendfile). The spill is bounded: a worker whose chunk lies
+    more than ``window`` bytes past the write point waits, so a slow reader slows the connections (TCP
+    backpressure) instead of filling the disk. The chunk at the write point is never past the window: no deadlock.
     """
 
     ordered = True
 
-    def __init__(self, fd: int, shown: str, window: int = WINDOW, size: int | None = None) -> None:
+    def __init__(
+        self, fd: int, shown: str, window: int = WINDOW, size: int | None = None, *, hashing: bool = True
+    ) -> None:
         self.fd = fd
         self.path = shown
         self.window = window
+        self.hashing = hashing
+        """Hash the bytes on the way out (for ``--sha256``). Without it the writer hands the spill file to the
+        kernel (os.sendfile): no copy through Python and no hash nobody asked for (the reader usually hashes too,
+        on the same two cores)."""
+        self._sendfile = not hashing
         self.next = 0
         """Bytes written to the stream so far (the write point)."""
         self.sha256 = hashlib.sha256()
@@ -192,6 +200,9 @@ class StreamSink:
                 try:
                     pos = self.next
                     while pos < end:
+                        if self._sendfile and (n := self._send_file(pos, min(MIB, end - pos))):
+                            pos += n
+                            continue
                         n = os.preadv(self._spill_fd(), [memoryview(buf)[: min(MIB, end - pos)]], pos)
                         if n <= 0:
                             raise RgetError("the stream's spill file came back short")
@@ -217,8 +228,28 @@ class StreamSink:
         if self._error is not None:
             raise self._error
 
+    def _send_file(self, pos: int, count: int) -> int:
+        """Up to ``count`` spilled bytes at ``pos`` out by os.sendfile; 0 when this output cannot take it (then
+        the writer copies, from now on)."""
+        try:
+            n = os.sendfile(self.fd, self._spill_fd(), pos, count)
+        except BrokenPipeError:
+            raise ReaderGone(f"{self.path}: the reader closed the pipe") from None
+        except OSError as e:
+            if e.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a terminal, an O_APPEND file, ...
+                self._sendfile = False
+                return 0
+            raise RgetError(f"{self.path}: cannot write: {e.strerror or e}") from None
+        if n <= 0:
+            raise RgetError("the stream's spill file came back short")
+        with self._cond:
+            self.next += n
+            self._cond.notify_all()
+        return n
+
     def _out(self, chunk: memoryview) -> None:
-        self.sha256.update(chunk)
+        if self.hashing:
+            self.sha256.update(chunk)
         view = chunk
         try:
             while view:
