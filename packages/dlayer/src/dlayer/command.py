@@ -235,7 +235,7 @@ def run_diff(opts: DiffOptions) -> int:
             if spec == "-" and sys.stdin.isatty():
                 raise UsageError("no archive on stdin: pipe one in or give SOURCE")
             image = _open(spec, opts, digests=opts.contents, cache=cache)
-            reports.append(build_report(image, top=0, final=True))
+            reports.append(build_report(image, top=0, final=True, dive=False))
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
         gc.enable()

@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass
 
 from dlayer.units import human
-from dockit.archive.model import REGULAR, Image
+from dockit.archive.model import REGULAR, Entry, Image
 from dockit.archive.stacking import Stack
 
 
@@ -59,19 +59,24 @@ def find(image: Image, stack: Stack | None = None) -> list[Duplicate]:
 
     ``stack`` (the image's :func:`~dockit.archive.stacking.stack`) marks the hidden copies; without it none is.
     """
-    hidden = {id(h.entry) for h in stack.hidden} if stack is not None else set()
-    groups: dict[tuple[str, int], list[Copy]] = {}
+    groups: dict[tuple[str, int], list[tuple[int, Entry]]] = {}
     for layer in image.layers:
+        index = layer.index
         for e in layer.entries:
             if e.digest and e.size > 0 and e.type == REGULAR:
-                groups.setdefault((e.digest, e.size), []).append(Copy(layer.index, e.path, id(e) in hidden))
+                groups.setdefault((e.digest, e.size), []).append((index, e))
+    many = [(key, copies) for key, copies in groups.items() if len(copies) > 1]  # most contents are stored once
+    hidden = {id(h.entry) for h in stack.hidden} if stack is not None and many else set()
     found = [
-        Duplicate(digest, size, tuple(sorted(copies, key=lambda c: (c.layer, c.path))))
-        for (digest, size), copies in groups.items()
-        if len(copies) > 1
+        Duplicate(digest, size, tuple(sorted((Copy(i, e.path, id(e) in hidden) for i, e in copies), key=_by_place)))
+        for (digest, size), copies in many
     ]
     found.sort(key=lambda d: (-d.saved, d.copies[0].path))
     return found
+
+
+def _by_place(c: Copy) -> tuple[int, str]:
+    return c.layer, c.path
 
 
 def render(found: list[Duplicate], width: int = 100, most: int = 10, paths: int = 5) -> str:

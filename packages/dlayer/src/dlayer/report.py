@@ -42,12 +42,19 @@ class Report:
     image: Image
     layers: list[LayerReport]
     stack: Stack
-    dive: DiveFigures
+    figures: DiveFigures | None = None  # dive's (see build_report)
+
+    @property
+    def dive(self) -> DiveFigures:
+        """dive's figures for the image (efficiency, its wasted bytes, references), made now if they were not."""
+        if self.figures is None:
+            self.figures = analyze(self.image)
+        return self.figures
 
     @property
     def size(self) -> int:
         """Total bytes of all layers."""
-        return self.dive.size
+        return sum(layer.size for layer in self.layers)
 
     @property
     def wasted_bytes(self) -> int:
@@ -90,9 +97,10 @@ def aggregate(entries: list[Entry], depth: int, top: int | None = None) -> tuple
     return out, len(sums)
 
 
-def build_report(image: Image, top: int = 100, depth: int = 8, final: bool = False) -> Report:
+def build_report(image: Image, top: int = 100, depth: int = 8, final: bool = False, dive: bool = True) -> Report:
     """Compute the report for ``image``: ``top`` paths per layer, paths aggregated to ``depth`` components;
-    ``final`` also keeps the final filesystem in ``report.stack.final`` (``dlayer diff`` compares it)."""
+    ``final`` also keeps the final filesystem in ``report.stack.final`` (``dlayer diff`` compares it); without
+    ``dive``, dive's figures are left until asked for (``dlayer diff`` never asks)."""
     stacked = stack(image.layers, final=final)
     deleted: dict[int, int] = {}
     wasted: dict[int, int] = {}
@@ -113,4 +121,4 @@ def build_report(image: Image, top: int = 100, depth: int = 8, final: bool = Fal
                 wasted_bytes=wasted.get(layer.index, 0),
             )
         )
-    return Report(image=image, layers=layers, stack=stacked, dive=analyze(image))
+    return Report(image=image, layers=layers, stack=stacked, figures=analyze(image) if dive else None)
