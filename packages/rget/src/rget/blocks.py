@@ -160,6 +160,23 @@ class Work:
             self.active.append(block)
             return block
 
+    def give_back(self, block: Block) -> Block | None:
+        """The rest of ``block`` back to the queue, first in line (its connection is being replaced); ``block``
+        itself ends where it got to. Returns the new block, or None when nothing was left.
+
+        >>> w = Work([Block(0, 99, 0)]); b = w.take(); b.pos = 40
+        >>> rest = w.give_back(b); (b.left, rest.pos, rest.end, w.take() is rest)
+        (0, 40, 99, True)
+        """
+        with self.lock:
+            if block.left <= 0:
+                return None
+            rest = Block(block.pos, block.end, block.pos)
+            block.end = block.pos - 1
+            self.blocks.append(rest)
+            self.todo.insert(0, rest)
+            return rest
+
     def done(self, block: Block) -> None:
         """``block`` is no longer being fetched (finished, or its connection gave up)."""
         with self.lock:

@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 
 Sink = FileSink | StreamSink
 STATE_EVERY = 1.0
+MEASURE = 1.0
+"""Seconds of an answer before its connection's rate counts (slow start is over by then at any common RTT)."""
+SLOWER = 4.0
+"""A connection this many times slower than the fastest one is replaced..."""
+WORTH = 2.0
+"""...when what is left of its range would take it longer than this many seconds."""
 
 
 class Ranges:
@@ -65,6 +71,10 @@ class Ranges:
         self._lock = threading.Lock()
         self._resolve_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
+        self._rates: dict[int, float] = {}
+        """Bytes/s of each connection on an answer older than MEASURE seconds, by its thread's ident."""
+        self.replaced = 0
+        """Connections dropped for being far slower than the others (at most one per connection asked for)."""
 
     def run(self, checkpoint: Callable[[], None]) -> None:
         """Fetch everything; ``checkpoint`` is called about once a second (saves the resume state).
@@ -95,6 +105,8 @@ class Ranges:
             raise self.error
         if self.work.splits:
             self.reporter.log(f"{self.work.splits} ranges split to keep every connection busy")
+        if self.replaced:
+            self.reporter.log(f"{self.replaced} slow connections replaced")
 
     def alive(self) -> bool:
         """True while a worker may still write to the sink."""
@@ -194,17 +206,49 @@ class Ranges:
 
     def _stream(self, resp: requests.Response, block: Block, buf: memoryview) -> None:
         start = block.pos
-        while block.left > 0 and not self.stop.is_set():
-            n = read_into(resp, buf[: min(len(buf), block.left)], self.opts.timeout)
-            if not n:
-                if block.pos == start:
-                    raise Retryable("connection closed before any data")
-                return  # a short answer: the caller asks again for the rest
-            n = self.work.claim(block, n)  # a split may have taken the tail while we read
-            if not n:
-                return
-            self.sink.write(block.pos, buf[:n], self.stop)
-            self.work.advance(block, n)  # only after the write: the resume state never claims bytes not written
+        began = time.monotonic()
+        check = began + MEASURE
+        me = threading.get_ident()
+        try:
+            while block.left > 0 and not self.stop.is_set():
+                n = read_into(resp, buf[: min(len(buf), block.left)], self.opts.timeout)
+                if not n:
+                    if block.pos == start:
+                        raise Retryable("connection closed before any data")
+                    return  # a short answer: the caller asks again for the rest
+                n = self.work.claim(block, n)  # a split may have taken the tail while we read
+                if not n:
+                    return
+                self.sink.write(block.pos, buf[:n], self.stop)
+                self.work.advance(block, n)  # only after the write: the resume state never claims bytes not written
+                if (now := time.monotonic()) >= check:
+                    check = now + 0.25
+                    rate = (block.pos - start) / (now - began)
+                    self._rates[me] = rate
+                    if self._too_slow(me, rate, block):
+                        return  # the caller closes the answer, and with it the slow connection
+        finally:
+            self._rates.pop(me, None)
+
+    def _too_slow(self, me: int, rate: float, block: Block) -> bool:
+        """Drop this connection (its range back to the queue, first in line) when it is SLOWER times slower than
+        the fastest and its range would still take it WORTH seconds: a straggler (a congested path, a slow server
+        behind a balancer) keeps its slowness for every range it is given, a new connection usually does not.
+        Work stealing alone only shrinks what the straggler holds; this replaces it, at most once per connection
+        asked for."""
+        fastest = max((r for t, r in self._rates.items() if t != me), default=0.0)
+        if fastest < SLOWER * rate or block.left < WORTH * rate or rate <= 0:
+            return False
+        with self._lock:
+            if self.replaced >= self.opts.connections:
+                return False
+            self.replaced += 1
+        if (rest := self.work.give_back(block)) is not None:
+            self.reporter.log(
+                f"range {rest.pos}-{rest.end}: {rate / 1048576:.1f} MiB/s, the fastest connection"
+                f" {fastest / 1048576:.1f} MiB/s: replacing this connection"
+            )
+        return True
 
     def _reresolve(self, used: str) -> None:
         """A signed redirect target expired: ask the original URL again; it must still be the same file."""
