@@ -47,6 +47,11 @@ def test_diff_of_two_builds_reports_exactly_the_changed_step(builder: Builder, t
     # B's base layer came from A's read (LayerCache): the same comparison as two reads on their own
     alone = [build_report(read_image(archive), top=0, final=True) for archive in archives]
     assert doc == json.loads(json.dumps(document(compare(alone[0], alone[1]))))
+    with subprocess.Popen(["cat", archives[1]], stdout=subprocess.PIPE) as cat:  # B read first: a pipe is read whole
+        piped = subprocess.run(
+            [DLAYER, "diff", "-q", archives[0], "-", "-j", "-"], stdin=cat.stdout, capture_output=True
+        )
+    assert json.loads(piped.stdout) == doc
     text = subprocess.run([DLAYER, "diff", "-q", *map(str, archives)], capture_output=True, text=True).stdout
     line = next(x for x in text.splitlines() if "/app/data.bin" in x)
     assert line.split() == ["~", "+10", "kB", "changed", "/app/data.bin", "(size", "30", "kB", "->", "40", "kB,",

@@ -18,6 +18,7 @@ from dockit.cli import write_output
 from dockit.errors import UsageError
 
 if TYPE_CHECKING:
+    from dlayer.report import Report
     from dockit.archive.contents import DigestMode
     from dockit.archive.model import Image
     from dockit.archive.store import LayerCache
@@ -226,16 +227,21 @@ def run_diff(opts: DiffOptions) -> int:
     if opts.a == opts.b == "-":
         raise UsageError("A and B cannot both be stdin")
     from dockit.archive import LayerCache
+    from dockit.archive.sources import seekable
 
-    reports = []
-    cache = LayerCache(digests=opts.contents)  # B's layers that A has are not read again
+    specs = (opts.a, opts.b)
+    for spec in specs:
+        if spec == "-" and sys.stdin.isatty():
+            raise UsageError("no archive on stdin: pipe one in or give SOURCE")
+    # the second read skips the layers the first had, if it seeks: so a side that is read whole anyway goes first
+    order = (1, 0) if seekable(opts.a, opts.source) and not seekable(opts.b, opts.source) else (0, 1)
+    reports: dict[int, Report] = {}
+    cache = LayerCache(digests=opts.contents)
     gc.disable()  # as in run_dlayer: a big image is many small acyclic objects
     try:
-        for spec in (opts.a, opts.b):
-            if spec == "-" and sys.stdin.isatty():
-                raise UsageError("no archive on stdin: pipe one in or give SOURCE")
-            image = _open(spec, opts, digests=opts.contents, cache=cache)
-            reports.append(build_report(image, top=0, final=True, dive=False))
+        for side in order:
+            image = _open(specs[side], opts, digests=opts.contents, cache=cache)
+            reports[side] = build_report(image, top=0, final=True, dive=False)
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
         gc.enable()

@@ -173,8 +173,6 @@ def read_image(
     >>> img = read_image("image.tar")  # doctest: +SKIP
     >>> [(layer.command, layer.size) for layer in img.layers]  # doctest: +SKIP
     """
-    if cache is not None and cache.digests != digests:
-        cache = None
     store = open_store(source, digests)
     try:
         chosen = choose(candidates(store), tag, platform, store.label)
@@ -185,17 +183,13 @@ def read_image(
         what = f"image config {chosen.ref.config_digest}"
         diff_ids = [str(d) for d in config_layers(config, what, store.label)]
         by_name = dict(zip(chosen.layer_names, diff_ids, strict=False))  # a config may list fewer: those are ""
-        known = {n: cache.entries[d] for n, d in by_name.items() if cache and d in cache.entries}
+        known = cache.known(by_name, digests) if cache is not None else {}
         scanned = store.scan(chosen.layer_names, known)
         if digests == DUPLICATES:
             pending = [Pending(s.entries, s.offsets, partial(store.region, n)) for n, s in scanned.items() if s.offsets]
             hash_duplicates(pending, [s.entries for s in scanned.values() if not s.offsets])
     finally:
         store.close()
-    if cache is not None:
-        for name, diff_id in by_name.items():
-            if diff_id:
-                cache.entries.setdefault(diff_id, scanned[name].entries)
     history = [HistoryEntry.from_config(h) for h in config_history(config, what, store.label)]
     with_layer = iter([h for h in history if not h.empty_layer])
     layers = []
@@ -205,6 +199,8 @@ def read_image(
         digest = chosen.layer_digests[i] or diff_id
         source = chosen.layer_sources[i]
         layers.append(Layer(i, diff_id, digest, s.entries, next(with_layer, None), s.compression, s.blob_size, source))
+    if cache is not None:
+        cache.keep(layers, digests)
     return Image(
         config=config,
         history=history,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockit.archive.compression import GZIP_MAGIC, ZSTD_MAGIC, sniff
 from dockit.archive.contents import DUPLICATES, DigestMode
 from dockit.archive.layers import Prefixed, compression_of, scan_layer
-from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry
+from dockit.archive.model import HARDLINK, REGULAR, SYMLINK, Entry, Layer
 from dockit.archive.tarstream import BLOCK, ByteSource, FileRegion, Limited, clean_name, walk
 from dockit.errors import ArchiveError
 from dockit.limits import MAX_JSON_BYTES
@@ -49,6 +49,20 @@ class LayerCache:
 
     digests: bool = False
     entries: dict[str, list[Entry]] = field(default_factory=dict)
+
+    def known(self, diff_ids: Mapping[str, str], digests: DigestMode) -> dict[str, list[Entry]]:
+        """Of ``diff_ids`` (blob name -> diff id), the blobs held here, with their entries (none for other
+        ``digests``)."""
+        if digests != self.digests:
+            return {}
+        return {name: self.entries[d] for name, d in diff_ids.items() if d in self.entries}
+
+    def keep(self, layers: Iterable[Layer], digests: DigestMode) -> None:
+        """Remember layers read with ``digests`` (if that is this cache's setting)."""
+        if digests == self.digests:
+            for layer in layers:
+                if layer.diff_id:
+                    self.entries.setdefault(layer.diff_id, layer.entries)
 
 
 def _looks_json(head: bytes) -> bool:

@@ -43,7 +43,7 @@ class Request:
     insecure: bool = False
     announce: Callable[[str], None] = field(default=lambda _: None)
     digests: DigestMode = False  # regular files' sha256 into Entry.digest (dockit.archive.contents: costs reads)
-    cache: LayerCache | None = None  # layers read before, by diff id (an archive, the daemon and podman use it)
+    cache: LayerCache | None = None  # layers read before, by diff id: a seekable archive skips them; all add theirs
 
 
 class SourceModule(Protocol):
@@ -117,6 +117,32 @@ def looks_like_path(target: str) -> bool:
     return target.startswith(("/", "./", "../", "~")) or target.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
+def seekable(spec: str, source: str = AUTO) -> bool:
+    """Whether ``spec`` names an archive read by seeking (a plain tar file, a layout directory), where a
+    :class:`~dockit.archive.store.LayerCache` spares scanning the layers it holds. Anything else (stdin, a pipe, an
+    archive compressed whole, the daemon, podman, a registry) reads every layer whatever the cache holds, so it is
+    best read first: ``dlayer diff`` does.
+
+    >>> seekable("-"), seekable("docker://nginx")
+    (False, False)
+    """
+    name, target = split_spec(spec, source)
+    if name not in (AUTO, "archive") or target == STDIN:
+        return False
+    path = Path(target)
+    if path.is_dir():
+        return True
+    if not path.is_file():
+        return False
+    from dockit.archive.compression import sniff_whole
+
+    try:
+        with path.open("rb") as f:
+            return sniff_whole(f.read(8)) is None
+    except OSError:
+        return False  # the read itself will say why
+
+
 def open_image(
     spec: str | os.PathLike[str] | IO[bytes],
     *,
@@ -138,7 +164,7 @@ def open_image(
     ``DUPLICATES`` hashes only what finding duplicates needs, see :mod:`dockit.archive.contents`); ``cache``
     holds layers already read, by diff id: a layer of this image found there is not scanned again (an archive file
     or directory; a stream, the daemon's or podman's, is read whole anyway), and those read are added (see
-    :class:`~dockit.archive.store.LayerCache`; a registry neither uses nor fills it).
+    :class:`~dockit.archive.store.LayerCache`; a registry fetches every blob anyway, and only adds).
 
     >>> image = open_image("app.tar.gz")  # doctest: +SKIP
     >>> image = open_image("registry://127.0.0.1:5000/app:1", platform="linux/arm64")  # doctest: +SKIP

@@ -427,6 +427,8 @@ def read(request: Request) -> Image:
         client, target, config, config_digest, chosen, layers_desc, request.parallel, bool(request.digests)
     )
     image.format = f"registry ({kind} manifest)"
+    if request.cache is not None:  # every blob is fetched anyway: what is read is kept for an archive read next
+        request.cache.keep(image.layers, request.digests)
     return image
 
 
