@@ -22,6 +22,9 @@ from rget.progress import Reporter
 from rget.redact import redact_text
 from rget.remote import url_problem
 
+MAX_TEXT = 16 * 1024 * 1024
+"""Bytes a manifest or checksums file may have (a release's SHA256SUMS for hundreds of assets is a few KiB): a
+server or a ``-i /dev/zero`` cannot fill the memory."""
 _HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 
@@ -78,21 +81,43 @@ def parse_checksums(text: str) -> dict[str, str]:
 
 
 def read_text(source: str, opts: Options, what: str) -> str:
-    """A manifest or checksums file: a path, ``-`` (stdin), or an http(s) URL (fetched with ``-H`` headers)."""
+    """A manifest or checksums file: a path, ``-`` (stdin), or an http(s) URL (fetched with ``-H`` headers); at most
+    :data:`MAX_TEXT` bytes."""
     if source == "-":
-        return sys.stdin.read()
-    if re.match(r"^https?://", source, re.IGNORECASE):
-        from rget.remote import new_session, send
+        data = sys.stdin.buffer.read(MAX_TEXT + 1)
+    elif re.match(r"^https?://", source, re.IGNORECASE):
+        data = _fetch_text(source, opts)
+    else:
+        try:
+            with open(source, "rb") as f:
+                data = f.read(MAX_TEXT + 1)
+        except OSError as e:
+            raise UsageError(f"{source}: cannot read the {what}: {e.strerror or e}") from None
+    if len(data) > MAX_TEXT:
+        shown = "stdin" if source == "-" else source
+        raise RgetError(f"{shown}: larger than {MAX_TEXT >> 20} MiB (the limit for a {what} file)")
+    return data.decode("utf-8", "replace")
 
-        resp, _ = send(new_session(1), source, original=source, headers=opts.headers, timeout=opts.timeout)
+
+def _fetch_text(url: str, opts: Options) -> bytes:
+    import requests
+
+    from rget.remote import new_session, send
+    from rget.wire import describe
+
+    try:
+        resp, _ = send(new_session(1), url, original=url, headers=opts.headers, timeout=opts.timeout)
         with resp:
             if resp.status_code != 200:
-                raise RgetError(f"{source}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
-            return resp.content.decode("utf-8", "replace")
-    try:
-        return Path(source).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise UsageError(f"{source}: cannot read the {what}: {e.strerror or e}") from None
+                raise RgetError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+            data = bytearray()
+            for chunk in resp.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > MAX_TEXT:
+                    break
+            return bytes(data)
+    except requests.RequestException as e:
+        raise RgetError(f"{url}: {describe(e, opts.timeout)}") from None
 
 
 def entry_name(url: str, path: str | None) -> str:
