@@ -29,6 +29,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from hypothesis import strategies as st
 
@@ -39,6 +40,8 @@ TIMEOUT = 0.5  # rget's --timeout in every case: a stall (0.8 s) is past it, a d
 SIZES = [0, 1, 1000, 65_536, 65_537, 200_000, 300_001]
 _STATUS = [204, 304, 400, 403, 404, 410, 412, 416, 429, 500, 503, 100, 199, 599, 999]
 _REASONS = ["OK", "", "\x1b[2J\x1b[31mEVIL", "Gone\u202e", "é" * 40]
+_NAMES = ["../../evil.bin", "a\x1b[2Jb.bin", "x" * 300 + ".bin", "..", "", "/etc/passwd", "dir\\win.exe"]
+_NAMES += ["ok.tar.gz", "é" * 200, ".hidden", "file.bin", "a/b/../c", " ", "\u202egnp.exe"]
 _RAW = [
     b"",
     b"HTTP/1.1 200 OK\r\n",
@@ -52,6 +55,13 @@ _RAW = [
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"\x00\xff" * 10,
 ]
+
+
+def _disposition(name: str, star: bool) -> bytes:
+    """A Content-Disposition header value naming ``name``: plain (as raw bytes) or RFC 5987 (percent-encoded)."""
+    if star:
+        return b"attachment; filename*=UTF-8''" + quote(name, safe="").encode()
+    return b'attachment; filename="' + name.encode("utf-8", "surrogateescape") + b'"'
 
 
 def _answer(slow: bool) -> st.SearchStrategy[Answer]:
@@ -69,6 +79,7 @@ def _answer(slow: bool) -> st.SearchStrategy[Answer]:
         body=st.sampled_from(bodies),
         cut=st.integers(0, 400_000),
         extra=st.sampled_from([""] * 12 + ["huge", "many", "badbytes", "nocolon", "fold"]),
+        disposition=st.just(b"") | st.builds(_disposition, st.sampled_from(_NAMES), st.booleans()),
         close=st.booleans(),
     )
     redirects = st.builds(
@@ -98,12 +109,16 @@ class HttpCase:
     retries: int
     existing: bool
     """An older file already at -o: a failure must leave it as it was."""
+    into: bool = False
+    """-o DIR/: rget names the file (Content-Disposition, else the URL's last segment, here file.bin)."""
 
     def versions(self) -> tuple[bytes, bytes]:
         return version_bytes(self.seed, self.sizes[0]), version_bytes(self.seed + 1, self.sizes[1])
 
     def args(self, url: str, out: Path) -> list[str]:
-        args = [url, "-o", str(out), "-q", "-P", str(self.connections), "--retries", str(self.retries)]
+        """rget's command line; ``out`` is the output file (with ``into``: its directory gets it)."""
+        target = f"{out.parent}/" if self.into else str(out)
+        args = [url, "-o", target, "-q", "-P", str(self.connections), "--retries", str(self.retries)]
         args += ["--timeout", str(TIMEOUT)] + (["-b", "0.0625"] if self.block else [])
         if not self.honest:
             args += ["--sha256", hashlib.sha256(self.versions()[0]).hexdigest()]
@@ -128,6 +143,7 @@ def http_case(draw: st.DrawFn, slow: bool = True, max_answers: int = 4) -> HttpC
         block=draw(st.booleans()),
         retries=draw(st.sampled_from([0, 1, 2])),
         existing=draw(st.booleans()),
+        into=draw(st.booleans()),
     )
 
 
@@ -149,6 +165,8 @@ class Outcome:
     code: int
     stderr: str
     seconds: float
+    left: tuple[str, ...] = ()
+    """What the output directory holds afterwards (filled in by :func:`check`)."""
 
 
 def in_process(args: list[str], cwd: Path, bound: float) -> Outcome:
@@ -228,28 +246,31 @@ def check(case: HttpCase, *, script: bool = False) -> Outcome:
         runner = via_script if script else in_process
         outcome = runner(case.args(url, out), cwd, case.time_bound())
         _check_outcome(case, outcome, versions, out)
+        outcome = replace(outcome, left=tuple(sorted(p.name for p in out_dir.iterdir())))
         if list(cwd.iterdir()):
             raise Finding(f"wrote into the working directory: {sorted(p.name for p in cwd.iterdir())}")
-        left = sorted(p.name for p in out_dir.iterdir())
+        new = sorted(p.name for p in out_dir.iterdir() if not (case.existing and p.name == "file.bin"))
+        for name in new:
+            if _UNSAFE.search(name) or len(name.encode("utf-8", "surrogateescape")) > 255 or name in (".", ".."):
+                raise Finding(f"a file named {name!r}")
+        if case.existing and not (outcome.code == 0 and not case.into) and out.read_bytes() != OLD:
+            raise Finding("the file that was at -o changed" + (" (rget named it: no -f)" if case.into else ""))
         if outcome.code == 0:
-            if left != ["file.bin"]:
-                raise Finding(f"exit 0 left {left}")
-            got = out.read_bytes()
+            made = new if case.into else sorted(p.name for p in out_dir.iterdir())
+            if len(made) != 1 or (not case.into and made != ["file.bin"]):
+                raise Finding(f"exit 0 left {made}")
+            got = (out_dir / made[0]).read_bytes()
             allowed = versions if case.honest else versions[:1]
             if got not in allowed:
                 raise Finding(f"exit 0 with a file that is no version: {_describe(got, versions)}")
             return outcome
-        kept = [n for n in left if n != "file.bin"]
-        if case.existing and out.read_bytes() != OLD:
-            raise Finding("a failed run changed the file that was at -o")
-        if not case.existing and "file.bin" in left:
-            raise Finding("a failed run left a file at -o")
-        if not kept:
+        if not new:
             return outcome
-        if kept != ["file.bin.part", "file.bin.part.state"] or "rerun with -c" not in outcome.stderr:
-            raise Finding(f"a failed run left {kept} ({outcome.stderr.strip()!r})")
+        name = new[0].removesuffix(".part")
+        if new != [f"{name}.part", f"{name}.part.state"] or "rerun with -c" not in outcome.stderr:
+            raise Finding(f"a failed run left {new} ({outcome.stderr.strip()!r})")
         if case.honest:
-            _check_resumable(case, srv, url, out, versions)
+            _check_resumable(case, srv, url, out_dir / name, versions)
         return outcome
 
 
@@ -278,8 +299,8 @@ def _check_outcome(case: HttpCase, outcome: Outcome, versions: tuple[bytes, byte
 
 def _check_resumable(case: HttpCase, srv: Server, url: str, out: Path, versions: tuple[bytes, bytes]) -> None:
     """The kept part holds only bytes of the version its state names, and ``-c`` finishes exactly that version."""
-    part = out.with_name("file.bin.part")
-    state = json.loads(out.with_name("file.bin.part.state").read_text())
+    part = out.with_name(out.name + ".part")
+    state = json.loads(out.with_name(out.name + ".part.state").read_text())
     names = re.findall(r'"v(\d)', str(state.get("etag"))) + re.findall(r":0(\d) GMT", str(state.get("last_modified")))
     if len(set(names)) != 1:
         raise Finding(f"a resume state whose validators name no one version: {state}")
@@ -296,14 +317,16 @@ def _check_resumable(case: HttpCase, srv: Server, url: str, out: Path, versions:
     for start, end in done:
         if kept[start:end] != data[start:end]:
             raise Finding(f"the part file's bytes {start}-{end} (done, says its state) are not version {version}")
-    srv.scripts[int(url.split("/e")[1].split("/")[0])] = Script(versions, (Answer(version=version),), True)
-    again = replace(case, existing=False)
-    args = [*again.args(url, out), "-c"]
-    outcome = in_process(args, out.parent.parent / "cwd", case.time_bound())
+    # the same URL now answers well, naming the file as before (with -o DIR/, the name is the server's)
+    good = Answer(version=version, disposition=b"attachment; filename*=UTF-8''" + quote(out.name, safe="").encode())
+    srv.scripts[int(url.split("/e")[1].split("/")[0])] = Script(versions, (good,), True)
+    before = sorted(p.name for p in out.parent.iterdir())
+    outcome = in_process([*case.args(url, out), "-c"], out.parent.parent / "cwd", case.time_bound())
     if outcome.code != 0 or out.read_bytes() != data:
         raise Finding(f"rget -c against a good server: exit {outcome.code}, {outcome.stderr.strip()!r}")
-    if sorted(p.name for p in out.parent.iterdir()) != ["file.bin"]:
-        raise Finding("rget -c left more than the file")
+    after = sorted(p.name for p in out.parent.iterdir())
+    if sorted({*before, out.name} - {f"{out.name}.part", f"{out.name}.part.state"}) != after:
+        raise Finding(f"rget -c left {after}")
 
 
 def _describe(got: bytes, versions: tuple[bytes, bytes]) -> str:

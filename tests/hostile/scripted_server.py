@@ -43,7 +43,8 @@ class Answer:
     length: str = "exact"  # exact absent short long garbage two chunked
     body: str = "full"  # full cut drip stall corrupt
     cut: int = 0
-    extra: str = ""  # huge many badbytes nocolon fold
+    extra: str = ""  # huge many badbytes nocolon fold, line:N (one header line of N bytes), headers:N (N in all)
+    disposition: bytes = b""  # a Content-Disposition header, as sent
     location: str = ""  # self next bad closed relative empty ftp long control
     raw: bytes = b""
     close: bool = False
@@ -238,7 +239,9 @@ class Server:
             out.append(b"Transfer-Encoding: chunked")
         if close:
             out.append(b"Connection: close")
-        out += _extra(a.extra)
+        if a.disposition:
+            out.append(b"Content-Disposition: " + a.disposition)
+        out += _extra(a.extra, len(out))
         reason = a.reason.encode("utf-8", "surrogateescape")
         sock.sendall(b"HTTP/1.1 %d %s\r\n%s\r\n\r\n" % (status, reason, b"\r\n".join(out)))
         if length == "chunked":
@@ -261,7 +264,13 @@ class Server:
         return not close
 
 
-def _extra(kind: str) -> list[bytes]:
+def _extra(kind: str, sent: int) -> list[bytes]:
+    """Headers that test the HTTP client's limits; ``sent``: how many the answer has already."""
+    what, _, count = kind.partition(":")
+    if what == "line":  # the whole line, its CRLF included, is N bytes
+        return [b"X-Line: " + b"a" * (int(count) - len(b"X-Line: \r\n"))]
+    if what == "headers":
+        return [b"X-H%d: 1" % i for i in range(int(count) - sent)]
     if kind == "huge":
         return [b"X-Big: " + b"a" * 1_000_000]
     if kind == "many":

@@ -79,6 +79,29 @@ def test_named_misbehaviour(name: str) -> None:
     assert needle in outcome.stderr, outcome.stderr
 
 
+def named(name: bytes) -> Answer:
+    return Answer(disposition=b'attachment; filename="' + name + b'"')
+
+
+# the server names the file (-o DIR/): name -> (answer, the file rget makes)
+NAMING = {
+    "traversal": (named(b"../../evil.bin"), "evil.bin"),
+    "absolute": (named(b"/etc/passwd"), "passwd"),
+    "windows-path": (named(b"dir\\win.exe"), "win.exe"),
+    "terminal-escapes": (named(b"a\x1b[2Jb.bin"), "a[2Jb.bin"),
+    "dot-dot": (named(b".."), "file.bin"),  # no usable name: the URL's
+    "too-long": (named(b"x" * 300), "x" * 244),  # room left for NAME.part.state beside it
+    "rfc-5987-traversal": (Answer(disposition=b"attachment; filename*=UTF-8''%2e%2e%2fx.bin"), "x.bin"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMING))
+def test_server_chosen_names_stay_in_the_directory(name: str) -> None:
+    answer, made = NAMING[name]
+    outcome = check(case(answer, into=True))
+    assert outcome.code == 0 and outcome.left == (made,), (outcome.stderr, outcome.left)
+
+
 @pytest.mark.parametrize("name", ["well-behaved", "header-line-of-1-mb", "cut-forever"])
 def test_named_misbehaviour_through_the_installed_script(name: str) -> None:
     http, code, needle = NAMED[name]

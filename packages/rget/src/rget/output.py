@@ -22,7 +22,9 @@ from urllib.parse import unquote, urlsplit
 from rget.errors import RgetError, UsageError
 from rget.remote import Remote
 
-_MAX_NAME = 255
+_SIDE = ".part.state"
+"""The longest suffix rget adds to the output's name for a file beside it (the resume state)."""
+_MAX_NAME = 255 - len(_SIDE)
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,29 @@ def destination(arg: str | None) -> Destination:
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
+        _check_room(real, arg)
         return Destination("file", real, arg)
     except OSError as e:
         raise RgetError(f"{arg}: {e.strerror or e}") from None
     if stat.S_ISDIR(mode):
         raise UsageError(f"{arg}: is a directory (to save into it under the URL's file name: -o {arg}/)")
     if stat.S_ISREG(mode):
+        _check_room(real, arg)
         return Destination("file", real, arg)
     return Destination("stream", real, arg)  # FIFO, device, socket: never replaced, written through
+
+
+def _check_room(path: Path, shown: str) -> None:
+    """A file output gets NAME.part and NAME.part.state beside it: their names must fit the file system too."""
+    try:
+        limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if len(os.fsencode(path.name + _SIDE)) > limit:
+        raise UsageError(
+            f"{shown}: name too long for the {path.name[:20]}...{_SIDE} file rget writes beside it"
+            f" (at most {limit - len(_SIDE)} bytes)"
+        )
 
 
 def open_stream(dest: Destination) -> int:
