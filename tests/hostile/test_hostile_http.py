@@ -49,7 +49,7 @@ NAMED: dict[str, tuple[HttpCase, int, str]] = {
     "drip": (case(Answer(body="drip"), size=65_537), 0, ""),
     "stall": (case(Answer(body="stall", cut=5000), retries=0), 1, "no data for 0.5 s"),
     "header-line-of-1-mb": (case(Answer(extra="huge")), 1, "a header line over 65536 bytes"),
-    "500-headers": (case(Answer(extra="many")), 1, "more than 100 headers"),
+    "500-headers": (case(Answer(extra="many")), 1, "more than 99 headers"),
     "redirect-loop": (case(Answer(kind="redirect", status=302, location="self")), 1, "more than 10"),
     "redirect-to-bad-url": (case(Answer(kind="redirect", status=301, location="bad")), 1, "redirected to a bad URL"),
     "redirect-to-closed-port": (case(Answer(kind="redirect", status=307, location="closed")), 1, "refused"),

@@ -265,10 +265,12 @@ def send(
     raise RgetError(f"{original}: more than {MAX_REDIRECTS} redirects")
 
 
+# (what http.client says, what we say, what to add to its number): it counts the blank line that ends the headers
+# as one of them, so its "more than 100 headers" means 100 headers or more
 _HEADER_LIMITS = (
-    (re.compile(r"got more than (\d+) bytes when reading header line"), "a header line over {} bytes"),
-    (re.compile(r"got more than (\d+) headers"), "more than {} headers"),
-    (re.compile(r"got more than (\d+) bytes when reading status line"), "a status line over {} bytes"),
+    (re.compile(r"got more than (\d+) bytes when reading header line"), "a header line over {} bytes", 0),
+    (re.compile(r"got more than (\d+) headers"), "more than {} headers", -1),
+    (re.compile(r"got more than (\d+) bytes when reading status line"), "a status line over {} bytes", 0),
 )
 
 
@@ -279,11 +281,13 @@ def header_refusal(exc: BaseException) -> str | None:
 
     >>> header_refusal(Exception("LineTooLong('got more than 65536 bytes when reading header line')"))
     'the answer has a header line over 65536 bytes (refused by the HTTP client, http.client)'
+    >>> header_refusal(Exception("HTTPException('got more than 100 headers')"))
+    'the answer has more than 99 headers (refused by the HTTP client, http.client)'
     """
     text = str(exc)
-    for pattern, what in _HEADER_LIMITS:
+    for pattern, what, off_by in _HEADER_LIMITS:
         if m := pattern.search(text):
-            return f"the answer has {what.format(m.group(1))} (refused by the HTTP client, http.client)"
+            return f"the answer has {what.format(int(m.group(1)) + off_by)} (refused by the HTTP client, http.client)"
     return None
 
 
