@@ -103,7 +103,7 @@ class Options:
         "--target", metavar="STAGE", help="The stage the image was built as (default: the last)."
     )
     duplicates: bool = o.flag(
-        "--duplicates", help="Hash every file (costs reading them): report contents stored more than once."
+        "--duplicates", help="Hash the files that may be copies: report contents stored more than once."
     )
 
     @property

@@ -3,7 +3,8 @@
 Every regular file of every layer is a stored copy, whether the final filesystem shows it or a later layer hid it
 (the image carries both). Copies with the same digest (and more than zero bytes) are one content; storing it once
 saves N-1 copies: a hard link where the copies sit in one layer, a single COPY (or one step that writes the file
-once) where they sit in several. Needs the image read with ``digests=True``; hard links are already one copy.
+once) where they sit in several. Needs the image read with digests (``DUPLICATES`` is enough: it hashes only the
+files another file could match, see :mod:`dockit.archive.contents`); hard links are already one copy.
 
 >>> from dockit.archive.model import Entry, Image, Layer
 >>> def f(path, digest): return Entry(path, "0", 40, 0o644, 0, 0, "", path, "", digest)
