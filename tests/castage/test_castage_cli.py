@@ -88,6 +88,12 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["-i", "r/app", "--mode", "kaniko"], "FROM a AS x\n", 2, "castage: Invalid value for '--mode'"),
         (["-f", "Dockerfile"], "FROM a AS x\n", 2, "castage: Missing option '-i' / '--image'"),
         (["-i", "r/app", "-p", "-"], "FROM a AS x\n", 2, "castage: --context -: a context read from stdin"),
+        (
+            ["-i", "r/app", "--mode", "buildx", "--branch", "main", "--final-tag", "v1-main"],
+            "FROM busybox AS v1\nFROM v1\n",
+            2,
+            "castage: stage v1 (line 1) and the unnamed final stage v1-main (line 2) would both write r/app:v1-main on",
+        ),
     ],
 )
 def test_errors_are_one_line_with_exit_codes(

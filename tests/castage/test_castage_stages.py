@@ -8,6 +8,7 @@ Dockerfile it was generated from, and goes through shellcheck.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -84,6 +85,63 @@ def test_final_tag_names_the_unnamed_final_stage(tmp_path: Path) -> None:
 def test_final_tag_may_not_take_a_stage_name() -> None:
     with pytest.raises(UsageError, match=r"--final-tag builder: stage 0 \(line 1\) is named builder already"):
         generate(BUILDER_THEN_FINAL, image=IMG, final_tag="builder")
+
+
+# Each pair of builds would write one image or cache: the later would replace the earlier's, and a branch would
+# replace the default branch's. Before the check, each made a script (exit 0) that did so.
+@pytest.mark.parametrize(
+    ("dockerfile", "options", "error"),
+    [
+        (
+            "FROM busybox AS v1\nFROM v1\n",
+            {"branch": "main", "final_tag": "v1-main"},
+            f"stage v1 (line 1) and the unnamed final stage v1-main (line 2) would both write {IMG}:v1-main on branch "
+            "main: rename a stage, or choose another --final-tag or --branch",
+        ),
+        (  # the same on a pull request: its script is fine alone, main's would not be
+            "FROM busybox AS v1\nFROM v1\n",
+            {"branch": "pr-7", "final_tag": "v1-main", "mode": Mode.GHA},
+            f"stage v1 (line 1) and the unnamed final stage v1-main (line 2) would both write {IMG}:v1-main on the "
+            "default branch main",
+        ),
+        (  # branch x would overwrite the image main ships
+            "FROM busybox AS build\nFROM build\n",
+            {"branch": "x", "final_tag": "build-x"},
+            f"stage build (line 1) would write {IMG}:build-x on branch x, which the default branch main writes for "
+            "the unnamed final stage build-x (line 2)",
+        ),
+        (  # a registry cache is a tag of the image's repository
+            "FROM busybox AS x\nFROM busybox AS cache-x\n",
+            {"mode": Mode.BUILDX},
+            f"stage x (line 1) and stage cache-x (line 2) would both write {IMG}:cache-x:",
+        ),
+        (  # an unnamed stage built on its own
+            "FROM busybox\nFROM busybox AS app\nCOPY --from=0 / /\nFROM app\n",
+            {"branch": "main", "final_tag": "stage-0-main"},
+            "stage 0 (line 1, unnamed: built as stage-0) and the unnamed final stage stage-0-main (line 4) would both",
+        ),
+    ],
+)
+def test_two_builds_may_not_write_one_image_or_cache(dockerfile: str, options: dict[str, Any], error: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        generate(dockerfile, image=IMG, **options)
+    assert str(raised.value).startswith(error), str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options"),
+    [
+        ("FROM busybox AS build\nFROM build\n", {"branch": "main", "final_tag": "build-x"}),  # x is not on the line
+        ("FROM busybox AS x\nFROM busybox AS cache-x\n", {"mode": Mode.GHA}),  # scopes are not tags
+        ("FROM busybox AS x\nFROM busybox AS cache-x\n", {}),  # an inline cache is the image
+        (  # bake builds an unnamed stage inside the stages that need it, under no tag of its own
+            "FROM busybox\nFROM busybox AS app\nCOPY --from=0 / /\nFROM app\n",
+            {"branch": "main", "final_tag": "stage-0-main", "mode": Mode.BAKE},
+        ),
+    ],
+)
+def test_distinct_refs_pass(dockerfile: str, options: dict[str, Any]) -> None:
+    assert generate(dockerfile, image=IMG, **options).text
 
 
 def test_a_named_final_stage_keeps_its_name_and_final_tag_warns() -> None:

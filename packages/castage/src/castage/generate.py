@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from castage.mode import SPECS, Cache, Mode, Output
 from castage.options import Options
-from castage.plan import DEFAULT_FINAL_TAG, plan_stages
-from castage.refs import Names
+from castage.plan import DEFAULT_FINAL_TAG, StagePlan, plan_stages
+from castage.refs import Names, first_clash
 from dockit.cli import build_args as build_args_from_cli
 from dockit.dockerfile import parse
 from dockit.edit import with_stage_names
@@ -105,6 +105,8 @@ def generate(
             raise DockerfileError(
                 f"stage name cannot be an image tag: {e.message}", path=df.path, line=stage.line
             ) from None
+    # Bake builds no unnamed stage on its own (it has no target there), so only its targets write refs.
+    _check_distinct([s for s in plan.stages if not (spec.output is Output.BAKE and s.renamed)], names)
 
     warnings = []
     if not push and not spec.exports_cache:
@@ -148,6 +150,47 @@ def generate(
     from castage.script import render as render_script
 
     return Generated(render_script(plan, options), executable=True, warnings=warnings)
+
+
+def _check_distinct(stages: Sequence[StagePlan], names: Names) -> None:
+    """UsageError when two stages would write the same image or cache (``--final-tag v1-main`` next to a stage ``v1``
+    on main; a registry cache ``cache-x`` next to a stage ``cache-x``), on this branch or on the default branch, or
+    when this branch would write one of the default branch's (``--final-tag build-x`` next to a stage ``build``, on
+    branch ``x``): the later build would silently replace the earlier's image or cache.
+
+    Exit 2: the Dockerfile and the options are each fine (docker builds it); it is the names castage makes from the two
+    together that meet, and the fix is another --final-tag, --branch or stage name, as for a final tag that is a
+    stage's name already (:func:`castage.plan.plan_stages`).
+    """
+    by_key = {s.key: s for s in stages}
+    keys = list(by_key)
+    default = names.on_default_branch()
+    checks: list[tuple[Names, Names | None, str]] = [
+        (names, None, f" on branch {names.branch}" if names.branch is not None else "")
+    ]
+    if default is not None:
+        checks += [(default, None, f" on the default branch {default.branch}"), (names, default, "")]
+    for mine, others, where in checks:
+        clash = first_clash(mine, keys, others)
+        if clash is None:
+            continue
+        a, b, ref = by_key[clash[0]], by_key[clash[1]], clash[2]
+        if others is None:
+            said = f"{_describe(a)} and {_describe(b)} would both write {ref}{where}"
+        else:
+            said = (
+                f"{_describe(a)} would write {ref} on branch {mine.branch}, which the default branch {others.branch} "
+                f"writes for {_describe(b)}"
+            )
+        raise UsageError(f"{said}: rename a stage, or choose another --final-tag or --branch")
+
+
+def _describe(stage: StagePlan) -> str:
+    if stage.renamed:
+        return f"stage {stage.index} (line {stage.line}, unnamed: built as {stage.key})"
+    if stage.target is None:
+        return f"the unnamed final stage {stage.key} (line {stage.line})"
+    return f"stage {stage.key} (line {stage.line})"
 
 
 def _branch(option: str, value: str | None) -> str | None:

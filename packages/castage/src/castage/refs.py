@@ -9,7 +9,8 @@ its branch's, so a pull request warms up from main's cache and never overwrites 
 is the ``release`` key (the final tag of an unnamed last stage, ``latest``) on the default branch: the image main
 ships is ``IMAGE:latest``, as CI users expect (and as without ``--branch``), and other branches read its cache second.
 Stage names keep the suffix on the default branch too: a stage ``build-x`` on main is ``build-x-main``, so no branch
-``x`` can write it as its ``build``.
+``x`` can write it as its ``build``. Where names still meet (``--final-tag v1-main`` next to a stage ``v1``), the
+generator refuses the script (:func:`first_clash`).
 
 >>> names = Names("ghcr.io/acme/api", "acme/api", Cache.GHA, branch="feature-x", default_branch="main")
 >>> names.image("build")
@@ -26,7 +27,7 @@ Stage names keep the suffix on the default branch too: a stage ``build-x`` on ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from castage.mode import Cache
 from dockit.reference import check_tag
@@ -79,6 +80,19 @@ class Names:
         extra = ",image-manifest=true,oci-mediatypes=true" if self.image_manifest else ""
         return self._cache(key, self._write_suffix(key)) + ",mode=max" + extra
 
+    def written(self, key: str) -> list[str]:
+        """What the stage's build writes: its image and its cache (an inline cache is the image). A registry cache is a
+        tag of the image's repository, so it is written as ``IMAGE:cache-KEY``, comparable with other stages' images.
+
+        >>> Names("r/app", "r/app", Cache.REGISTRY).written("x")
+        ['r/app:x', 'r/app:cache-x']
+        """
+        image = self.image(key)
+        if self.cache is Cache.INLINE:
+            return [image]
+        cache = self._cache(key, self._write_suffix(key))
+        return [image, cache.removeprefix("type=registry,ref=")]
+
     def _cache(self, key: str, suffix: str) -> str:
         if self.cache is Cache.INLINE:
             return f"{self.repository}:{key}{suffix}"
@@ -87,9 +101,43 @@ class Names:
             return f"type=gha,scope={prefix}/{key}{suffix}"
         return f"type=registry,ref={self.repository}:cache-{key}{suffix}"
 
+    def on_default_branch(self) -> Names | None:
+        """The names the default branch's script gives (None: this is that script, or there are no branches)."""
+        if self.branch is None or self.branch == self.default_branch:
+            return None
+        return replace(self, branch=self.default_branch)
+
     def check(self, key: str) -> None:
         """DockitError when a tag the stage's build would read or write is not one docker takes."""
         for suffix in {self._write_suffix(key), *self._read_suffixes(key)}:
             check_tag(key + suffix)
             if self.cache is Cache.REGISTRY:
                 check_tag(f"cache-{key}{suffix}")
+
+
+def first_clash(names: Names, keys: list[str], others: Names | None = None) -> tuple[str, str, str] | None:
+    """The first ref two stages would both write, as ``(key, other key, ref)``; None when every ref is distinct.
+
+    With ``others``, the refs of ``keys`` under ``names`` are compared with those under ``others`` instead (a branch's
+    script against the default branch's: the branch must write none of them).
+
+    >>> main = Names("r/app", "r/app", Cache.REGISTRY, branch="main", release="v1-main")
+    >>> first_clash(main, ["v1", "v1-main"])
+    ('v1', 'v1-main', 'r/app:v1-main')
+    >>> pr = replace(main, branch="x", release="build-x")
+    >>> first_clash(pr, ["build", "build-x"], pr.on_default_branch())
+    ('build', 'build-x', 'r/app:build-x')
+    """
+    owner: dict[str, str] = {}
+    if others is not None:
+        for key in keys:
+            for ref in others.written(key):
+                owner.setdefault(ref, key)
+    for key in keys:
+        for ref in names.written(key):
+            first = owner.get(ref)
+            if first is not None and (others is not None or first != key):
+                return (key, first, ref) if others is not None else (first, key, ref)
+            if others is None:
+                owner[ref] = key
+    return None
