@@ -135,6 +135,17 @@ def test_the_readme_shows_what_castage_prints(
     assert shown == 6
 
 
+def test_the_readme_shows_the_installed_scripts_help() -> None:
+    """The README's help block is what ``castage --help`` prints at its width (it had drifted from the options)."""
+    readme = (REPO / "packages" / "castage" / "README.md").read_text()
+    shown = readme.split("```\n$ castage --help\n", 1)[1].split("```", 1)[0]
+    env = {**os.environ, "COLUMNS": "118", "NO_COLOR": "1", "TERM": "dumb"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "castage"), "--help"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "\n".join(line.rstrip() for line in done.stdout.splitlines()).strip("\n") + "\n" == shown
+
+
 def test_output_file_is_an_executable_script_written_atomically(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,7 +53,10 @@ class Options:
     branch: str | None = o.option(
         "--branch",
         metavar="BRANCH",
-        help="Tags and caches STAGE-BRANCH: read this branch's, then the default branch's; write only it.",
+        help=(
+            "Tags and caches STAGE-BRANCH (on the default branch an unnamed last stage keeps IMAGE:latest or "
+            "--final-tag): read this branch's, then the default branch's; write only it."
+        ),
     )
     default_branch: str = o.option(
         "--default-branch", metavar="BRANCH", help="The branch whose cache --branch builds read second.", default="main"
