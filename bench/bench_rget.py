@@ -2,7 +2,7 @@
 
 Sections (the targets of issue 14):
 
-1. start-up: ``python -c pass`` and the imports a download needs, as their own line
+1. start-up: ``python -c pass``, the imports a download needs, and a 1-byte download (rget, curl), as their own line
 2. 16 MiB through the shaper (40 ms RTT, 8 MiB/s per connection): latency and start-up dominate
 3. uniform caps: 256 MiB through the shaper (40 ms RTT, 8 MiB/s per connection) at -P 4, 8, 16
 4. stragglers: the same, one connection in four at an eighth of the cap
@@ -104,28 +104,35 @@ def compile_bytecode() -> None:
     import importlib.util
 
     dirs = []
-    for name in ("rget", "requests", "urllib3", "idna", "certifi", "charset_normalizer", "typer", "shellingham"):
+    for name in ("rget", "requests", "urllib3", "idna", "certifi", "charset_normalizer", "rich"):
         spec = importlib.util.find_spec(name)
         if spec and spec.submodule_search_locations:
             dirs.extend(spec.submodule_search_locations)
     subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], check=True)
 
 
-def startup() -> None:
+def startup(tiny_url: str, out: Path) -> None:
+    """Python and the imports a download needs, and a whole download of a 1-byte file (no shaper): the fixed cost."""
+
     def wall(argv: list[str]) -> float:
         runs = []
         for _ in range(5):
             t0 = time.monotonic()
-            subprocess.run(argv, check=True, capture_output=True)
+            # an empty working directory: `python -c` puts it first on sys.path (the repository's root costs ~0.2 s)
+            subprocess.run(argv, check=True, capture_output=True, cwd=out.parent)
             runs.append(time.monotonic() - t0)
+            out.unlink(missing_ok=True)
         return statistics.median(runs)
 
     bare = wall([sys.executable, "-c", "pass"])
-    imports = wall([sys.executable, "-c", "import rget.cli, rget.download"])
+    imports = wall([sys.executable, "-c", "import rget.cli, rget.download, requests"])
     version = wall([str(RGET), "-V"])
+    tiny = wall([str(RGET), "-q", tiny_url, "-o", str(out)])
+    curl = wall(["curl", "-sS", tiny_url, "-o", str(out)])
     print(
         f"\nrget start-up (median of 5): python -c pass {bare * 1000:.0f} ms; the imports of a download "
-        f"(rget.cli, rget.download: typer, requests) {imports * 1000:.0f} ms; rget -V {version * 1000:.0f} ms"
+        f"(rget.cli, rget.download, requests) {imports * 1000:.0f} ms; rget -V {version * 1000:.0f} ms; "
+        f"a 1-byte download from nginx: rget {tiny * 1000:.0f} ms, curl {curl * 1000:.0f} ms"
     )
 
 
@@ -161,7 +168,6 @@ def main() -> int:
         print(f"bench_rget: missing {' '.join(missing)} (make debs)", file=sys.stderr)
         return 1
     compile_bytecode()
-    startup()
     with tempfile.TemporaryDirectory(prefix="bench-rget-") as tmp_:
         tmp = Path(tmp_)
         www = tmp / "www"
@@ -171,6 +177,7 @@ def main() -> int:
             for _ in range(big // (64 * MIB)):
                 f.write(os.urandom(64 * MIB))
         (www / "small.bin").write_bytes(os.urandom(small))
+        (www / "tiny.bin").write_bytes(b"x")
         make_tar_gz(www / "tool.tar.gz", big)
         busybox = install_busybox(tmp / "busybox")
         dl = tmp / "dl"
@@ -178,6 +185,7 @@ def main() -> int:
         out = dl / "asset.bin"
         with start_nginx(tmp / "nginx", root=www, rate="10m") as nginx:
             plain = nginx.ports["plain"]
+            startup(nginx.url("plain", "tiny.bin"), out)
             with start_shaper(plain, rtt=RTT, rate=f"{CAP_MIB}m") as port:
                 side_by_side(
                     f"16 MiB through the shaper: {RTT * 1000:.0f} ms RTT, {CAP_MIB} MiB/s per connection (median of 3)",
