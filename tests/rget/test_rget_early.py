@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from rget.early import Early
-from rget.remote import SESSION_HEADERS, merged_headers
+from rget.remote import SESSION_HEADERS
 from tests.rget.runners import RGET
 from tests.rget.servers import Site, pattern
 
@@ -40,6 +40,41 @@ def test_the_first_request_is_on_the_wire_before_requests_is_imported(site: Site
     assert sizes == f"{len(data)} {len(data)}"
     [first] = [r for r in site.requests if r.path == "/f/early.bin"]  # one request: the early answer was used
     assert first.headers["Range"] == "bytes=0-" and first.at < float(imported)
+
+
+AHEAD = """
+import sys, time
+from rget.remote import first_answer, new_session, send
+url, size = sys.argv[1], int(sys.argv[2])
+third = size // 3
+blocks = [(0, third - 1), (third, 2 * third - 1), (2 * third, size - 1)]
+session = new_session(3, first=(url, {}, 10.0), ahead=lambda total: blocks[1:] if total == size else [])
+print(time.monotonic(), flush=True)  # requests is imported by now
+remote, body = first_answer(session, url, {}, 10.0)
+got = [body.raw.read(third)]
+body.close()
+for start, end in blocks[1:]:
+    tag = remote.if_range
+    resp, _ = send(session, url, original=url, headers={}, timeout=10.0, byte_range=(start, end), if_range=tag)
+    got.append(resp.raw.read())
+    print(resp.status_code, resp.headers["Content-Range"], getattr(resp, "sent_early", False))
+sys.stdout.buffer.write(b"".join(got))
+"""
+
+
+def test_the_next_ranges_go_out_ahead_too_and_are_used_once(site: Site) -> None:
+    site.files["ahead.bin"] = data = pattern(300_000, 10)
+    done = subprocess.run(
+        [sys.executable, "-c", AHEAD, site.url("/f/ahead.bin"), str(len(data))], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    imported, second, third, body = done.stdout.split(b"\n", 3)
+    assert second == b"206 bytes 100000-199999/300000 True" and third == b"206 bytes 200000-299999/300000 True"
+    assert body == data
+    asked = [r for r in site.requests if r.path == "/f/ahead.bin"]
+    assert sorted(r.headers["Range"] for r in asked) == ["bytes=0-", "bytes=100000-199999", "bytes=200000-299999"]
+    assert all(r.headers.get("If-Range") == '"v1"' for r in asked if r.headers["Range"] != "bytes=0-")
+    assert max(r.at for r in asked) < float(imported)  # all three on the wire before requests was imported
 
 
 def test_the_early_request_is_the_one_requests_sends(site: Site, tmp_path: Path) -> None:
@@ -112,8 +147,7 @@ def _prepared(url: str, headers: dict[str, str]) -> requests.PreparedRequest:
 
 def test_an_early_answer_is_used_only_for_the_same_request() -> None:
     url = "http://127.0.0.1:9/a/b.bin?x=1"
-    sent = merged_headers(SESSION_HEADERS, {"Range": "bytes=0-"})
-    early = Early(url, sent, 5.0, "/a/b.bin?x=1")
+    early = Early(url, SESSION_HEADERS, {"Range": "bytes=0-"}, 5.0, "/a/b.bin?x=1")
     same = _prepared(url, {"Range": "bytes=0-"})
     bundle = early.bundle if early.bundle is not None else True  # this machine sets REQUESTS_CA_BUNDLE
     assert early.matches(same, bundle, None, {})
@@ -132,7 +166,7 @@ def test_no_early_request_when_requests_would_read_the_environment(monkeypatch: 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     saved = sys.modules.pop("requests")  # as in the console script: requests not imported yet
     try:
-        headers = merged_headers(SESSION_HEADERS, {"Range": "bytes=0-"})
+        headers = dict(SESSION_HEADERS)
         for name, value in (("HTTPS_PROXY", "http://p:1"), ("no_proxy", "h"), ("NETRC", "/n")):
             with monkeypatch.context() as m:
                 m.setenv(name, value)

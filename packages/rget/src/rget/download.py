@@ -110,7 +110,7 @@ def download(
         raise UsageError(f"-c cannot resume a stream ({dest.shown}): bytes already written cannot be taken back")
     if dest.kind == "stream" and opts.executable:
         raise UsageError(f"-x needs a file output, not {dest.shown}")
-    session = new_session(opts.connections, first=(url, opts.headers, opts.timeout))
+    session = _session(url, opts, dest.kind == "stream")
     remote, body = _first(session, url, opts, reporter)
     try:
         if remote.ranges and not _parallel_ok(remote, opts):
@@ -158,10 +158,7 @@ def fetch(
     assert remote.size
     first = None
     if blocks is None:
-        # a block smaller than one read is not worth a request of its own: a small file is one answer; a stream
-        # goes out in order, so its blocks are a quarter as large: the write point then moves with every wave
-        per = -(-remote.size // (opts.connections * (4 if sink.ordered else 1)))
-        blocks = plan(remote.size, opts.connections, opts.block_size or max(per, MIB if sink.ordered else CHUNK))
+        blocks = _plan(remote.size, opts, sink.ordered)
         if body is not None:
             first = (blocks[0], body)
     elif body is not None:
@@ -174,6 +171,26 @@ def fetch(
     if work.remaining():
         raise RgetError(f"{remote.url}: {work.remaining()} bytes missing")  # unreachable unless a worker quit early
     return ranges
+
+
+def _plan(size: int, opts: Options, ordered: bool) -> list[Block]:
+    """The blocks of a fresh download. A block smaller than one read is not worth a request of its own: a small file
+    is one answer; a stream goes out in order, so its blocks are a quarter as large: the write point then moves
+    with every wave."""
+    per = -(-size // (opts.connections * (4 if ordered else 1)))
+    return plan(size, opts.connections, opts.block_size or max(per, MIB if ordered else CHUNK))
+
+
+def _session(url: str, opts: Options, ordered: bool) -> requests.Session:
+    """The download's session; the first request, and those of the blocks after the first one's, go out at once
+    (:mod:`rget.early`: while Python still imports requests, when it can tell they are requests' own). With -c
+    the blocks are the saved state's, not a fresh plan's: only the first request goes ahead."""
+
+    def ahead(size: int) -> list[tuple[int, int]]:
+        return [(b.start, b.end) for b in _plan(size, opts, ordered)[1 : opts.connections]]
+
+    first = (url, opts.headers, opts.timeout)
+    return new_session(opts.connections, first=first, ahead=None if opts.resume else ahead)
 
 
 class Checkpoint:
@@ -373,7 +390,7 @@ def extract(url: str, into: Path, opts: Options, reporter: Reporter | None = Non
         raise UsageError("-c cannot resume an extraction: the archive is unpacked as it streams, never kept")
     if opts.executable:
         raise UsageError("-x needs a file output; an archive keeps its own modes")
-    session = new_session(opts.connections)
+    session = _session(url, opts, True)
     remote, body = _first(session, url, opts, reporter)
     unpacking = Extraction(into, strip)
     shown_as = f"the extraction into {into}"

@@ -11,6 +11,10 @@ early answer is dropped and the request sent again the ordinary way; so is an ea
 ordinary attempt then meets and reports the failure as it always did), except a timeout, which is reported as
 requests reports it instead of being waited out twice.
 
+When that first answer shows ranges and a validator, the requests of the next blocks (the ones the other
+connections will ask for first, each with its Range and If-Range) go out the same way, each on its own connection,
+and are matched the same way when the workers send them: all the first round trips then overlap the import.
+
 Used only when requests is not imported yet (else there is nothing to overlap): the console script, not a library
 caller or the tests that answer HTTP with ``responses``.
 """
@@ -20,8 +24,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from rget.remote import Remote, merged_headers, parse_content_range
 
 if TYPE_CHECKING:
     import http.client
@@ -74,26 +81,54 @@ def _environment_changes_requests() -> bool:
 
 
 class Early:
-    """One request sent ahead by a thread; :meth:`take` hands its answer over if it is the request requests makes."""
+    """One request sent ahead by a thread; :meth:`take` hands its answer over if it is the request requests makes.
 
-    def __init__(self, url: str, headers: dict[str, str], timeout: float, target: str) -> None:
+    The first request (``GET Range: bytes=0-``) reads its answer's headers in its thread; when they show ranges and
+    a validator, ``ahead`` (size -> the byte ranges the first connections will ask for next) names the requests to
+    send ahead as well, each on its own connection (:attr:`followers`), so that they too are under way while Python
+    imports. Theirs are read by the worker whose request they match.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        base: dict[str, str],
+        extra: dict[str, str],
+        timeout: float,
+        target: str,
+        *,
+        ahead: Callable[[int], list[tuple[int, int]]] | None = None,
+        read_answer: bool = True,
+    ) -> None:
         parts = urlsplit(url)
+        self.url = url
         self.scheme = parts.scheme.lower()
         self.host = (parts.hostname or "").lower()
         self.port = parts.port or (443 if self.scheme == "https" else 80)
         self.target = target
-        self.headers = headers
+        self.base = base
+        self.headers = merged_headers(base, extra)
         self.timeout = timeout
         self.bundle = _ca_bundle()
+        self.ahead = ahead
+        self.read_answer = read_answer
         self.connected = False
         self.answer: http.client.HTTPResponse | None = None
         self.error: BaseException | None = None
+        self.followers: list[Early] = []
         self._conn: http.client.HTTPConnection | None = None
         self._thread = threading.Thread(target=self._send, name="rget-early", daemon=True)
 
     @classmethod
-    def start(cls, url: str, headers: dict[str, str], timeout: float) -> Early | None:
-        """Send the first request of ``url`` now, or None when it cannot be known to be requests' own."""
+    def start(
+        cls,
+        url: str,
+        base: dict[str, str],
+        timeout: float,
+        ahead: Callable[[int], list[tuple[int, int]]] | None = None,
+    ) -> Early | None:
+        """Send the first request of ``url`` now (``base``: every header but Range), or None when it cannot be
+        known to be requests' own."""
         if "requests" in sys.modules or _environment_changes_requests():
             return None
         parts = urlsplit(url)
@@ -102,7 +137,7 @@ class Early:
             return None
         if not host.isascii() or host.endswith(".") or (target := plain_target(url)) is None:
             return None
-        early = cls(url, headers, timeout, target)
+        early = cls(url, base, {"Range": "bytes=0-"}, timeout, target, ahead=ahead)
         early._thread.start()
         return early
 
@@ -135,11 +170,32 @@ class Early:
             for name, value in self.headers.items():
                 conn.putheader(name, value)
             conn.endheaders()
-            self.answer = conn.getresponse()
+            if self.read_answer:
+                self.answer = conn.getresponse()
+                self._send_ahead(self.answer)
         except BaseException as e:  # reported by take(), or met again by the ordinary request
             self.error = e
             if self._conn is not None:
                 self._conn.close()
+
+    def _send_ahead(self, answer: http.client.HTTPResponse) -> None:
+        """The next ranges' requests, when the first answer is the whole file from byte 0 with a validator (the
+        If-Range they carry is the one the workers will send: a strong ETag, or none)."""
+        if self.ahead is None or answer.status != 206:
+            return
+        cr = parse_content_range(answer.getheader("Content-Range"))
+        if cr is None or cr.start != 0 or cr.total is None or cr.end != cr.total - 1:
+            return
+        remote = Remote(self.url, self.url, cr.total, answer.getheader("ETag"), answer.getheader("Last-Modified"), True)
+        if remote.validator is None:
+            return
+        for start, end in self.ahead(cr.total):
+            extra = {"Range": f"bytes={start}-{end}"}
+            if remote.if_range:
+                extra["If-Range"] = remote.if_range
+            follower = Early(self.url, self.base, extra, self.timeout, self.target, read_answer=False)
+            follower._thread.start()
+            self.followers.append(follower)
 
     def matches(self, request: requests.PreparedRequest, verify: object, cert: object, proxies: Any) -> bool:
         """True when ``request`` (as requests would send it) is the request this thread sent."""
@@ -152,22 +208,24 @@ class Early:
         if select_proxy(request.url or "", proxies or {}):
             return False
         parts = urlsplit(request.url or "")
-        where = (
-            parts.scheme.lower(),
-            (parts.hostname or "").lower(),
-            parts.port or (443 if parts.scheme == "https" else 80),
-        )
-        if where != (self.scheme, self.host, self.port) or request.path_url != self.target:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if (parts.scheme.lower(), (parts.hostname or "").lower(), port) != (self.scheme, self.host, self.port):
+            return False
+        if request.path_url != self.target:
             return False
         sent = {k.lower(): v for k, v in self.headers.items()}
         return {k.lower(): v for k, v in request.headers.items()} == sent
 
     def take(self, adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response | None:
-        """The early answer as requests' Response to ``request``, or None: send it the ordinary way."""
+        """The early answer as requests' Response to ``request`` (which :meth:`matches`), or None: send it the
+        ordinary way."""
         self._thread.join()
-        if not self.matches(request, kwargs.get("verify"), kwargs.get("cert"), kwargs.get("proxies")):
-            self.close()
-            return None
+        if self.answer is None and self.error is None and self._conn is not None:
+            try:
+                self.answer = self._conn.getresponse()  # a follower's: read by the worker that asked for it
+            except BaseException as e:
+                self.error = e
+                self._conn.close()
         if self.answer is None:
             if isinstance(self.error, TimeoutError):
                 import requests
@@ -175,12 +233,12 @@ class Early:
                 timeout = requests.exceptions.ReadTimeout if self.connected else requests.exceptions.ConnectTimeout
                 raise timeout(f"{self.host}: {self.error}", request=request)
             return None
-        from urllib3 import HTTPHeaderDict, HTTPResponse
-
         raw = self.answer
         if any("\r\n" in value for value in raw.msg.values()):  # obsolete line folding: let urllib3 unfold it
             self.close()
             return None
+        from urllib3 import HTTPHeaderDict, HTTPResponse
+
         raw_response = HTTPResponse(
             body=raw,
             headers=HTTPHeaderDict(raw.msg.items()),
@@ -203,6 +261,7 @@ class Early:
 
     def close(self) -> None:
         """Drop the early answer (not used)."""
+        self._thread.join()
         if self.answer is not None:
             self.answer.close()
         if self._conn is not None:
@@ -210,18 +269,36 @@ class Early:
 
 
 def early_adapter(early: Early | None, **kwargs: Any) -> HTTPAdapter:
-    """requests' HTTPAdapter, answering its first request from ``early`` when that is the request it sends."""
+    """requests' HTTPAdapter that answers a request from an early one when it is exactly that request."""
     from requests.adapters import HTTPAdapter
 
     class EarlyAdapter(HTTPAdapter):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.pending: list[Early] = [early] if early is not None else []
+            self.pending_lock = threading.Lock()
+
         def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:  # type: ignore[override]
-            pending: Early | None = self.__dict__.pop("early", None)
-            if pending is not None and (answered := pending.take(self, request, **kw)) is not None:
-                return answered
+            if self.pending:
+                with self.pending_lock:
+                    found = next(
+                        (
+                            e
+                            for e in self.pending
+                            if e.matches(request, kw.get("verify"), kw.get("cert"), kw.get("proxies"))
+                        ),
+                        None,
+                    )
+                    if found is not None:
+                        self.pending.remove(found)
+                if found is not None:
+                    answered = found.take(self, request, **kw)
+                    with self.pending_lock:
+                        self.pending.extend(found.followers)
+                        found.followers = []
+                    if answered is not None:
+                        return answered
             response: requests.Response = super().send(request, **kw)
             return response
 
-    adapter = EarlyAdapter(**kwargs)
-    if early is not None:
-        adapter.early = early  # type: ignore[attr-defined]
-    return adapter
+    return EarlyAdapter(**kwargs)

@@ -7,7 +7,7 @@ Authorization token for a private release asset) only ever go to the host the us
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
@@ -181,18 +181,24 @@ def merged_headers(*layers: Mapping[str, str]) -> dict[str, str]:
     return dict(out.values())
 
 
-def new_session(connections: int, *, first: tuple[str, dict[str, str], float] | None = None) -> requests.Session:
+def new_session(
+    connections: int,
+    *,
+    first: tuple[str, dict[str, str], float] | None = None,
+    ahead: Callable[[int], list[tuple[int, int]]] | None = None,
+) -> requests.Session:
     """A session whose connection pool keeps one socket per worker.
 
     ``first`` (url, the user's headers, timeout): the request :func:`first_answer` is about to make, sent now by
-    :mod:`rget.early` (before requests is imported) when it can be, so that its round trip overlaps the import.
+    :mod:`rget.early` (before requests is imported) when it can be, so that its round trip overlaps the import;
+    ``ahead`` (the file's size -> the byte ranges the other connections will ask for first) lets it send those too.
     """
     early = None
     if first is not None:
         from rget.early import Early
 
         url, headers, timeout = first
-        early = Early.start(url, merged_headers(SESSION_HEADERS, headers, _range_header((0, None))), timeout)
+        early = Early.start(url, merged_headers(SESSION_HEADERS, headers), timeout, ahead)
     import requests
 
     from rget.early import early_adapter
