@@ -43,14 +43,16 @@ def manifest_with(**fields: object) -> bytes:
     return json.dumps([item]).encode()
 
 
-# name -> (archive bytes, what the one-line error must say)
+# name -> (archive bytes, what the one-line error must say; " | " between alternatives)
 CASES: dict[str, tuple[bytes, str]] = {
     "deep-manifest": (docker_save(manifest=DEEP), "manifest.json is nested too deeply (more than 64 levels)"),
     "deep-config": (docker_save(config=DEEP_OBJECT), "image config config.json is nested too deeply"),
     "deep-index": (oci_layout(DEEP), "index.json is nested too deeply"),
     "wrong-types-config": (
         docker_save(config=b'{"rootfs":{"diff_ids":7},"history":"x"}'),
-        "image config config.json: history is a string, not a list",
+        # whichever wrong field is read first
+        "image config config.json: rootfs.diff_ids is a number, not a list"
+        " | image config config.json: history is a string, not a list",
     ),
     "diff-ids-number": (docker_save(config=b'{"rootfs":{"diff_ids":7}}'), "rootfs.diff_ids is a number, not a list"),
     "diff-id-object": (docker_save(config=b'{"rootfs":{"diff_ids":[{}]}}'), "rootfs.diff_ids[0] is an object"),
@@ -84,7 +86,7 @@ def test_hostile_archive_is_one_line(case: str, tmp_path: Path) -> None:
     archive.write_bytes(data)
     line = run("dlayer", archive).check_one_line_error(1)
     assert line.startswith(f"dlayer: {archive}"), line
-    assert expected in line, line
+    assert any(e in line for e in expected.split(" | ")), line
     assert "codec" not in line and "Expecting" not in line and "(char " not in line, line  # our wording
 
 

@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 from rget.errors import RgetError, UsageError
 from rget.remote import Remote
 
-_SIDE = ".part.state"
-"""The longest suffix rget adds to the output's name for a file beside it (the resume state)."""
+_SIDE = ".part.state.tmp"
+"""The longest suffix rget adds to the output's name for a file beside it (the resume state, while it is saved)."""
 _MAX_NAME = 255 - len(_SIDE)
 
 
