@@ -187,3 +187,25 @@ def test_diff_command_line(archives: dict[str, Path]) -> None:
     assert helped.returncode == 0 and "Usage: dlayer diff [OPTIONS]" in helped.stdout
     same = dlayer("diff", "-q", str(archives["oci-gzip"]), str(archives["oci-zstd"]), "-n", "3")
     assert same.returncode == 0 and "Shared layers: 4" in same.stdout
+
+
+def test_a_dockerfile_on_stdin_gets_a_minid_command_that_reads_stdin(archives: dict[str, Path], tmp_path: Path) -> None:
+    """`--dockerfile -`: the merge command is `minid -`, said to read the Dockerfile on stdin (`minid -o - -` ran, but
+    reads as "write the file -"), and running it on the same Dockerfile merges the two RUNs the finding names."""
+    from tests.dlayer.archives import CONTAINERFILE
+
+    dockerfile = tmp_path / "Containerfile"
+    dockerfile.write_text(CONTAINERFILE)
+    archive = str(archives["docker-save"])
+    text = dlayer("-q", archive, "--dockerfile", "-", "-l", "400", stdin=dockerfile)
+    assert text.returncode == 0, text.stderr
+    merges = [line.strip() for line in text.stdout.splitlines() if "minid would merge" in line]
+    assert merges == ["minid would merge these: `minid -` (the Dockerfile on stdin)"] * 2
+    doc = json.loads(dlayer("-q", archive, "--dockerfile", "-", "-j", "-", stdin=dockerfile).stdout)
+    commands = [f["minid"]["command"] for f in doc["findings"]]
+    assert commands == ["minid -", None, "minid -"]
+    with open(dockerfile, "rb") as f:
+        argv = [str(DLAYER.with_name("minid")), *commands[0].split()[1:]]
+        done = subprocess.run(argv, stdin=f, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and list(tmp_path.iterdir()) == [dockerfile], done.stderr
+    assert done.stdout.count("\nRUN ") == CONTAINERFILE.count("\nRUN ") - 1

@@ -118,18 +118,23 @@ class Merging:
     reason: str = ""
 
     def command(self, path: str) -> str:
-        """The command that merges them, in place."""
+        """The command that merges them: in place, or (a Dockerfile read from stdin, ``-``) from stdin to stdout."""
+        if path == "-":
+            return "minid -"
         return f"minid -o {shlex.quote(path)} {shlex.quote(path)}"
 
     def sentence(self, path: str) -> str:
         """
         >>> Merging(True).sentence("Dockerfile")
         'minid would merge these: `minid -o Dockerfile Dockerfile`'
+        >>> Merging(True).sentence("-")
+        'minid would merge these: `minid -` (the Dockerfile on stdin)'
         >>> Merging(False, "ARG at line 4 is between them").sentence("Dockerfile")
         'minid would not merge these: ARG at line 4 is between them'
         """
         if self.merges:
-            return f"minid would merge these: `{self.command(path)}`"
+            on_stdin = " (the Dockerfile on stdin)" if path == "-" else ""
+            return f"minid would merge these: `{self.command(path)}`{on_stdin}"
         return f"minid would not merge these: {self.reason}"
 
 
