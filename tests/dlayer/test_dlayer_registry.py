@@ -332,6 +332,25 @@ def test_a_broken_download_resumes_where_it_stopped_and_a_503_is_retried(
         assert int(ranges[0][6:-1]) > 0  # resumed from the byte reached, not from the start
 
 
+def test_a_diff_of_two_tags_fetches_the_shared_layers_once(
+    pushed: dict[str, str], registry: Registry, nobody: dict[str, str], archives: dict[str, Path]
+) -> None:
+    """B's layers whose diff ids A had (all four: the zstd copy of the gzip image) are not fetched again: only their
+    first block is, for their compression. The comparison is the one the two archives give."""
+    flaky = Flaky(registry.url)
+    try:
+        got = dlayer("diff", "-q", f"{flaky.host}/app:1", f"{flaky.host}/zstd:1", "-j", "-", env=nobody)
+    finally:
+        flaky.httpd.shutdown()
+        flaky.httpd.server_close()
+    doc = json.loads(ok(got))
+    want = json.loads(ok(dlayer("diff", "-q", str(archives["oci-gzip"]), str(archives["oci-zstd"]), "-j", "-")))
+    assert doc["changes"] == want["changes"] == [] and doc["sharedLayers"] == want["sharedLayers"]
+    assert len(doc["sharedLayers"]) == 4
+    zstd_blobs = sorted(r for p, r in flaky.seen if p.startswith("/v2/zstd/blobs/"))
+    assert zstd_blobs == ["", *["bytes=0-511"] * 4]  # the config, then each layer's first block
+
+
 def test_https_first_even_on_loopback(
     tls_registry: AuthRegistry, archives: dict[str, Path], nobody: dict[str, str]
 ) -> None:

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from dockit.archive.candidate import platform_of
 from dockit.archive.documents import config_history, config_layers, expect, load
-from dockit.archive.layers import scan_layer
-from dockit.archive.model import HistoryEntry, Image, Layer, Platform
+from dockit.archive.layers import compression_of, scan_layer
+from dockit.archive.model import Entry, HistoryEntry, Image, Layer, Platform
 from dockit.archive.sources import NotFound, Request, Unreachable
 from dockit.archive.sources.registry_auth import DOCKER_HUB, Credentials, config_dir, find_credentials, parse_challenge
-from dockit.archive.tarstream import CHUNK, BufferedSource
+from dockit.archive.tarstream import BLOCK, CHUNK, BufferedSource
 from dockit.errors import ArchiveError, DockitError, UsageError
 from dockit.reference import parse_reference
 
@@ -322,13 +322,7 @@ class BlobStream(BufferedSource):
 
     def _open(self) -> requests.Response:
         extra = {"Range": f"bytes={self.offset}-"} if self.offset else {}
-        response = self.client.get(f"blobs/{self.digest}", extra=extra)
-        if response.status_code == 404:
-            response.close()
-            raise ArchiveError("registry says 404 for this layer blob", path=self.label)
-        if response.status_code not in (200, 206):
-            response.close()
-            raise ArchiveError(f"registry answers {response.status_code} for this layer blob", path=self.label)
+        response = open_blob(self.client, self.digest, self.label, extra)
         if self.offset and response.status_code == 200:  # the server ignored Range: skip what we already have
             left = self.offset
             while left:
@@ -380,6 +374,18 @@ class BlobStream(BufferedSource):
         return bool(self._pull(CHUNK))
 
 
+def open_blob(client: Client, digest: str, label: str, extra: dict[str, str]) -> requests.Response:
+    """A layer blob's response (streamed; 200, or 206 to a Range), else an ArchiveError naming the status."""
+    response = client.get(f"blobs/{digest}", extra=extra)
+    if response.status_code == 404:
+        response.close()
+        raise ArchiveError("registry says 404 for this layer blob", path=label)
+    if response.status_code not in (200, 206):
+        response.close()
+        raise ArchiveError(f"registry answers {response.status_code} for this layer blob", path=label)
+    return response
+
+
 def choose_manifest(index: dict[str, Any], wanted: str, target: Target) -> dict[str, Any]:
     """The descriptor of an index that matches the platform ``wanted``; else an error listing those it has."""
     entries = [d for d in index.get("manifests") or [] if isinstance(d, dict) and isinstance(d.get("digest"), str)]
@@ -415,16 +421,20 @@ def read(request: Request) -> Image:
     if descriptor is None and request.platform and not chosen.matches(request.platform):
         raise UsageError(f"{target} is a {chosen} image only (no index): --platform {request.platform} does not match")
     layers_desc = [d for d in doc.get("layers") or [] if isinstance(d, dict)]
-    total = sum(int(d.get("size") or 0) for d in layers_desc)
+    diff_ids = config_layers(config, f"the image config of {target}", str(target))
+    by_digest = {str(d.get("digest") or ""): str(i) for d, i in zip(layers_desc, diff_ids, strict=False)}
+    known = request.cache.known(by_digest, request.digests) if request.cache is not None else {}
+    total = sum(int(d.get("size") or 0) for d in layers_desc if str(d.get("digest") or "") not in known)
+    already = f", {len(known)} of them read before" if known else ""
     who = f", as {client.credentials.username or 'token'}" if client.authorization and client.credentials else ""
     request.announce(
         f"reading {target} ({chosen}, {len(layers_desc)} layer{'' if len(layers_desc) == 1 else 's'}, "
-        f"{total / 1e6:.1f} MB to fetch) "
+        f"{total / 1e6:.1f} MB to fetch{already}) "
         f"from the registry at {client.base}{who}"
     )
     kind = "oci" if doc.get("mediaType", media) == MANIFEST_TYPES[0] else "docker v2"
     image = _assemble(
-        client, target, config, config_digest, chosen, layers_desc, request.parallel, bool(request.digests)
+        client, target, config, config_digest, chosen, layers_desc, request.parallel, bool(request.digests), known
     )
     image.format = f"registry ({kind} manifest)"
     if request.cache is not None:  # every blob is fetched anyway: what is read is kept for an archive read next
@@ -432,8 +442,17 @@ def read(request: Request) -> Image:
     return image
 
 
-def _fetch_layer(client: Client, desc: dict[str, Any], label: str, digests: bool) -> tuple[list[Any], str]:
+def _fetch_layer(
+    client: Client, desc: dict[str, Any], label: str, digests: bool, known: list[Entry] | None = None
+) -> tuple[list[Entry], str]:
     digest, size = str(desc.get("digest") or ""), int(desc.get("size") or 0)
+    if known is not None:  # read before (a LayerCache): only its first block, for its compression
+        response = open_blob(client, digest, label, {"Range": f"bytes=0-{BLOCK - 1}"})
+        try:
+            head = response.raw.read(BLOCK)
+        finally:
+            response.close()
+        return known, compression_of(head, label)
     stream = BlobStream(client, digest, size, label)
     try:
         entries, compression = scan_layer(stream, label, digests)
@@ -452,11 +471,18 @@ def _assemble(
     layers_desc: list[dict[str, Any]],
     parallel: int,
     digests: bool = False,
+    known: dict[str, list[Entry]] | None = None,
 ) -> Image:
     labels = [f"{target}:{d.get('digest')}" for d in layers_desc]
+    known = known or {}
     order = sorted(range(len(layers_desc)), key=lambda i: -int(layers_desc[i].get("size") or 0))
     with ThreadPoolExecutor(max(1, min(parallel, len(layers_desc) or 1))) as pool:
-        futures = {i: pool.submit(_fetch_layer, client, layers_desc[i], labels[i], digests) for i in order}
+        futures = {
+            i: pool.submit(
+                _fetch_layer, client, layers_desc[i], labels[i], digests, known.get(str(layers_desc[i].get("digest")))
+            )
+            for i in order
+        }
         results = {i: f.result() for i, f in futures.items()}
     what = f"the image config of {target}"
     history = [HistoryEntry.from_config(h) for h in config_history(config, what, str(target))]
