@@ -670,7 +670,8 @@ class Registry:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> None:
-        """Start the registry and wait until ``/v2/`` answers (with auth: 401, it wants credentials)."""
+        """Start the registry and wait until ``/v2/`` answers 200 (with an ``auth`` section: 401, it wants
+        credentials); anything else, until ``timeout``, is a registry still starting."""
         binary = require("docker-registry")["docker-registry"]
         config = self.root / "config.yml"
         tls = ""
@@ -693,11 +694,11 @@ class Registry:
             try:
                 with urllib.request.urlopen(f"{self.url}/v2/", timeout=2, context=ssl._create_unverified_context()):
                     return
-            except urllib.error.HTTPError as e:
-                if e.code == 401:
-                    return
-                raise
-            except OSError:
+            except OSError as e:  # an HTTP error status is one too (urllib.error.HTTPError)
+                if isinstance(e, urllib.error.HTTPError):
+                    e.close()
+                    if e.code == 401 and self.auth:
+                        return
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     log_text = (self.root / "registry.log").read_text(errors="replace")[-1500:]
                     self.stop()
