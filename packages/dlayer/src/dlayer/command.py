@@ -227,14 +227,14 @@ def run_diff(opts: DiffOptions) -> int:
     if opts.a == opts.b == "-":
         raise UsageError("A and B cannot both be stdin")
     from dockit.archive import LayerCache
-    from dockit.archive.sources import seekable
+    from dockit.archive.sources import skips_cached
 
     specs = (opts.a, opts.b)
     for spec in specs:
         if spec == "-" and sys.stdin.isatty():
             raise UsageError("no archive on stdin: pipe one in or give SOURCE")
-    # the second read skips the layers the first had, if it seeks: so a side that is read whole anyway goes first
-    order = (1, 0) if seekable(opts.a, opts.source) and not seekable(opts.b, opts.source) else (0, 1)
+    # the second read skips the layers the first had, unless it is a stream: so a stream goes first
+    order = (1, 0) if skips_cached(opts.a, opts.source) and not skips_cached(opts.b, opts.source) else (0, 1)
     reports: dict[int, Report] = {}
     cache = LayerCache(digests=opts.contents)
     gc.disable()  # as in run_dlayer: a big image is many small acyclic objects

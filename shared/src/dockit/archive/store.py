@@ -38,10 +38,11 @@ class Scanned:
 
 @dataclass(slots=True)
 class LayerCache:
-    """Layers already read, by diff id, for reading another image that shares them (``read_image(cache=...)``).
+    """Layers already read, by diff id, for reading another image that shares them (``open_image(cache=...)``).
 
     A diff id is the digest of the layer's uncompressed tar, so its entries are the same in any archive, format or
-    compression: a seekable store hands those back instead of scanning the blob again. A stream has read every
+    compression: a seekable store hands those back instead of scanning the blob again, a registry instead of
+    fetching it (see :func:`~dockit.archive.sources.skips_cached`). A stream has read every
     blob by the time its config is known, so it saves nothing there. Entries are kept for one ``digests`` setting:
     read with another, the cache is neither used nor filled. The diff ids are the configs' word, not checked (as
     everywhere: hashing every layer would cost the read this saves).

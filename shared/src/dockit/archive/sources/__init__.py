@@ -43,7 +43,7 @@ class Request:
     insecure: bool = False
     announce: Callable[[str], None] = field(default=lambda _: None)
     digests: DigestMode = False  # regular files' sha256 into Entry.digest (dockit.archive.contents: costs reads)
-    cache: LayerCache | None = None  # layers read before, by diff id: a seekable archive skips them; all add theirs
+    cache: LayerCache | None = None  # layers read before, by diff id: see skips_cached(); every source adds its own
 
 
 class SourceModule(Protocol):
@@ -117,16 +117,19 @@ def looks_like_path(target: str) -> bool:
     return target.startswith(("/", "./", "../", "~")) or target.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
-def seekable(spec: str, source: str = AUTO) -> bool:
-    """Whether ``spec`` names an archive read by seeking (a plain tar file, a layout directory), where a
-    :class:`~dockit.archive.store.LayerCache` spares scanning the layers it holds. Anything else (stdin, a pipe, an
-    archive compressed whole, the daemon, podman, a registry) reads every layer whatever the cache holds, so it is
-    best read first: ``dlayer diff`` does.
+def skips_cached(spec: str, source: str = AUTO) -> bool:
+    """Whether reading ``spec`` skips the layers a :class:`~dockit.archive.store.LayerCache` holds: an archive
+    read by seeking (a plain tar file, a layout directory) does not scan them, a registry does not fetch them.
+    A stream (stdin, a pipe, an archive compressed whole, the daemon's or podman's save) reads every layer whatever
+    the cache holds, so it is best read first: ``dlayer diff`` does. A reference left to ``auto`` counts as a
+    stream (the daemon is asked first).
 
-    >>> seekable("-"), seekable("docker://nginx")
-    (False, False)
+    >>> skips_cached("-"), skips_cached("docker://nginx"), skips_cached("registry://nginx")
+    (False, False, True)
     """
     name, target = split_spec(spec, source)
+    if name == "registry":
+        return True
     if name not in (AUTO, "archive") or target == STDIN:
         return False
     path = Path(target)
@@ -164,7 +167,7 @@ def open_image(
     ``DUPLICATES`` hashes only what finding duplicates needs, see :mod:`dockit.archive.contents`); ``cache``
     holds layers already read, by diff id: a layer of this image found there is not scanned again (an archive file
     or directory; a stream, the daemon's or podman's, is read whole anyway), and those read are added (see
-    :class:`~dockit.archive.store.LayerCache`; a registry fetches every blob anyway, and only adds).
+    :class:`~dockit.archive.store.LayerCache`; a registry fetches only the first block of a blob it holds).
 
     >>> image = open_image("app.tar.gz")  # doctest: +SKIP
     >>> image = open_image("registry://127.0.0.1:5000/app:1", platform="linux/arm64")  # doctest: +SKIP
