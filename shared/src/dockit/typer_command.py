@@ -8,7 +8,6 @@ read by :mod:`dockit.argv`, so the command's body never runs.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import inspect
 import os
@@ -74,7 +73,7 @@ class _RichUtilsLoader(importlib.machinery.SourceFileLoader):
             super().exec_module(module)
 
 
-class _RichUtilsFinder(importlib.abc.MetaPathFinder):
+class _RichUtilsFinder:  # a meta path finder (importlib.abc would import importlib.resources, tempfile...)
     """Finds typer.rich_utils (imported by typer only once help or a completion's description is rendered, never
     for bash completion) and executes it with the stand-ins; any other module is left to the usual finders."""
 
