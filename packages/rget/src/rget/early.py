@@ -21,6 +21,7 @@ caller or the tests that answer HTTP with ``responses``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -172,11 +173,14 @@ class Early:
             conn.endheaders()
             if self.read_answer:
                 self.answer = conn.getresponse()
-                self._send_ahead(self.answer)
         except BaseException as e:  # reported by take(), or met again by the ordinary request
             self.error = e
             if self._conn is not None:
                 self._conn.close()
+            return
+        if self.answer is not None:
+            with contextlib.suppress(Exception):  # only a speed-up: the workers then send their own requests
+                self._send_ahead(self.answer)
 
     def _send_ahead(self, answer: http.client.HTTPResponse) -> None:
         """The next ranges' requests, when the first answer is the whole file from byte 0 with a validator (the
