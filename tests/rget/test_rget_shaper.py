@@ -54,7 +54,10 @@ def test_a_straggler_connection_no_longer_decides_the_total(nginx: Nginx, tmp_pa
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o").read_bytes() == src.read_bytes()
     assert "split to keep every connection busy" in result.stderr
-    assert re.search(r"0\.5 MiB/s, the fastest connection [34]\.\d MiB/s: replacing this connection", result.stderr)
+    # rates are measured from the first read: bytes that arrived while Python was starting count a little extra
+    assert re.search(
+        r" 0\.[4-9] MiB/s, the fastest connection [3-6]\.\d MiB/s: replacing this connection", result.stderr
+    )
     assert "1 slow connections replaced" in result.stderr
     took = float(re.search(r"saved .* in ([0-9.]+) s", result.stderr).group(1))  # type: ignore[union-attr]
     assert took < 5, f"{took:.1f} s (ideal 1.5 s; 12 s without stealing)"
