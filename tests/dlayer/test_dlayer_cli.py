@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,51 @@ def test_a_dockerfile_on_stdin_gets_a_minid_command_that_reads_stdin(archives: d
         done = subprocess.run(argv, stdin=f, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0 and list(tmp_path.iterdir()) == [dockerfile], done.stderr
     assert done.stdout.count("\nRUN ") == CONTAINERFILE.count("\nRUN ") - 1
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "calls"),
+    [
+        ("FROM localhost/busybox:base\nCOPY hello.txt /hello.txt\n", 0),  # no finding has both its steps mapped
+        (None, 1),  # CONTAINERFILE: every finding has them
+    ],
+)
+def test_the_merge_engine_runs_only_for_a_finding_with_both_steps_mapped(
+    dockerfile: str | None,
+    calls: int,
+    archives: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It costs about a second on a 10,000-RUN Dockerfile, for findings that may not need it."""
+    import dockit.merge
+    from dlayer import __version__
+    from dlayer.cli import HELP
+    from dlayer.command import Options, run_dlayer
+    from dockit.cli import main
+    from tests.dlayer.archives import CONTAINERFILE
+
+    real, made = dockit.merge.minify_dockerfile, []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dockit.merge, "minify_dockerfile", counted)
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile or CONTAINERFILE)
+    with pytest.raises(SystemExit) as done:
+        # dlayer.cli.main as it runs, in this process (its hard exit would end pytest too)
+        main(
+            "dlayer",
+            __version__,
+            Options,
+            run_dlayer,
+            HELP,
+            ["-q", str(archives["docker-save"]), "--dockerfile", str(path)],
+        )
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and "Findings:" in out
+    assert len(made) == calls
+    assert ("minid would merge these" in out) == bool(calls)

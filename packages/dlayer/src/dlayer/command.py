@@ -7,6 +7,7 @@ The options are declared once, on :class:`Options` (:mod:`dockit.options`); ``dl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import sys
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from dockit.archive.model import Image
     from dockit.archive.store import LayerCache
     from dockit.dockerfile import Dockerfile
+    from dockit.merge import Result as MergeResult
 
 # the CI rule options, by field, and the name each has in dive's .dive-ci and in dlayer.ci
 CI_RULES = {
@@ -160,9 +162,7 @@ def run_dlayer(opts: Options) -> int:
         steps: dict[int, Step] = {}
         merges = None
         if dockerfile is not None:
-            from dockit.merge import minify_dockerfile
-
-            merges = minify_dockerfile(dockerfile)
+            merges = functools.partial(_merges, dockerfile)
             layer_map = map_layers(dockerfile, image.layers, opts.target)
             steps = {index: Step.of(inst, dockerfile.path) for index, inst in layer_map.instructions.items()}
             if rules.base_layers is None:  # what the Dockerfile did not make came with the base image
@@ -278,6 +278,12 @@ def _open(
         digests=digests,
         cache=cache,
     )
+
+
+def _merges(dockerfile: Dockerfile) -> MergeResult:
+    from dockit.merge import minify_dockerfile
+
+    return minify_dockerfile(dockerfile)
 
 
 def _read_dockerfile(path: str) -> Dockerfile:
