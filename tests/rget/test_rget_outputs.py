@@ -145,7 +145,7 @@ def test_a_plain_run_imports_neither_typer_nor_rich(site: Site, tmp_path: Path) 
     assert proc.returncode == 0 and (tmp_path / "o").read_bytes() == data, proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert {"rget.download", "requests"} <= imported
-    assert not imported & {"typer", "click", "rich", "rget.extract", "rget.manifest"}
+    assert not imported & {"typer", "click", "rich", "rget.extract", "rget.manifest", "dataclasses", "inspect"}
 
 
 def test_stdout_appending_to_a_file_takes_the_copying_path(site: Site, tmp_path: Path) -> None:

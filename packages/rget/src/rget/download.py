@@ -12,9 +12,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rget.blocks import MIB, Block, State, Work, plan, spread
 from rget.errors import RemoteChanged, RgetError, UsageError
@@ -32,8 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Options", "Result", "download", "extract", "sha256_of"]
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What was downloaded: size, seconds, and how (``ranges`` or ``single``, ``restarted`` after a change)."""
 
     path: Path | None

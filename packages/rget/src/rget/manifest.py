@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -160,7 +160,7 @@ def run(
             reporter = Reporter(verbose=verbose)
             reporter.bar = False  # many files at once: -v lines, no bars fighting over one terminal
             target = entry.path if entry.path is not None else into
-            download(entry.url, target, replace(opts, connections=per_file, sha256=sha), reporter)
+            download(entry.url, target, opts.replace(connections=per_file, sha256=sha), reporter)
         except RgetError as e:
             message = str(e) if str(e).startswith(entry.url) else f"{entry.url}: {e}"
             with lock:

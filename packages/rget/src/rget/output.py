@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from rget.errors import RgetError, UsageError
@@ -27,8 +26,7 @@ _SIDE = ".part.state.tmp"
 _MAX_NAME = 255 - len(_SIDE)
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):
     """What ``-o`` said, decided before the first request (for ``into`` the file name waits for the answer)."""
 
     kind: Literal["file", "stream", "into"]
