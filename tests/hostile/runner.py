@@ -15,9 +15,13 @@ import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -112,3 +116,43 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DOCKIT_DEBUG"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+class Ahead(Generic[T]):
+    """Runs started before the tests that check them, in worker threads (one per core), while other tests go on.
+
+    Each run's CPU time and peak RSS are its own (GNU time measures the process), so running them beside other work
+    changes no figure a test checks, only the wall time the whole takes. ``start(name, **params)`` makes the run of
+    test ``name`` with ``params`` (its parametrize values) in a directory of its own (:meth:`directory`). The
+    session fixture of tests/hostile/conftest.py starts every collected test's run as the first hostile test
+    begins; :meth:`result` waits for one, starting it then if it was not started (a test run alone).
+    """
+
+    def __init__(self, start: Callable[..., T], workers: int | None = None) -> None:
+        self.make = start
+        self.pool = ThreadPoolExecutor(workers or os.cpu_count() or 2, thread_name_prefix="ahead")
+        self.runs: dict[tuple[str, tuple[tuple[str, Any], ...]], Future[T]] = {}
+        self.root: Path | None = None
+        """Where the runs' directories go (the session's tmp_path_factory; the system's temp dir if unset)."""
+
+    def directory(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="run-", dir=self.root))
+
+    def start(self, name: str, **params: Any) -> None:
+        key = (name, tuple(sorted(params.items())))
+        if key not in self.runs:
+            self.runs[key] = self.pool.submit(self.make, name, **params)
+
+    def start_all(self, items: Iterable[Any], module: object, names: Iterable[str]) -> None:
+        """Start the runs of the collected tests (pytest items) of ``module`` whose function is one of ``names``."""
+        wanted = set(names)
+        for item in items:
+            if getattr(item, "module", None) is module and getattr(item, "originalname", None) in wanted:
+                self.start(item.originalname, **item.callspec.params)
+
+    def result(self, name: str, **params: Any) -> T:
+        self.start(name, **params)
+        return self.runs[(name, tuple(sorted(params.items())))].result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)

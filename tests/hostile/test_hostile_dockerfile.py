@@ -4,12 +4,13 @@ within 2 s of CPU and 200 MB; each limit is met at the limit itself."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.hostile.inputs import AT_LIMIT, BAD, ODD, chain
-from tests.hostile.runner import run
+from tests.hostile.runner import Ahead, Run, run
 
 # How each Dockerfile tool reads a Dockerfile at PATH (dignore also needs a directory to keep: `svc`).
 TOOLS: dict[str, list[str]] = {
@@ -35,6 +36,43 @@ def command(tool: str, path: str) -> tuple[str, list[str]]:
     return name, [path if a == "PATH" else a for a in args]
 
 
+# test -> the Dockerfile its run reads: each run gets a directory of its own, so that two can run at once
+DOCKERFILES: dict[str, Callable[[str], bytes]] = {
+    "test_bad_dockerfile_is_one_line": lambda case: BAD[case][0],
+    "test_odd_dockerfile_is_taken": lambda case: ODD[case].encode(),
+    "test_dockerfile_at_the_limits": lambda shape: AT_LIMIT[shape].encode(),
+}
+
+
+def _endless(tool: str, source: str, where: Path) -> Run:
+    """``TOOL /dev/zero``, or ``yes | TOOL -``."""
+    if source == "/dev/zero":
+        name, args = command(tool, source)
+        return run(name, *args, cwd=where)
+    yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
+    try:
+        assert yes.stdout is not None
+        name, args = command(tool, "-")
+        return run(name, *args, stdin=yes.stdout.fileno(), cwd=where)
+    finally:
+        yes.kill()
+        yes.wait()
+
+
+def _start(test: str, tool: str, **params: str) -> Run:
+    where = RUNS.directory()
+    (where / "svc").mkdir()
+    if test == "test_endless_inputs_stop_at_the_size_limit":
+        return _endless(tool, params["source"], where)
+    (where / "Dockerfile").write_bytes(DOCKERFILES[test](*params.values()))
+    name, args = command(tool, "Dockerfile")
+    return run(name, *args, cwd=where)
+
+
+RUNS = Ahead(_start)  # started by tests/hostile/conftest.py, checked by the tests below
+AHEAD = [*DOCKERFILES, "test_endless_inputs_stop_at_the_size_limit"]
+
+
 # The issue's inputs go through every tool; the variations on them through targd and minid (the parse is shared).
 EVERY_TOOL = {"from-digits", "utf8-in-flag", "utf8-healthcheck", "over-size", "too-many-instructions"}
 EVERY_TOOL |= {"unterminated-heredoc", "many-continuations", "control-characters", "long-word"}
@@ -42,11 +80,10 @@ BAD_RUNS = [(case, tool) for case in sorted(BAD) for tool in (BASIC if case in E
 
 
 @pytest.mark.parametrize(("case", "tool"), BAD_RUNS)
-def test_bad_dockerfile_is_one_line(case: str, tool: str, context: Path) -> None:
-    data, expected = BAD[case]
-    (context / "Dockerfile").write_bytes(data)
-    name, args = command(tool, "Dockerfile")
-    line = run(name, *args, cwd=context).check_one_line_error(1)
+def test_bad_dockerfile_is_one_line(case: str, tool: str) -> None:
+    expected = BAD[case][1]
+    name = TOOLS[tool][0]
+    line = RUNS.result("test_bad_dockerfile_is_one_line", case=case, tool=tool).check_one_line_error(1)
     assert line.startswith(f"{name}: Dockerfile"), line
     assert expected in line, line
     assert len(line) < 700 and "\x1b" not in line  # messages are cut at 500 characters
@@ -54,28 +91,19 @@ def test_bad_dockerfile_is_one_line(case: str, tool: str, context: Path) -> None
 
 @pytest.mark.parametrize("tool", BASIC)
 @pytest.mark.parametrize("case", sorted(ODD))
-def test_odd_dockerfile_is_taken(case: str, tool: str, context: Path) -> None:
-    (context / "Dockerfile").write_text(ODD[case])
-    name, args = command(tool, "Dockerfile")
-    result = run(name, *args, cwd=context)
+def test_odd_dockerfile_is_taken(case: str, tool: str) -> None:
+    result = RUNS.result("test_odd_dockerfile_is_taken", case=case, tool=tool)
     result.check_limits()
     assert "Traceback" not in result.stderr
     assert result.code == 0 or (result.code == 1 and result.stderr.count("\n") == 1), result.stderr[-2000:]
 
 
+@pytest.mark.parametrize("source", ["/dev/zero", "yes"])
 @pytest.mark.parametrize("tool", BASIC)
-def test_endless_inputs_stop_at_the_size_limit(tool: str, context: Path) -> None:
-    name, args = command(tool, "/dev/zero")
-    assert "/dev/zero: larger than 1 MiB" in run(name, *args, cwd=context).check_one_line_error(1)
-    yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
-    try:
-        assert yes.stdout is not None
-        name, args = command(tool, "-")
-        result = run(name, *args, stdin=yes.stdout.fileno(), cwd=context)
-    finally:
-        yes.kill()
-        yes.wait()
-    assert "<stdin>: larger than 1 MiB" in result.check_one_line_error(1)
+def test_endless_inputs_stop_at_the_size_limit(tool: str, source: str) -> None:
+    result = RUNS.result("test_endless_inputs_stop_at_the_size_limit", tool=tool, source=source)
+    shown = "/dev/zero" if source == "/dev/zero" else "<stdin>"
+    assert f"{shown}: larger than 1 MiB" in result.check_one_line_error(1)
 
 
 # Every shape through targd (the parse all tools share), and through each tool the shapes that stress its own code.
@@ -88,10 +116,8 @@ AT_LIMIT_RUNS = [
 
 
 @pytest.mark.parametrize(("shape", "tool"), AT_LIMIT_RUNS)
-def test_dockerfile_at_the_limits(shape: str, tool: str, context: Path) -> None:
-    (context / "Dockerfile").write_text(AT_LIMIT[shape])
-    name, args = command(tool, "Dockerfile")
-    result = run(name, *args, cwd=context)
+def test_dockerfile_at_the_limits(shape: str, tool: str) -> None:
+    result = RUNS.result("test_dockerfile_at_the_limits", shape=shape, tool=tool)
     result.check_limits()
     assert "Traceback" not in result.stderr
     if result.code != 0:  # castage: no named stage / too many for a script; dignore: nothing to keep
