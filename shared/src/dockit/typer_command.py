@@ -22,7 +22,7 @@ import typer
 from dockit.argv import HELP_NAMES, VERSION_NAMES
 from dockit.options import Spec, specs
 
-# typer.rich_utils imports rich.markdown (with markdown-it and pygments: two thirds of the help's imports) and
+# typer.rich_utils imports rich.markdown (with markdown-it and pygments: a third of a whole help run) and
 # rich.traceback at module level, and uses them only in rich_markup_mode="markdown" and for pretty tracebacks: our
 # commands have neither (the default markup, "rich"; pretty_exceptions_enable=False). While rich_utils executes,
 # those two modules are stand-ins whose classes import the real ones when first used, so the help is rendered
@@ -36,7 +36,10 @@ class _Deferred(type):
     _module: str
 
     def _real(cls) -> type:
-        return getattr(importlib.import_module(cls._module), cls.__name__)  # type: ignore[no-any-return]
+        real = getattr(importlib.import_module(cls._module), cls.__name__)
+        if isinstance(real, _Deferred):  # used by rich_utils's own import: a typer that needs it there
+            raise ImportError(f"{cls._module}.{cls.__name__} used while a stand-in (dockit.typer_command)")
+        return real  # type: ignore[no-any-return]
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         return cls._real()(*args, **kwargs)
