@@ -1,11 +1,12 @@
 """``make fuzz``: the property tests' generators run for minutes, each target in its own worker under prlimit.
 
-    .venv/bin/python -m tests.hostile.fuzz [--minutes 10] [--jobs 2] [--memory-mb 1536]
+    .venv/bin/python -m tests.hostile.fuzz [--minutes 10] [--jobs 2] [--memory-mb 4096]
 
-Targets: the in-process entry points of tests/hostile/generators.py (drawn larger than in ``make test``) and
-``cli``, which runs generated Dockerfiles and archives through the installed console scripts (one line, exit
-0/1/2, 2 s of CPU, 200 MB). A finding is an exception other than a one-line DockitError, more than 2 s of CPU on one
-input, or a worker that dies (MemoryError, a signal). Prints one line per distinct finding and a summary with the
+Targets: the in-process entry points of tests/hostile/generators.py (drawn larger than in ``make test``; ``http`` is
+rget against drawn servers, see http_cases.py) and ``cli``, which runs generated Dockerfiles, archives and servers
+through the installed console scripts (one line, exit 0/1/2, 2 s of CPU, 200 MB; rget to a file and to stdout).
+A finding is an exception other than a one-line DockitError, more than 2 s of CPU on one input, or a worker that
+dies (MemoryError, a signal). Prints one line per distinct finding and a summary with the
 inputs tried per target; exit 1 when anything was found. Each finding's input is kept under .cache/fuzz/.
 """
 
@@ -166,9 +167,11 @@ def _work(name: str, seconds: float, out: Path) -> int:
 
 
 def _cli_target() -> tuple[Any, Any]:
-    """Generated Dockerfiles through the four Dockerfile tools and archives through dlayer, as users run them."""
+    """Generated Dockerfiles through the four Dockerfile tools, archives through dlayer and drawn servers through
+    rget (to a file or streamed to stdout), as users run them."""
     from hypothesis import strategies as st
 
+    from tests.hostile import http_cases
     from tests.hostile.generators import Finding, dockerfile_bytes, image_archive
     from tests.hostile.runner import run
 
@@ -180,10 +183,15 @@ def _cli_target() -> tuple[Any, Any]:
         "castage": ["castage", "-i", "x", "-f", "Dockerfile"],
         "dignore": ["dignore", "-f", "Dockerfile", "svc"],
     }
-    strategy = st.tuples(st.sampled_from([*tools, "dlayer"]), dockerfile_bytes(200, 3000), image_archive())
+    servers = http_cases.http_case(max_answers=6) | http_cases.http_case(max_answers=6, stream=True)
+    names = st.sampled_from([*tools, "dlayer", "rget"])
+    strategy = st.tuples(names, dockerfile_bytes(200, 3000), image_archive(), servers)
 
-    def check(case: tuple[str, bytes, bytes]) -> None:
-        tool, dockerfile, archive = case
+    def check(case: tuple[str, bytes, bytes, http_cases.HttpCase]) -> None:
+        tool, dockerfile, archive, server = case
+        if tool == "rget":
+            http_cases.check(server, script=True)  # its own limits and properties
+            return
         if tool == "dlayer":
             (work / "image.tar").write_bytes(archive)
             name, args = "dlayer", ["image.tar"]

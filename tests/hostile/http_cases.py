@@ -111,13 +111,15 @@ class HttpCase:
     """An older file already at -o: a failure must leave it as it was."""
     into: bool = False
     """-o DIR/: rget names the file (Content-Disposition, else the URL's last segment, here file.bin)."""
+    stream: bool = False
+    """-o -: the bytes go to stdout, in order (only through the installed script, which has a stdout of its own)."""
 
     def versions(self) -> tuple[bytes, bytes]:
         return version_bytes(self.seed, self.sizes[0]), version_bytes(self.seed + 1, self.sizes[1])
 
     def args(self, url: str, out: Path) -> list[str]:
         """rget's command line; ``out`` is the output file (with ``into``: its directory gets it)."""
-        target = f"{out.parent}/" if self.into else str(out)
+        target = "-" if self.stream else f"{out.parent}/" if self.into else str(out)
         args = [url, "-o", target, "-q", "-P", str(self.connections), "--retries", str(self.retries)]
         args += ["--timeout", str(TIMEOUT)] + (["-b", "0.0625"] if self.block else [])
         if not self.honest:
@@ -132,8 +134,9 @@ class HttpCase:
 
 
 @st.composite
-def http_case(draw: st.DrawFn, slow: bool = True, max_answers: int = 4) -> HttpCase:
-    """A server's script and rget's flags; ``slow`` admits drips and stalls (each costs up to a second)."""
+def http_case(draw: st.DrawFn, slow: bool = True, max_answers: int = 4, stream: bool = False) -> HttpCase:
+    """A server's script and rget's flags; ``slow`` admits drips and stalls (each costs up to a second); ``stream``:
+    ``-o -`` (for the installed script only)."""
     return HttpCase(
         sizes=(draw(st.sampled_from(SIZES)), draw(st.sampled_from(SIZES))),
         seed=draw(st.integers(0, 2**16)),
@@ -144,6 +147,7 @@ def http_case(draw: st.DrawFn, slow: bool = True, max_answers: int = 4) -> HttpC
         retries=draw(st.sampled_from([0, 1, 2])),
         existing=draw(st.booleans()),
         into=draw(st.booleans()),
+        stream=stream,
     )
 
 
@@ -167,6 +171,7 @@ class Outcome:
     seconds: float
     left: tuple[str, ...] = ()
     """What the output directory holds afterwards (filled in by :func:`check`)."""
+    stdout: bytes = b""
 
 
 def in_process(args: list[str], cwd: Path, bound: float) -> Outcome:
@@ -219,13 +224,13 @@ def via_script(args: list[str], cwd: Path, bound: float) -> Outcome:
     started = time.monotonic()
     result = run("rget", *args, cwd=cwd)
     seconds = time.monotonic() - started
-    if result.stdout:
+    if result.stdout and "-" not in args:
         raise Finding(f"{len(result.stdout)} bytes on stdout")
     try:
         result.check_limits()
     except AssertionError as e:
         raise Finding(f"over the limits: {e}") from None
-    return Outcome(result.code, result.stderr, seconds)
+    return Outcome(result.code, result.stderr, seconds, stdout=result.stdout)
 
 
 OLD = b"the file that was here before\n"
@@ -233,6 +238,8 @@ OLD = b"the file that was here before\n"
 
 def check(case: HttpCase, *, script: bool = False) -> Outcome:
     """Run one case; raise :class:`Finding` when a property fails, else return how rget ended."""
+    if case.stream and not script:
+        raise ValueError("a stream case needs the installed script (in-process, stdout is the test's)")
     versions = case.versions()
     srv = server()
     url = srv.add(Script(versions, case.answers, case.honest))
@@ -249,18 +256,24 @@ def check(case: HttpCase, *, script: bool = False) -> Outcome:
         outcome = replace(outcome, left=tuple(sorted(p.name for p in out_dir.iterdir())))
         if list(cwd.iterdir()):
             raise Finding(f"wrote into the working directory: {sorted(p.name for p in cwd.iterdir())}")
+        allowed = versions if case.honest else versions[:1]
+        if case.stream:
+            _check_stream(case, outcome, allowed, versions)
         new = sorted(p.name for p in out_dir.iterdir() if not (case.existing and p.name == "file.bin"))
         for name in new:
             if _UNSAFE.search(name) or len(name.encode("utf-8", "surrogateescape")) > 255 or name in (".", ".."):
                 raise Finding(f"a file named {name!r}")
-        if case.existing and not (outcome.code == 0 and not case.into) and out.read_bytes() != OLD:
+        if case.existing and not (outcome.code == 0 and not case.into and not case.stream) and out.read_bytes() != OLD:
             raise Finding("the file that was at -o changed" + (" (rget named it: no -f)" if case.into else ""))
+        if case.stream:
+            if new:
+                raise Finding(f"a stream left {new}")
+            return outcome
         if outcome.code == 0:
             made = new if case.into else sorted(p.name for p in out_dir.iterdir())
             if len(made) != 1 or (not case.into and made != ["file.bin"]):
                 raise Finding(f"exit 0 left {made}")
             got = (out_dir / made[0]).read_bytes()
-            allowed = versions if case.honest else versions[:1]
             if got not in allowed:
                 raise Finding(f"exit 0 with a file that is no version: {_describe(got, versions)}")
             return outcome
@@ -272,6 +285,16 @@ def check(case: HttpCase, *, script: bool = False) -> Outcome:
         if case.honest:
             _check_resumable(case, srv, url, out_dir / name, versions)
         return outcome
+
+
+def _check_stream(case: HttpCase, outcome: Outcome, allowed: tuple[bytes, ...], versions: tuple[bytes, bytes]) -> None:
+    """Exit 0: stdout is one version (the hash's, with --sha256); exit 1: what went out is a prefix of one version
+    (bytes already sent cannot be taken back, but two versions are never mixed)."""
+    got = outcome.stdout
+    if outcome.code == 0 and got not in allowed:
+        raise Finding(f"exit 0 with a stream that is no version: {_describe(got, versions)}")
+    if outcome.code != 0 and case.honest and not any(v.startswith(got) for v in versions):
+        raise Finding(f"a failed stream sent bytes of no one version: {_describe(got, versions)}")
 
 
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -102,7 +102,11 @@ def test_server_chosen_names_stay_in_the_directory(name: str) -> None:
     assert outcome.code == 0 and outcome.left == (made,), (outcome.stderr, outcome.left)
 
 
-@pytest.mark.parametrize("name", ["well-behaved", "header-line-of-1-mb", "cut-forever"])
+# issue 21's rget inputs (items 12-13) through the installed script: one line, exit 1, within 2 s of CPU and 200 MB
+THROUGH_THE_SCRIPT = ["well-behaved", "redirect-to-bad-url", "header-line-of-1-mb", "500-headers", "cut-forever"]
+
+
+@pytest.mark.parametrize("name", THROUGH_THE_SCRIPT)
 def test_named_misbehaviour_through_the_installed_script(name: str) -> None:
     http, code, needle = NAMED[name]
     outcome = check(http, script=True)
@@ -112,4 +116,26 @@ def test_named_misbehaviour_through_the_installed_script(name: str) -> None:
 @settings(max_examples=3, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(http_case(slow=False, max_answers=3))
 def test_drawn_servers_through_the_installed_script(http: HttpCase) -> None:
+    check(http, script=True)
+
+
+# -o -: the stream is one version, or (exit 1) a prefix of one: bytes sent are never taken back, never mixed
+STREAMS = {
+    "well-behaved": (case(Answer(), stream=True), 0),
+    "swapped-midway": (case(Answer(), Answer(), Answer(version=2), stream=True, size=300_001), 1),
+    "cut-then-good": (case(Answer(body="cut", cut=70_000), Answer(), stream=True), 0),
+    "200-instead-of-206": (case(Answer(range_mode="ignore"), stream=True), 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_streams_from_misbehaving_servers(name: str) -> None:
+    http, code = STREAMS[name]
+    outcome = check(http, script=True)
+    assert outcome.code == code, outcome.stderr
+
+
+@settings(max_examples=3, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(http_case(slow=False, max_answers=3, stream=True))
+def test_drawn_servers_streamed_through_the_installed_script(http: HttpCase) -> None:
     check(http, script=True)
