@@ -49,6 +49,8 @@ CRAFTED = {
     "trailing-blank-on-the-name": "RUN <<EOF cat\nEOF \nEOF\n",
     "not-a-heredoc-instruction": "ENV A=<<EOF\nEOF\n",
     "escaped-escape-ends-no-line": "RUN echo a\\\\\nRUN b\n",
+    "empty-quoted-name": "RUN <<'' cat\nRUN y\n\n",  # no heredoc: '' is no word
+    "quotes-beside-a-name": "RUN <<a'' cat\nRUN y\na\n",
 }
 
 
@@ -101,7 +103,23 @@ def test_quoting_and_chomp_of_each_heredoc() -> None:
 
 
 _PIECES = ["<<EOF", "<<-EOF", '<<"EOF"', "<<'E F'", "<<E\\OF", "3<<X", "<<EOF<<X", "cat<<EOF", '"<<EOF"', "'a <<X'"]
-_PIECES += ["${V:-a <<EOF}", "$X", "'", '"', "\\", "[", '["a"]', "--mount=x", "cat", ">out", "<<", "<<-", "#"]
+_PIECES += [
+    "${V:-a <<EOF}",
+    "<<''",
+    "<<E''",
+    "$X",
+    "'",
+    '"',
+    "\\",
+    "[",
+    '["a"]',
+    "--mount=x",
+    "cat",
+    ">out",
+    "<<",
+    "<<-",
+    "#",
+]
 _BODY = ["EOF", "\tEOF", '"EOF"', "E F", "X", "EOF<<X", "EOF}", "RUN x", "", "# c", "\\", "EOF\r", "  EOF", "$X"]
 
 

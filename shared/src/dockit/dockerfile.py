@@ -636,6 +636,8 @@ def _skip_heredocs(logical: str, lines: list[str], i: int, start: int, path: str
 
 
 def _heredocs(cmd_heredocs: tuple[object, ...], logical: str) -> list[Heredoc]:
+    if not cmd_heredocs:
+        return []
     marks = opened(logical)  # the parser gives names and bodies; quoting and <<- come from its own rules
     out = []
     for i, h in enumerate(cmd_heredocs):

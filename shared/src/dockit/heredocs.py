@@ -36,6 +36,9 @@ from dockit.expand import _GO_SPACE
 _KEYWORDS = frozenset({"run", "copy", "add"})
 _MARK = re.compile(r"([0-9]*)<<(-?)([^<]*)", re.DOTALL)  # reHeredoc, matched against a whole word
 _GO_BLANKS = re.compile(r"[\t\v\f\r ]+")  # splitCommand's reWhitespace
+# characters that mean only themselves to the lexer (not $, a quote, the escape, a blank, or the } a nested scan
+# stops at), taken a run at a time: a 64 KiB line costs one regex pass, not 64 Ki steps
+_PLAIN_RUN = re.compile("[^$'\"\\\\}" + "".join(sorted(_GO_SPACE)) + "]+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,12 @@ def opened(line: str) -> list[Marker]:
             expand = _quotes(names[0]) == _quotes(quoted[0])  # heredocFromMatch: some part was quoted
             docs.append(Marker(names[0], chomp=m.group(2) == "-", expand=expand))
     return docs
+
+
+def _finish(words: list[str], word: list[str]) -> list[str]:
+    """getWords: the words, and the one being built if it has characters."""
+    last = "".join(word)
+    return [*words, last] if last else words
 
 
 def _quotes(word: str) -> int:
@@ -187,8 +196,8 @@ class _Lexer:
         def add_char(ch: str) -> None:
             nonlocal in_word
             if ch in _GO_SPACE:
-                if in_word and word:
-                    words.append("".join(word))
+                if in_word and (text := "".join(word)):  # '' makes no word of its own, as in Go
+                    words.append(text)
                     word.clear()
                     in_word = False
             else:
@@ -196,16 +205,26 @@ class _Lexer:
                 in_word = True
 
         while self.pos < len(self.text):
+            if plain := _PLAIN_RUN.match(self.text, self.pos):
+                word.append(plain.group())
+                in_word = True
+                result.append(plain.group())
+                self.pos = plain.end()
+                continue
             ch = self.peek()
             if stop and ch == stop:
                 self.pos += 1
-                return "".join(result), [*words, "".join(word)] if word else words
+                return "".join(result), _finish(words, word)
             if ch in "$'\"":
                 piece = self.dollar() if ch == "$" else self.single_quote() if ch == "'" else self.double_quote()
                 result.append(piece)
-                if ch == "$":
-                    for c in piece:
+                if ch == "$" and not _GO_SPACE.isdisjoint(piece):
+                    for c in piece:  # blanks from an expansion split words
                         add_char(c)
+                elif ch == "$":
+                    if piece:
+                        word.append(piece)
+                        in_word = True
                 else:
                     word.append(piece)
                     in_word = True
@@ -226,7 +245,7 @@ class _Lexer:
             result.append(ch)
         if stop:
             raise _LexError(f"unexpected end of statement while looking for matching {stop}")
-        return "".join(result), [*words, "".join(word)] if word else words
+        return "".join(result), _finish(words, word)
 
     def single_quote(self) -> str:
         self.pos += 1
