@@ -77,3 +77,23 @@ def test_every_layout_gives_the_full_hash_report(archives: dict[str, Path], monk
     for layout in LAYOUTS:  # plain layers in a file and in a directory (oci-dir, oci-plain), gzip and zstd ones
         want = _report(read_image(archives[layout], tag=TAG, digests=True))
         assert _report(read_image(archives[layout], tag=TAG, digests=DUPLICATES)) == want, layout
+
+
+def test_a_layer_blob_listed_twice_stores_its_files_twice(tmp_path: Path) -> None:
+    # an image may list one blob at two positions (the same diff id twice): the archive holds it once, the image
+    # stores (and a pull writes) it twice, so each of its files is a copy of itself
+    big, small = b"x" * 200_000, b"small file"  # one past FIRST_BLOCK (the partial hash), one hashed whole at once
+    l1 = tar_bytes([("big.bin", big), ("small", small)])
+    l2 = tar_bytes([("other", b"hello world")])
+    path = tmp_path / "twice.tar"
+    path.write_bytes(docker_archive([l1, l2, l1]))
+    want = _report(read_image(path, digests=True))
+    assert _report(read_image(path, digests=DUPLICATES)) == want
+    assert want["savedBytes"] == len(big) + len(small)
+    # the top position's copies are what the final filesystem shows; only the lower ones are hidden
+    assert [[(p["layer"], p["hidden"]) for p in c["paths"]] for c in want["contents"]] == [  # type: ignore[index]
+        [(0, True), (2, False)], [(0, True), (2, False)]]  # fmt: skip
+    cli = subprocess.run([DLAYER, "-q", str(path), "--duplicates", "-j", "-"], capture_output=True, text=True)
+    assert json.loads(cli.stdout)["duplicates"] == want, cli.stderr
+    text = subprocess.run([DLAYER, "-q", str(path), "--duplicates"], capture_output=True, text=True).stdout
+    assert "Duplicates: 2 contents stored more than once; storing each once saves 200 kB:" in text, text

@@ -67,9 +67,13 @@ def find(image: Image, stack: Stack | None = None) -> list[Duplicate]:
             if e.digest and e.size > 0 and e.type == REGULAR:
                 groups.setdefault((e.digest, e.size), []).append((index, e))
     many = [(key, copies) for key, copies in groups.items() if len(copies) > 1]  # most contents are stored once
-    hidden = {id(h.entry) for h in stack.hidden} if stack is not None and many else set()
+    # by layer and entry: a blob listed at two positions hands both the same Entry objects, and only the lower
+    # position's copy is hidden
+    hidden = {(h.layer, id(h.entry)) for h in stack.hidden} if stack is not None and many else set()
     found = [
-        Duplicate(digest, size, tuple(sorted((Copy(i, e.path, id(e) in hidden) for i, e in copies), key=_by_place)))
+        Duplicate(
+            digest, size, tuple(sorted((Copy(i, e.path, (i, id(e)) in hidden) for i, e in copies), key=_by_place))
+        )
         for (digest, size), copies in many
     ]
     found.sort(key=lambda d: (-d.saved, d.copies[0].path))

@@ -48,11 +48,13 @@ def sha256_of(src: ByteSource, size: int, label: str) -> str:
 @dataclass(slots=True)
 class Pending:
     """A layer read without hashing its plain data: its entries, where each one's data starts in ``region`` (-1
-    for an entry without data), and the region to read it from."""
+    for an entry without data), the region to read it from, and how many of the image's layers it is (an image
+    may list one blob twice: each of its files is then stored, and counted, that many times)."""
 
     entries: list[Entry]
     offsets: list[int]
     region: Callable[[], FileRegion]  # opened on demand: most layers of an image need no second read
+    count: int = 1
 
 
 def hash_duplicates(pending: Iterable[Pending], hashed: Iterable[list[Entry]]) -> None:
@@ -81,18 +83,23 @@ def hash_duplicates(pending: Iterable[Pending], hashed: Iterable[list[Entry]]) -
     whole: list[File] = []
     partly: list[File] = []
     for size, files in by_size.items():
-        if size in whole_sizes or (len(files) > 1 and size <= FIRST_BLOCK):
-            whole += files  # the first block is the whole file: hash it once, whole
-        elif len(files) > 1:
+        if size in whole_sizes or (_copies(layers, files) > 1 and (size <= FIRST_BLOCK or len(files) == 1)):
+            whole += files  # the first block is the whole file, or one file stored twice: hash it once, whole
+        elif _copies(layers, files) > 1:
             partly += [(k, offset, FIRST_BLOCK, i) for k, offset, _, i in files]
     heads: dict[tuple[int, str], list[File]] = {}
     for (k, offset, _, i), head in _hash_each(layers, partly):
         size = layers[k].entries[i].size
         heads.setdefault((size, head), []).append((k, offset, size, i))
-    whole += [f for same in heads.values() if len(same) > 1 for f in same]
+    whole += [f for same in heads.values() if _copies(layers, same) > 1 for f in same]
     for (k, _, _, i), digest in _hash_each(layers, whole):
         entries = layers[k].entries
         entries[i] = Entry._make((*entries[i][:-1], digest))  # digest is the last field; _replace costs 4x
+
+
+def _copies(layers: list[Pending], files: list[File]) -> int:
+    """How many copies of their size ``files`` are: a layer the image lists twice stores each of its files twice."""
+    return sum(layers[k].count for k, *_ in files)
 
 
 def _hash_each(layers: list[Pending], files: list[File]) -> list[tuple[File, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -186,7 +187,12 @@ def read_image(
         known = cache.known(by_name, digests) if cache is not None else {}
         scanned = store.scan(chosen.layer_names, known)
         if digests == DUPLICATES:
-            pending = [Pending(s.entries, s.offsets, partial(store.region, n)) for n, s in scanned.items() if s.offsets]
+            count = Counter(store.resolve(n) for n in chosen.layer_names)
+            pending = [
+                Pending(s.entries, s.offsets, partial(store.region, n), count[n])
+                for n, s in scanned.items()
+                if s.offsets
+            ]
             hash_duplicates(pending, [s.entries for s in scanned.values() if not s.offsets])
     finally:
         store.close()
