@@ -3,6 +3,8 @@ Docker daemon, must read into the same model, from a file and from a stream."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +21,7 @@ from dockit.archive.model import Image
 from dockit.archive.stacking import stack
 from dockit.errors import ArchiveError, UsageError
 from tests.dlayer.archives import LAYOUTS, TAG, WASTED_BY_HAND, archives
+from tests.shared.archive_builders import docker_archive, tar_bytes
 
 __all__ = ["archives"]  # the session fixture
 
@@ -225,7 +228,7 @@ def test_a_layer_cache_hands_back_what_another_layout_read(archives: dict[str, P
     stream reads its blobs anyway, and a cache for other digests settings is left alone."""
     cache = LayerCache()
     first = read_image(archives["buildah-docker"], tag=TAG, cache=cache)
-    assert cache.entries == {layer.diff_id: layer.entries for layer in first.layers}
+    assert {d: c.entries for d, c in cache.entries.items()} == {layer.diff_id: layer.entries for layer in first.layers}
     for layout in LAYOUTS:
         again = read_image(archives[layout], tag=TAG, cache=cache)
         assert again == read_image(archives[layout], tag=TAG)
@@ -237,4 +240,30 @@ def test_a_layer_cache_hands_back_what_another_layout_read(archives: dict[str, P
     hashed = read_image(archives["oci-gzip"], tag=TAG, digests=True, cache=cache)
     assert hashed.layers[0].entries is not first.layers[0].entries
     assert all(e.digest for e in hashed.layers[0].entries if e.type == "0")
-    assert all(e.digest == "" for entries in cache.entries.values() for e in entries)
+    assert all(e.digest == "" for cached in cache.entries.values() for e in cached.entries)
+
+
+def test_a_blob_whose_size_belies_its_cached_diff_id_is_scanned(tmp_path: Path) -> None:
+    """B's config claims, for a layer at another position, the diff id of A's layer; B's blob is larger (an
+    uncompressed blob is the very tar its diff id hashes), or gzip saying another uncompressed size in its
+    trailer: B's layer is scanned, not taken from the cache. A lie of the same size is trusted (diff ids are the
+    configs' word, as docker and skopeo take it)."""
+    l1 = tar_bytes([("app/f", b"aaaa")])
+    l0 = tar_bytes([("base", b"base")])
+    x = tar_bytes([("app/f", b"bbbb"), ("app/evil", b"e" * 20000)])  # past the 10 KiB record both tars fill
+    a = tmp_path / "A.tar"
+    a.write_bytes(docker_archive([l1]))
+    rootfs = {"type": "layers", "diff_ids": [_diff_id(l0), _diff_id(l1)]}
+    lie = {"os": "linux", "architecture": "amd64", "rootfs": rootfs, "history": [{"created_by": "s"}] * 2}
+    for blob in (x, gzip.compress(x)):
+        b = tmp_path / "B.tar"
+        b.write_bytes(docker_archive([l0, blob], config=lie))
+        cache = LayerCache()
+        read_image(a, cache=cache)
+        got = read_image(b, cache=cache)
+        assert got == read_image(b)
+        assert [e.path for e in got.layers[1].entries] == ["app/f", "app/evil"]
+
+
+def _diff_id(layer: bytes) -> str:
+    return "sha256:" + hashlib.sha256(layer).hexdigest()

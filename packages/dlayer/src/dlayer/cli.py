@@ -31,7 +31,9 @@ oci-archive://. Examples: dlayer nginx:latest; docker save app | gzip | dlayer -
 DIFF_HELP = """Compare two images: the layers they share (said once), every path added, removed or changed (type, \
 size, mode, owner, link) biggest first, and the totals side by side. A and B are any SOURCE dlayer reads: archives, \
 '-' (one of them), image references (daemon or registry). Exit 0 whatever differs. \
-Contents are compared only with --contents (it reads every file of both).
+Contents are compared only with --contents (it reads every file of both). \
+A layer whose diff id B's config shares with A is read once: diff ids come from the image configs and are not \
+re-verified (as docker and skopeo trust them); only a blob whose size shows it cannot be that layer is read again.
 
 Example: dlayer diff app:1.4 app:1.5
 """

@@ -36,6 +36,36 @@ class Scanned:
     offsets: list[int] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A layer in a :class:`LayerCache`: its entries, and what its blob was (compression, size in bytes)."""
+
+    entries: list[Entry]
+    compression: str
+    blob_size: int
+
+    def fits(self, compression: str, blob_size: int, tail: bytes = b"") -> bool:
+        """Whether a blob of this ``compression`` and size can hold this layer, as far as sizes tell: an
+        uncompressed blob is the very tar a diff id hashes, so one diff id has one uncompressed size. A gzip blob's
+        ``tail`` (its last 4 bytes, given where a pread costs nothing) holds its uncompressed size mod 2**32 (of its
+        last member: a blob made of several is refused, and scanned, for nothing worse than the time); other
+        compressed sizes say nothing: those are trusted.
+
+        >>> plain = Cached([], "none", 10240)
+        >>> plain.fits("none", 10240), plain.fits("none", 20480), plain.fits("zstd", 99)
+        (True, False, True)
+        >>> plain.fits("gzip", 99, (10240).to_bytes(4, "little")), plain.fits("gzip", 99, (1).to_bytes(4, "little"))
+        (True, False)
+        """
+        if self.compression != "none":
+            return True  # its uncompressed size was not counted (the walk stops at the tar's end marker)
+        if compression == "none":
+            return blob_size == self.blob_size
+        if compression == "gzip" and len(tail) == 4:
+            return int.from_bytes(tail, "little") == self.blob_size % (1 << 32)
+        return True
+
+
 @dataclass(slots=True)
 class LayerCache:
     """Layers already read, by diff id, for reading another image that shares them (``open_image(cache=...)``).
@@ -44,15 +74,16 @@ class LayerCache:
     compression: a seekable store hands those back instead of scanning the blob again, a registry instead of
     fetching it (see :func:`~dockit.archive.sources.skips_cached`). A stream has read every
     blob by the time its config is known, so it saves nothing there. Entries are kept for one ``digests`` setting:
-    read with another, the cache is neither used nor filled. The diff ids are the configs' word, not checked (as
-    everywhere: hashing every layer would cost the read this saves).
+    read with another, the cache is neither used nor filled. The diff ids are the configs' word, not verified (as
+    docker and skopeo trust them: hashing every layer would cost the read this saves); a blob whose size shows it
+    cannot be the cached layer (:meth:`Cached.fits`) is scanned.
     """
 
     digests: bool = False
-    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    entries: dict[str, Cached] = field(default_factory=dict)
 
-    def known(self, diff_ids: Mapping[str, str], digests: DigestMode) -> dict[str, list[Entry]]:
-        """Of ``diff_ids`` (blob name -> diff id), the blobs held here, with their entries (none for other
+    def known(self, diff_ids: Mapping[str, str], digests: DigestMode) -> dict[str, Cached]:
+        """Of ``diff_ids`` (blob name -> diff id), the blobs held here, with their layers (none for other
         ``digests``)."""
         if digests != self.digests:
             return {}
@@ -63,7 +94,7 @@ class LayerCache:
         if digests == self.digests:
             for layer in layers:
                 if layer.diff_id:
-                    self.entries.setdefault(layer.diff_id, layer.entries)
+                    self.entries.setdefault(layer.diff_id, Cached(layer.entries, layer.compression, layer.blob_size))
 
 
 def _looks_json(head: bytes) -> bool:
@@ -122,7 +153,7 @@ class Store:
         """Whether a member of that name exists (one kept as JSON too: read_image then says it is no layer)."""
         raise NotImplementedError
 
-    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, Cached] | None = None) -> dict[str, Scanned]:
         """Read the named layer blobs into entries; a blob in ``known`` (name -> its entries, read before) is not
         scanned again, only its first block is read (for its compression)."""
         raise NotImplementedError
@@ -178,17 +209,19 @@ class TarFileStore(Store):
         real = self.resolve(name)
         return real in self.blobs or real in self.docs
 
-    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, Cached] | None = None) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
         out = {}
         for name in sorted({self.resolve(n) for n in names}):
             start, size = self.blobs[name]
             label = f"{self.label}:{name}"
-            if known and name in known:
-                head = os.pread(self.fd, min(size, BLOCK), start)
-                out[name] = Scanned(known[name], compression_of(head, label), size)
-            else:
-                jobs.append((name, size, (self.fd, start, size, label, None, self.digests)))
+            cached = known.get(name) if known else None
+            if cached is not None:
+                compression = compression_of(os.pread(self.fd, min(size, BLOCK), start), label)
+                if cached.fits(compression, size, os.pread(self.fd, 4, start + size - 4) if size >= 4 else b""):
+                    out[name] = Scanned(cached.entries, compression, size)
+                    continue
+            jobs.append((name, size, (self.fd, start, size, label, None, self.digests)))
         return out | _scan_all(jobs)
 
     def region(self, name: str) -> FileRegion:
@@ -233,7 +266,7 @@ class StreamStore(Store):
         real = self.resolve(name)
         return real in self.scanned or real in self.docs
 
-    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, Cached] | None = None) -> dict[str, Scanned]:
         out = {}  # every blob was scanned as it went by: nothing is left to save
         for name in names:
             real = self.resolve(name)
@@ -279,17 +312,21 @@ class DirStore(Store):
     def has_blob(self, name: str) -> bool:
         return (self.root / self.resolve(name)).is_file()
 
-    def scan(self, names: list[str], known: Mapping[str, list[Entry]] | None = None) -> dict[str, Scanned]:
+    def scan(self, names: list[str], known: Mapping[str, Cached] | None = None) -> dict[str, Scanned]:
         jobs: list[tuple[str, int, Job]] = []
         out = {}
         for name in sorted({self.resolve(n) for n in names}):
             blob = self.root / name
             size = blob.stat().st_size
-            if known and name in known:
+            cached = known.get(name) if known else None
+            if cached is not None:
                 with blob.open("rb") as f:
-                    out[name] = Scanned(known[name], compression_of(f.read(BLOCK), str(blob)), size)
-            else:
-                jobs.append((name, size, (-1, 0, size, str(blob), str(blob), self.digests)))
+                    compression = compression_of(f.read(BLOCK), str(blob))
+                    tail = os.pread(f.fileno(), 4, size - 4) if size >= 4 else b""
+                if cached.fits(compression, size, tail):
+                    out[name] = Scanned(cached.entries, compression, size)
+                    continue
+            jobs.append((name, size, (-1, 0, size, str(blob), str(blob), self.digests)))
         return out | _scan_all(jobs)
 
     def region(self, name: str) -> FileRegion:

@@ -34,6 +34,7 @@ from dockit.archive.layers import compression_of, scan_layer
 from dockit.archive.model import Entry, HistoryEntry, Image, Layer, Platform
 from dockit.archive.sources import NotFound, Request, Unreachable
 from dockit.archive.sources.registry_auth import DOCKER_HUB, Credentials, config_dir, find_credentials, parse_challenge
+from dockit.archive.store import Cached
 from dockit.archive.tarstream import BLOCK, CHUNK, BufferedSource
 from dockit.errors import ArchiveError, DockitError, UsageError
 from dockit.reference import parse_reference
@@ -443,7 +444,7 @@ def read(request: Request) -> Image:
 
 
 def _fetch_layer(
-    client: Client, desc: dict[str, Any], label: str, digests: bool, known: list[Entry] | None = None
+    client: Client, desc: dict[str, Any], label: str, digests: bool, known: Cached | None = None
 ) -> tuple[list[Entry], str]:
     digest, size = str(desc.get("digest") or ""), int(desc.get("size") or 0)
     if known is not None:  # read before (a LayerCache): only its first block, for its compression
@@ -452,7 +453,9 @@ def _fetch_layer(
             head = response.raw.read(BLOCK)
         finally:
             response.close()
-        return known, compression_of(head, label)
+        compression = compression_of(head, label)
+        if known.fits(compression, size):
+            return known.entries, compression
     stream = BlobStream(client, digest, size, label)
     try:
         entries, compression = scan_layer(stream, label, digests)
@@ -471,7 +474,7 @@ def _assemble(
     layers_desc: list[dict[str, Any]],
     parallel: int,
     digests: bool = False,
-    known: dict[str, list[Entry]] | None = None,
+    known: dict[str, Cached] | None = None,
 ) -> Image:
     labels = [f"{target}:{d.get('digest')}" for d in layers_desc]
     known = known or {}
