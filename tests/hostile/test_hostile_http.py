@@ -104,6 +104,7 @@ def test_server_chosen_names_stay_in_the_directory(name: str) -> None:
 
 # issue 21's rget inputs (items 12-13) through the installed script: one line, exit 1, within 2 s of CPU and 200 MB
 THROUGH_THE_SCRIPT = ["well-behaved", "redirect-to-bad-url", "header-line-of-1-mb", "500-headers", "cut-forever"]
+THROUGH_THE_SCRIPT += ["two-content-lengths"]  # the first answer, read while Python starts, has its own path
 
 
 @pytest.mark.parametrize("name", THROUGH_THE_SCRIPT)
@@ -120,19 +121,24 @@ def test_drawn_servers_through_the_installed_script(http: HttpCase) -> None:
 
 
 # -o -: the stream is one version, or (exit 1) a prefix of one: bytes sent are never taken back, never mixed
-STREAMS = {
+STREAMS: dict[str, tuple[HttpCase, int | None]] = {
     "well-behaved": (case(Answer(), stream=True), 0),
-    "swapped-midway": (case(Answer(), Answer(), Answer(version=2), stream=True, size=300_001), 1),
+    # exit 1 once bytes went out ("cannot start over"), else 0 with all of version 2: the race decides which
+    "swapped-midway": (case(Answer(), Answer(), Answer(version=2), stream=True, size=300_001), None),
     "cut-then-good": (case(Answer(body="cut", cut=70_000), Answer(), stream=True), 0),
     "200-instead-of-206": (case(Answer(range_mode="ignore"), stream=True), 0),
+    "short-then-hang-up": (
+        case(Answer(kind="raw", raw=b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), stream=True),
+        1,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(STREAMS))
 def test_streams_from_misbehaving_servers(name: str) -> None:
     http, code = STREAMS[name]
-    outcome = check(http, script=True)
-    assert outcome.code == code, outcome.stderr
+    outcome = check(http, script=True)  # the properties: one version, or a prefix of one
+    assert code is None or outcome.code == code, outcome.stderr
 
 
 @settings(max_examples=3, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -242,19 +242,26 @@ class Early:
             self.close()
             return None
         from urllib3 import HTTPHeaderDict, HTTPResponse
+        from urllib3.exceptions import InvalidHeader
 
-        raw_response = HTTPResponse(
-            body=raw,
-            headers=HTTPHeaderDict(raw.msg.items()),
-            status=raw.status,
-            version=raw.version,
-            reason=raw.reason,
-            preload_content=False,
-            decode_content=False,
-            original_response=raw,
-            request_method="GET",
-            request_url=request.url,
-        )
+        try:
+            raw_response = HTTPResponse(
+                body=raw,
+                headers=HTTPHeaderDict(raw.msg.items()),
+                status=raw.status,
+                version=raw.version,
+                reason=raw.reason,
+                preload_content=False,
+                decode_content=False,
+                original_response=raw,
+                request_method="GET",
+                request_url=request.url,
+            )
+        except InvalidHeader as e:  # two different Content-Lengths: what requests' own adapter raises for it
+            import requests
+
+            self.close()
+            raise requests.exceptions.InvalidHeader(e, request=request) from None
         if self._conn is not None:  # the answer owns the socket now (as http.client does when a server closes)
             sock, self._conn.sock = self._conn.sock, None
             if sock is not None:
