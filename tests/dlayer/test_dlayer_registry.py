@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tarfile
 import threading
 import urllib.error
 import urllib.request
@@ -349,6 +350,55 @@ def test_a_diff_of_two_tags_fetches_the_shared_layers_once(
     assert len(doc["sharedLayers"]) == 4
     zstd_blobs = sorted(r for p, r in flaky.seen if p.startswith("/v2/zstd/blobs/"))
     assert zstd_blobs == ["", *["bytes=0-511"] * 4]  # the config, then each layer's first block
+
+
+def test_a_diff_fetches_only_what_b_changed_and_b_reads_as_it_would_alone(
+    pushed: dict[str, str],
+    registry: Registry,
+    nobody: dict[str, str],
+    archives: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """B is A's real layers with its third replaced (and its fourth kept above the change): read after A with one
+    cache, B equals B read without it, only the new layer is fetched, and the three A had get a first-block request
+    each (the cache hands back entries by diff id, at any position: a wrong hit would show)."""
+    from dockit.archive import LayerCache
+    from dockit.archive.sources import open_image
+    from tests.shared.archive_builders import docker_archive, tar_bytes
+
+    with tarfile.open(archives["docker-save"]) as tar:
+        names = json.loads(_member(tar, "manifest.json"))[0]["Layers"]
+        real = [_member(tar, n) for n in names]
+    changed = tar_bytes([("app/data/other.bin", os.urandom(50_000)), ("app/data/small.txt", b"changed\n")])
+    b_archive = tmp_path / "b.tar"
+    b_archive.write_bytes(docker_archive([real[0], real[1], changed, real[3]]))
+    ref = f"{registry.host}/changed:1"
+    skopeo = ["skopeo", "copy", "-q", "--dest-tls-verify=false"]
+    subprocess.run([*skopeo, f"docker-archive:{b_archive}", f"docker://{ref}"], check=True)
+    monkeypatch.setenv("DOCKER_CONFIG", nobody["DOCKER_CONFIG"])
+    flaky = Flaky(registry.url)
+    try:
+        flaky.failed_manifest = True  # no 503 here: the requests are what is counted
+        cache = LayerCache()
+        open_image(f"registry://{flaky.host}/app:1", cache=cache)
+        before = len(flaky.seen)
+        with_cache = open_image(f"registry://{flaky.host}/changed:1", cache=cache)
+        fetched = [r for p, r in flaky.seen[before:] if p.startswith("/v2/changed/blobs/")]
+    finally:
+        flaky.httpd.shutdown()
+        flaky.httpd.server_close()
+    alone = open_image(f"registry://{ref}")
+    assert with_cache.layers == alone.layers
+    assert [e.path for e in with_cache.layers[2].entries] == ["app/data/other.bin", "app/data/small.txt"]
+    assert sorted(fetched) == ["", "", *["bytes=0-511"] * 3]  # the config, the new layer; a block of each other
+    assert not [p for p in flaky.cut if "/changed/" in p]  # the new layer (under 100 kB) came whole, at once
+
+
+def _member(tar: tarfile.TarFile, name: str) -> bytes:
+    f = tar.extractfile(name)
+    assert f is not None
+    return f.read()
 
 
 def test_https_first_even_on_loopback(
