@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import os
 import socket
@@ -269,6 +270,7 @@ class Flaky:
         self.seen: list[tuple[str, str]] = []  # (path, Range header)
         self.cut: set[str] = set()
         self.failed_manifest = False
+        self.ignore_range = False  # as a server without Range support: the whole blob, 200
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -286,7 +288,8 @@ class Flaky:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "range", "authorization")}
+                forward = ("accept", "authorization") if proxy.ignore_range else ("accept", "range", "authorization")
+                headers = {k: v for k, v in self.headers.items() if k.lower() in forward}
                 request = urllib.request.Request(proxy.upstream + self.path, headers=headers)
                 try:
                     upstream = urllib.request.urlopen(request, timeout=30)
@@ -393,6 +396,45 @@ def test_a_diff_fetches_only_what_b_changed_and_b_reads_as_it_would_alone(
     assert [e.path for e in with_cache.layers[2].entries] == ["app/data/other.bin", "app/data/small.txt"]
     assert sorted(fetched) == ["", "", *["bytes=0-511"] * 3]  # the config, the new layer; a block of each other
     assert not [p for p in flaky.cut if "/changed/" in p]  # the new layer (under 100 kB) came whole, at once
+
+
+def test_a_cached_layer_blob_s_first_block_empty_or_answered_whole(
+    pushed: dict[str, str], registry: Registry, nobody: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0-byte layer blob (a writer's layer with no changes), held in the cache: a Range request for its first
+    block would get 416 from the registry; it is not sent, and the diff reads. A server that ignores the Range
+    and answers 200 with the whole blob is read as far as the first block."""
+    from dockit.archive import LayerCache
+    from dockit.archive.sources import open_image
+    from tests.shared.archive_builders import oci_layout, tar_bytes
+
+    layout = oci_layout(tmp_path / "layout", [tar_bytes([("hello", b"hi\n")]), b""])
+    ref = f"{registry.host}/empty:1"
+    push = ["skopeo", "copy", "-q", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:1"]
+    subprocess.run([*push, f"docker://{ref}"], check=True)
+    flaky = Flaky(registry.url)
+    try:
+        flaky.failed_manifest = True
+        proxied = f"registry://{flaky.host}/empty:1"
+        doc = json.loads(ok(dlayer("diff", "-q", proxied, proxied, "-j", "-", env=nobody)))
+    finally:
+        flaky.httpd.shutdown()
+        flaky.httpd.server_close()
+    assert len(doc["sharedLayers"]) == 2 and doc["changes"] == []
+    empty = "/v2/empty/blobs/sha256:" + hashlib.sha256(b"").hexdigest()
+    assert [r for p, r in flaky.seen if p == empty] == [""]  # fetched (0 bytes) by the first read only
+    monkeypatch.setenv("DOCKER_CONFIG", nobody["DOCKER_CONFIG"])
+    whole = Flaky(registry.url)
+    try:
+        whole.failed_manifest = whole.ignore_range = True
+        cache = LayerCache()
+        open_image(f"registry://{whole.host}/app:1", cache=cache)
+        got = open_image(f"registry://{whole.host}/zstd:1", cache=cache)
+    finally:
+        whole.httpd.shutdown()
+        whole.httpd.server_close()
+    assert [layer.compression for layer in got.layers] == ["zstd"] * 4  # told from the first block of the 200
+    assert got.layers == open_image(f"registry://{pushed['zstd']}").layers
 
 
 def _member(tar: tarfile.TarFile, name: str) -> bytes:

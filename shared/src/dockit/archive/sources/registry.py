@@ -377,7 +377,27 @@ class BlobStream(BufferedSource):
 
 def open_blob(client: Client, digest: str, label: str, extra: dict[str, str]) -> requests.Response:
     """A layer blob's response (streamed; 200, or 206 to a Range), else an ArchiveError naming the status."""
-    response = client.get(f"blobs/{digest}", extra=extra)
+    return _blob_answer(client.get(f"blobs/{digest}", extra=extra), label)
+
+
+def first_block(client: Client, digest: str, size: int, label: str) -> bytes:
+    """A layer blob's first :data:`BLOCK` bytes (fewer if it is shorter), by one Range request: none for a blob
+    of 0 bytes (a Range on it is a 416). A 416 means nothing lies at offset 0: no bytes; a registry that ignores
+    the Range (200) is read that far and the rest left unread."""
+    if size == 0:
+        return b""
+    response = client.get(f"blobs/{digest}", extra={"Range": f"bytes=0-{BLOCK - 1}"})
+    if response.status_code == 416:
+        response.close()
+        return b""
+    response = _blob_answer(response, label)
+    try:
+        return bytes(response.raw.read(BLOCK))
+    finally:
+        response.close()
+
+
+def _blob_answer(response: requests.Response, label: str) -> requests.Response:
     if response.status_code == 404:
         response.close()
         raise ArchiveError("registry says 404 for this layer blob", path=label)
@@ -448,12 +468,7 @@ def _fetch_layer(
 ) -> tuple[list[Entry], str]:
     digest, size = str(desc.get("digest") or ""), int(desc.get("size") or 0)
     if known is not None:  # read before (a LayerCache): only its first block, for its compression
-        response = open_blob(client, digest, label, {"Range": f"bytes=0-{BLOCK - 1}"})
-        try:
-            head = response.raw.read(BLOCK)
-        finally:
-            response.close()
-        compression = compression_of(head, label)
+        compression = compression_of(first_block(client, digest, size, label), label)
         if known.fits(compression, size):
             return known.entries, compression
     stream = BlobStream(client, digest, size, label)
