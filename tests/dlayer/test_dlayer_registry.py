@@ -437,6 +437,22 @@ def test_a_cached_layer_blob_s_first_block_empty_or_answered_whole(
     assert got.layers == open_image(f"registry://{pushed['zstd']}").layers
 
 
+def test_a_diff_names_the_side_each_line_on_stderr_is_about(
+    pushed: dict[str, str], registry: Registry, dockerd: Dockerd, archives: dict[str, Path]
+) -> None:
+    """B from the daemon (a stream, read whole) is read before A from the registry: its line comes first, so each
+    line says which side it is about, and B's why it came first."""
+    dockerd.load(archives["docker-save"])
+    env = {"DOCKER_HOST": dockerd.host, "DOCKER_CONFIG": dockerd.env["DOCKER_CONFIG"]}
+    proc = dlayer("diff", f"registry://{pushed['anon']}", f"docker://{TAG}", env=env)
+    assert ok(proc)
+    assert proc.stderr.splitlines() == [
+        f"dlayer: B (read first, as it is read whole): reading {TAG} from the Docker daemon at {dockerd.host}",
+        f"dlayer: A: reading {pushed['anon']} (linux/amd64, 4 layers, 0.0 MB to fetch, 4 of them read before) "
+        f"from the registry at {registry.url}",
+    ]
+
+
 def _member(tar: tarfile.TarFile, name: str) -> bytes:
     f = tar.extractfile(name)
     assert f is not None

@@ -240,7 +240,9 @@ def run_diff(opts: DiffOptions) -> int:
     gc.disable()  # as in run_dlayer: a big image is many small acyclic objects
     try:
         for side in order:
-            image = _open(specs[side], opts, digests=opts.contents, cache=cache)
+            # B's line may come first: each line says which side it is about
+            name = "AB"[side] + (" (read first, as it is read whole)" if order[0] == side == 1 else "")
+            image = _open(specs[side], opts, digests=opts.contents, cache=cache, side=name)
             reports[side] = build_report(image, top=0, final=True, dive=False)
         comparison = compare(reports[0], reports[1], contents=opts.contents)
     finally:
@@ -262,10 +264,14 @@ def _open(
     digests: DigestMode,
     tag: str | None = None,
     cache: LayerCache | None = None,
+    side: str = "",
 ) -> Image:
     """An image read as both commands read one: ``--source``, ``--platform``, ``-P``, ``--insecure``; a line on stderr
-    names where it is read from unless ``-q``."""
+    names where it is read from unless ``-q`` (after ``side``, if given: ``dlayer: A: reading ...``)."""
     from dockit.archive.sources import open_image
+
+    def say(line: str) -> None:
+        _say(f"{side}: {line}" if side else line)
 
     return open_image(
         spec,
@@ -274,7 +280,7 @@ def _open(
         platform=opts.arch,
         parallel=opts.parallel,
         insecure=opts.insecure,
-        announce=None if opts.quiet else _say,
+        announce=None if opts.quiet else say,
         digests=digests,
         cache=cache,
     )
