@@ -51,6 +51,31 @@ CRAFTED = {
     "escaped-escape-ends-no-line": "RUN echo a\\\\\nRUN b\n",
     "empty-quoted-name": "RUN <<'' cat\nRUN y\n\n",  # no heredoc: '' is no word
     "quotes-beside-a-name": "RUN <<a'' cat\nRUN y\na\n",
+    # an empty name is no word to Go's lexer (len(word) > 0), so <<'' and <<"" open nothing
+    "empty-double-quoted-name": 'RUN cat <<""\nRUN x\n',
+    "empty-quoted-name-with-chomp": "RUN cat <<-''\nRUN x\n",
+    # Go's text/scanner drops one U+FEFF at the start of each string it lexes: the name's, not a second one
+    "bom-before-the-name": "RUN cat <<\ufeffEOF\nx\nEOF\n",
+    "bom-before-a-chomped-name": "RUN cat <<-\ufeffEOF\nx\n\tEOF\n",
+    "second-bom-before-the-name": "RUN cat <<\ufeff\ufeffEOF\nx\nEOF\n\ufeffEOF\n",
+    "bom-is-the-whole-name": "RUN cat <<\ufeff\nx\n",
+    "bom-inside-quotes-is-kept": 'RUN cat <<"\ufeffEOF"\nx\nEOF\n\ufeffEOF\n',
+    # Go's decoder fails on a number beyond float64 (or nested past 10,000): the shell form, which has heredocs
+    "json-float-overflow": "RUN [1e999] <<EOF\nx\nEOF\n",
+    "json-float-overflow-in-copy": "COPY [1e400] <<EOF /x\nx\nEOF\n",
+    "json-integer-overflow": 'RUN ["a", ' + "9" * 400 + "] <<EOF\nx\nEOF\n",
+    "json-overflow-nested": 'RUN ["a", {"b": [-1.8e308]}] <<EOF\nx\nEOF\n',
+    "json-nested-past-the-limit": "RUN " + "[" * 10001 + "]" * 10001 + " <<EOF\nx\nEOF\n",
+    "json-unclosed-and-deep": "RUN " + "[" * 3000 + " <<EOF\nx\nEOF\n",
+    "json-deep-with-an-unclosed-long-string": "RUN " + "[" * 1001 + '"' + "a" * 20_000 + " <<EOF\nx\nEOF\n",
+    "json-nan": "RUN [NaN] <<EOF\nx\nEOF\n",
+    "json-infinity": 'ADD ["a", -Infinity] <<EOF /x\nx\nEOF\n',
+    "json-raw-tab-in-a-string": 'RUN ["a\tb"] <<EOF\nx\nEOF\n',
+    # Go lowers the keyword a code point at a time (U+0130 is "i"; Python's "i\u0307" is no ONBUILD)
+    "dotted-capital-i-in-onbuild": "ONBU\u0130LD RUN <<EOF\nx\nEOF\n",
+    # U+001C..U+001F are no space to Go: a line of one is no empty continuation line, nor blank before a keyword
+    "file-separator-continuation-line": "RUN cat \\\n\x1c\n<<EOF\nx\nEOF\n",
+    "unit-separator-before-the-keyword": "\x1fRUN <<EOF\nx\nEOF\n",
 }
 
 
@@ -89,6 +114,18 @@ def test_a_word_that_is_no_heredoc_is_no_false_limit_error() -> None:
     assert len(list(model.parse(text).instructions())) == 1502
 
 
+def test_an_empty_name_is_no_false_limit_error() -> None:
+    text = "FROM a\nRUN cat <<''\n" + "RUN x\n" * 1500
+    assert len(list(model.parse(text).instructions())) == 1502
+
+
+def test_json_nested_as_deep_as_go_allows_is_the_parser_error_not_a_recursion_error() -> None:
+    text = "FROM a\nRUN " + "[" * 10000 + "]" * 10000 + " <<EOF\nx\nEOF\n"
+    assert parser_starts(text) is None  # decoded: an array of arrays, refused by the parser
+    with pytest.raises(DockerfileError, match="arrays must be comprised of strings only"):
+        model.parse(text)
+
+
 def test_quoting_and_chomp_of_each_heredoc() -> None:
     df = model.parse('FROM a\nRUN <<-"E O F" 3<<X cat\n\tE O F\n$A\nX\n')
     assert [(h.name, h.chomp, h.expand) for h in list(df.instructions())[1].heredocs] == [
@@ -121,13 +158,17 @@ _PIECES += [
     "#",
 ]
 _BODY = ["EOF", "\tEOF", '"EOF"', "E F", "X", "EOF<<X", "EOF}", "RUN x", "", "# c", "\\", "EOF\r", "  EOF", "$X"]
+_PIECES += ['<<""', "<<\ufeffEOF", "[1e999]", '["a", 1e400]', "[NaN]", "[1]", "\x1c", "\x1f<<EOF"]
+_BODY += ["\x1c", "\ufeffEOF", "\x1cEOF"]
 
 
 @st.composite
 def heredoc_dockerfile(draw: st.DrawFn) -> str:
     lines = ["FROM a"]
     for _ in range(draw(st.integers(1, 4))):
-        keyword = draw(st.sampled_from(["RUN", "COPY", "ADD", "ONBUILD RUN", "ENV", "run"]))
+        keyword = draw(
+            st.sampled_from(["RUN", "COPY", "ADD", "ONBUILD RUN", "ONBU\u0130LD RUN", "ENV", "run", "\x1cRUN"])
+        )
         words = draw(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4))
         glue = draw(st.sampled_from([" ", " ", " \\\n", "\\\n"]))
         lines.append(keyword + " " + glue.join(words))

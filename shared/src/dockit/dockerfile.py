@@ -20,7 +20,7 @@ from functools import cached_property
 
 from dockit.errors import DockerfileError
 from dockit.expand import Budget, Expansion, ExpansionError, ExpansionTooLarge, expand
-from dockit.heredocs import ends, opened
+from dockit.heredocs import GO_SPACE, ends, opened
 from dockit.limits import (
     MAX_DOCKERFILE_BYTES,
     MAX_INSTRUCTION_LINES,
@@ -566,7 +566,7 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
     n = len(lines)
     i = n_directive_lines
     while i < n:
-        first = lines[i].rstrip("\r").lstrip()
+        first = lines[i].rstrip("\r").lstrip(GO_SPACE)  # Go's unicode.IsSpace: not U+001C..U+001F
         i += 1
         if not first or first.startswith("#"):
             continue
@@ -583,7 +583,7 @@ def _instruction_starts(lines: list[str], n_directive_lines: int, escape: str, p
                 )
             line = lines[i].rstrip("\r")
             i += 1
-            stripped = line.lstrip()
+            stripped = line.lstrip(GO_SPACE)
             if not stripped or stripped.startswith("#"):
                 continue
             parts.append(line)

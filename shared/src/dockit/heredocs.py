@@ -6,11 +6,13 @@ dockit's line scan (:func:`dockit.dockerfile.parse` runs it before the parser, t
 the bodies exactly where the parser will find them: a body ended too early leaves its other lines counted as
 instructions (and a long body's per-line copying unbounded); one ended too late is a false limit error. The rules:
 
-- only ``RUN``, ``COPY`` and ``ADD`` open heredocs (also after ``ONBUILD``), and not in their JSON form: the
-  arguments after the ``--flags`` start with ``[`` and Go's decoder reads a JSON array of strings there (it ignores
-  what follows the array);
+- only ``RUN``, ``COPY`` and ``ADD`` open heredocs (also after ``ONBUILD``; keywords lowered a code point at a time,
+  as Go lowers them), and not in their JSON form: the arguments after the ``--flags`` start with ``[`` and Go's
+  decoder reads a JSON array of strings there (it ignores what follows the array; where it fails, on a number beyond
+  float64 or ``NaN`` or nesting past 10,000, the line is in shell form);
 - the logical line is split into words by BuildKit's shell lexer keeping quotes and escapes, variables left as
-  written; a line it cannot split (an unclosed quote, ``${``) opens no heredoc at all;
+  written; a line it cannot split (an unclosed quote, ``${``) opens no heredoc at all; an empty word (``''`` with
+  the quotes removed) is no word, and one U+FEFF at the start of each text lexed is dropped (Go's text/scanner);
 - a word opens a heredoc when the whole word is ``[0-9]*<<`` or ``<<-`` and a NAME with no ``<``, and NAME with its
   quotes and escapes removed is one word: that is the terminator (``<<"EOF"``, ``<<E\\OF`` and ``<<'E'OF`` all end
   at ``EOF``; ``cat<<EOF``, ``<<EOF<<X``, ``"<<EOF"`` open nothing; ``<<EOF>out`` ends at ``EOF>out``);
@@ -21,6 +23,8 @@ instructions (and a long body's per-line copying unbounded); one ended too late 
 [('EOF', True, False), ('EOF', False, True), ('X', False, True)]
 >>> opened("RUN echo '<<EOF'"), opened('RUN ["sh", "-c", "cat <<EOF"]'), opened("RUN cat <<EOF 'unclosed")
 ([], [], [])
+>>> opened("RUN cat <<''"), [d.name for d in opened("RUN [1e999] <<\\ufeffEOF")]
+([], ['EOF'])
 >>> ends("\\tEOF", Marker("EOF", chomp=False)), ends("\\tEOF\\r", Marker("EOF", chomp=True))
 (False, True)
 """
@@ -28,17 +32,19 @@ instructions (and a long body's per-line copying unbounded); one ended too late 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
 from dockit.expand import _GO_SPACE
 
+GO_SPACE = "".join(sorted(_GO_SPACE))  # unicode.IsSpace as str.strip's argument (str.strip() strips U+001C..U+001F)
 _KEYWORDS = frozenset({"run", "copy", "add"})
 _MARK = re.compile(r"([0-9]*)<<(-?)([^<]*)", re.DOTALL)  # reHeredoc, matched against a whole word
 _GO_BLANKS = re.compile(r"[\t\v\f\r ]+")  # splitCommand's reWhitespace
 # characters that mean only themselves to the lexer (not $, a quote, the escape, a blank, or the } a nested scan
 # stops at), taken a run at a time: a 64 KiB line costs one regex pass, not 64 Ki steps
-_PLAIN_RUN = re.compile("[^$'\"\\\\}" + "".join(sorted(_GO_SPACE)) + "]+")
+_PLAIN_RUN = re.compile("[^$'\"\\\\}" + GO_SPACE + "]+")
 
 
 @dataclass(frozen=True)
@@ -98,29 +104,112 @@ def ends(line: str, doc: Marker) -> bool:
 def _may_hold_heredocs(line: str) -> bool:
     """canContainHeredoc: RUN, COPY or ADD (after ONBUILD too), not in JSON form."""
     keyword, args = _split_command(line)
-    if keyword.lower() == "onbuild" and args:
+    if _go_lower(keyword) == "onbuild" and args:
         keyword, args = _split_command(args)
-    if keyword.lower() not in _KEYWORDS:
+    if _go_lower(keyword) not in _KEYWORDS:
         return False
-    rest = args.lstrip("".join(_GO_SPACE))
-    if not rest.startswith("["):
-        return True
-    try:
-        value, _ = json.JSONDecoder(parse_constant=_no_constant).raw_decode(rest)
-    except ValueError:
-        return True  # not JSON: the shell form
-    # an array of anything but strings is a parse error (the parser reports it): nothing to bound either way
-    return not isinstance(value, list)
+    rest = args.lstrip(GO_SPACE)
+    # where Go decodes the array, it is the JSON form or (not all strings) a parse error: no heredoc either way
+    return not rest.startswith("[") or not _go_decodes(rest)
+
+
+def _go_lower(word: str) -> str:
+    """strings.ToLower: each code point by its single-character mapping (Python lowers U+0130 to "i\\u0307")."""
+    return "".join(ch.lower()[0] for ch in word)
+
+
+_JSON_TOKEN = re.compile(
+    r"""[ \t\n\r]*+(?:
+        (?P<str>"(?:[^"\\\x00-\x1f]++|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*+")  # possessive: an unclosed string costs
+        # its length, not 2**length
+        |(?P<num>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
+        |(?P<lit>true|false|null)
+        |(?P<punct>[][{}:,])
+    )""",
+    re.VERBOSE,
+)
+_GO_JSON_MAX_DEPTH = 10000  # encoding/json's maxNestingDepth
+_CLOSER = {"[": "]", "{": "}"}
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if math.isinf(value):
+        raise ValueError(f"{number} overflows float64")  # Go's ParseFloat fails, Python's float() is inf
+    return value
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")  # Go's decoder refuses NaN and Infinity, Python's takes them
 
 
+_GO_LIKE = json.JSONDecoder(parse_float=_finite, parse_int=_finite, parse_constant=_no_constant)
+
+
+def _go_decodes(text: str) -> bool:
+    """Whether Go's ``json.Decoder.Decode`` into ``[]interface{}`` succeeds on the JSON value ``text`` starts with.
+
+    It fails where Python's decoder does not: ``NaN``/``Infinity``, a number that overflows float64 (``1e999``, 400
+    digits), nesting past 10,000. Python's decoder recurses (RecursionError at about 1,000 levels): deeper values
+    are walked with an explicit stack instead, slower (about 2.4 µs a token).
+    """
+    try:
+        _GO_LIKE.raw_decode(text)
+    except RecursionError:
+        return _go_decodes_deep(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _go_decodes_deep(text: str) -> bool:
+    """:func:`_go_decodes` for values nested too deep for Python's decoder: one token at a time, a stack of
+    open arrays and objects."""
+    stack: list[str] = []
+    expect = "value"  # value | first-value (or "]") | key | first-key (or "}") | colon | next ("," or the closer)
+    pos = 0
+    while m := _JSON_TOKEN.match(text, pos):
+        pos, kind = m.end(), m.lastgroup
+        tok = m.group(kind or 0)
+        if expect in ("value", "first-value"):
+            if tok in _CLOSER:
+                stack.append(tok)
+                if len(stack) > _GO_JSON_MAX_DEPTH:
+                    return False
+                expect = "first-value" if tok == "[" else "first-key"
+                continue
+            if kind == "num" and math.isinf(float(tok)):
+                return False
+            if kind not in ("str", "num", "lit") and not (tok == "]" and expect == "first-value"):
+                return False
+        elif expect in ("key", "first-key"):
+            if kind == "str":
+                expect = "colon"
+                continue
+            if not (tok == "}" and expect == "first-key"):
+                return False
+        elif expect == "colon":
+            if tok != ":":
+                return False
+            expect = "value"
+            continue
+        elif tok == ",":
+            expect = "value" if stack[-1] == "[" else "key"
+            continue
+        elif tok != _CLOSER[stack[-1]]:
+            return False
+        if tok in ("]", "}"):
+            stack.pop()
+            if not stack:
+                return True
+        expect = "next"
+    return False  # a token Go's scanner rejects, or the end of the text inside the value
+
+
 def _split_command(line: str) -> tuple[str, str]:
     """splitCommand: the keyword and the arguments after its ``--flags``."""
-    parts = _GO_BLANKS.split(line.strip("".join(_GO_SPACE)), maxsplit=1)
-    return parts[0], (_after_flags(parts[1]) if len(parts) == 2 else "").strip("".join(_GO_SPACE))
+    parts = _GO_BLANKS.split(line.strip(GO_SPACE), maxsplit=1)
+    return parts[0], (_after_flags(parts[1]) if len(parts) == 2 else "").strip(GO_SPACE)
 
 
 def _after_flags(line: str) -> str:
@@ -171,7 +260,7 @@ class _Lexer:
 
     def __init__(self, text: str, *, raw_quotes: bool, raw_escapes: bool) -> None:
         self.text = text
-        self.pos = 0
+        self.pos = 1 if text.startswith("\ufeff") else 0  # text/scanner skips a BOM as the very first character
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
 
