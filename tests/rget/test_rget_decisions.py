@@ -15,11 +15,12 @@ import responses
 
 import rget.download
 import rget.ranges
-from rget.args import HELP_NAMES, OPTIONS, help_text, parse, wants
+from rget.args import HELP_NAMES, OPTIONS, parse, wants
 from rget.blocks import Block, State, plan, spread
 from rget.cli import main, parse_headers
 from rget.download import Options, backoff, download
 from rget.errors import RgetError, UsageError
+from rget.help import help_text
 from rget.remote import ContentRange, parse_content_range
 from tests.rget.servers import pattern
 

@@ -12,6 +12,7 @@ import pytest
     "module",
     [
         "rget.args",
+        "rget.help",
         "rget.blocks",
         "rget.remote",
         "rget.cli",

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from rget.args import OPTIONS
 from tests.rget.runners import RGET, rget
 from tests.rget.servers import Site, pattern
 
@@ -146,6 +147,25 @@ def test_a_plain_run_imports_neither_typer_nor_rich(site: Site, tmp_path: Path) 
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert {"rget.download", "requests"} <= imported
     assert not imported & {"typer", "click", "rich", "rget.extract", "rget.manifest", "dataclasses", "inspect"}
+
+
+def test_help_is_typers_rendering_of_the_one_declaration() -> None:
+    """-h/--help goes through typer (its plain formatter: no typer.rich_utils, no rich), from rget.args' options."""
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(RGET), "--help"], capture_output=True, text=True, timeout=60, env=env
+    )
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert proc.returncode == 0 and {"typer", "typer.core", "rget.help"} <= imported, proc.stderr
+    assert not imported & {"typer.rich_utils", "rich", "requests"}
+
+    app = "from rget.help import command; command()(prog_name='rget')"  # typer's own run of the app
+    typers = subprocess.run([sys.executable, "-c", app, "--help"], capture_output=True, text=True, env=env, check=True)
+    assert typers.stdout.startswith("Usage: rget [OPTIONS] [URL]\n")
+    # the same text, but for the help option's words: rget.args' "show this message", not click's
+    assert proc.stdout == typers.stdout.replace("Show this message and exit.", "show this message")
+    for opt in OPTIONS[1:]:
+        assert ", ".join(opt.names) in proc.stdout
 
 
 def test_stdout_appending_to_a_file_takes_the_copying_path(site: Site, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""rget's command line, declared once (:data:`OPTIONS`): read by :func:`parse`, shown by :func:`help_text`.
+"""rget's command line, declared once (:data:`OPTIONS`): read by :func:`parse`, shown by :mod:`rget.help` (typer).
 
 typer alone costs ~0.1 s of start-up, more than the transfer of a small file over a fast link, and rget imports
 nothing of ours (no dockit), so it reads its command line itself. The grammar is click's: ``-oVALUE``,
@@ -37,7 +37,7 @@ Kind = Literal["flag", "str", "int", "float", "many"]
 class Opt(NamedTuple):
     """One option (or, with no names, the positional URL) as the parser and the help both see it.
 
-    A NamedTuple, not a dataclass: dataclasses imports inspect, ~10 ms that ``rget --help`` need not pay.
+    A NamedTuple, not a dataclass: dataclasses imports inspect, ~10 ms that a download need not pay.
     """
 
     dest: str
@@ -238,42 +238,3 @@ def _unknown(name: str) -> CommandLineError:
 
     near = difflib.get_close_matches(name, [n for n in _BY_NAME if n.startswith("--")], n=1)
     return CommandLineError(f"No such option: {name}" + (f" Did you mean {near[0]}?" if near else ""))
-
-
-def help_text(width: int = 80) -> str:
-    """``rget --help``, laid out as click lays out plain help (two columns, the help wrapped to ``width``).
-
-    >>> print(help_text().split("Options:")[0].strip())
-    Usage: rget [OPTIONS] [URL]
-    <BLANKLINE>
-      Download one file over many HTTP Range connections: resumable, verified,
-      never a corrupt file.
-    <BLANKLINE>
-    Arguments:
-      [URL]  URL to download (or -u)
-    """
-    import textwrap
-
-    width = max(min(width, 80) - 2, 50)
-    lines = ["Usage: rget [OPTIONS] [URL]", ""]
-    lines += textwrap.wrap(SUMMARY, width, initial_indent="  ", subsequent_indent="  ")
-    url = OPTIONS[0]
-    lines += ["", "Arguments:", f"  {url.metavar}  {url.help}", "", "Options:"]
-    rows = []
-    for opt in OPTIONS[1:]:
-        left = ", ".join(opt.names) + (f" {opt.metavar}" if opt.kind != "flag" else "")
-        extras = []
-        if opt.show_default and opt.default is not None and opt.kind != "flag":
-            extras.append(f"default: {opt.default}")
-        if opt.bounds:
-            extras.append(opt.bounds)
-        rows.append((left, opt.help + (f"  [{'; '.join(extras)}]" if extras else "")))
-    column = min(max(len(left) for left, _ in rows), 30) + 4
-    for left, text in rows:
-        wrapped = textwrap.wrap(text, max(width - column, 20), break_on_hyphens=False) or [""]
-        if len(left) + 4 > column:
-            lines.append(f"  {left}")
-        else:
-            lines.append(f"  {left.ljust(column - 2)}{wrapped.pop(0)}")
-        lines += [" " * column + w for w in wrapped]
-    return "\n".join(lines) + "\n"

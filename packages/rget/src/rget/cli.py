@@ -2,7 +2,8 @@
 
 rget stands alone (no dockit), so it carries its own small copy of the team's conventions: one line
 ``rget: message`` on stderr, exit 2 for usage, 1 for a failed download, 130 on Ctrl-C, never a traceback.
-The command line is read by :mod:`rget.args` (no typer); requests is imported only when a download starts.
+The command line is read by :mod:`rget.args` (no typer); typer renders only -h/--help (:mod:`rget.help`);
+requests is imported only when a download starts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from rget import __version__
-from rget.args import HELP_NAMES, VERSION_NAMES, Args, CommandLineError, help_text, parse, wants
+from rget.args import HELP_NAMES, VERSION_NAMES, Args, CommandLineError, parse, wants
 from rget.errors import ReaderGone, RgetError, UsageError
 
 if TYPE_CHECKING:
@@ -181,18 +182,6 @@ def fail(message: object, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def _columns() -> int:
-    """The terminal's width as click takes it ($COLUMNS, else the terminal's, else 80), without shutil."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
-    except (OSError, ValueError):
-        return 80
-
-
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null: the interpreter's final flush must not complain about the closed pipe."""
     import contextlib
@@ -242,7 +231,9 @@ def _leave(code: object) -> NoReturn:
 def _main(args: list[str]) -> NoReturn:
     try:
         if wants(args, HELP_NAMES):
-            sys.stdout.write(help_text(_columns()))
+            from rget.help import help_text  # typer, on this path only
+
+            sys.stdout.write(help_text())
             sys.stdout.flush()
             raise SystemExit(0)
         if wants(args, VERSION_NAMES):
