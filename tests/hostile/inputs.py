@@ -62,6 +62,8 @@ ODD: dict[str, str] = {
 _LINE = " ".join(["x" * 100] * 10)  # 1 KiB of 100-character words: 1,000 such lines are near 1 MiB
 _WORD = "x" * 1020  # MAX_WORD_WORK // _WORD_RUNS such words are just within the limit
 _WORD_RUNS = MAX_WORD_WORK // (len(_WORD) ** 2 + 9)
+_DEEP = "[" * 5000  # past Python's JSON recursion limit (its decoder fails), within Go's 10,000
+_ELEMENTS = "1, " * 20_000  # 60 KB of array elements on one physical line
 # name -> a Dockerfile at one of the limits (every tool must handle it within the time and memory limits)
 AT_LIMIT: dict[str, str] = {
     "instructions": "FROM a\n" + "".join(f"RUN echo {i}\n" for i in range(MAX_INSTRUCTIONS - 1)),
@@ -75,5 +77,10 @@ AT_LIMIT: dict[str, str] = {
     "blank-lines": "FROM a\n" + "\n" * (MAX_DOCKERFILE_BYTES - 7),
     "comments": "FROM a\n" + "#x\n" * ((MAX_DOCKERFILE_BYTES - 7) // 3),
     "words": "FROM a\n" + f"RUN {_WORD}\n" * _WORD_RUNS,
+    # JSON nested too deep for Python's decoder, never closed: the shell form, a heredoc after ~1 MB of elements
+    "deep-json-continued": "FROM a\nRUN " + _DEEP + " \\\n" + f" {_ELEMENTS}\\\n" * 15 + " 1 <<EOF\nEOF\n",
+    "deep-json-lines": "FROM a\n" + f"RUN {_DEEP}{'1, ' * 19_000}1 <<EOF\nEOF\n" * 16,
+    "deep-json-many-lines": "FROM a\nRUN " + _DEEP + " \\\n" + f" {'1, ' * 330}\\\n" * 997 + " 1 <<EOF\nEOF\n",
+    "deep-json-unclosed-string": "FROM a\nRUN " + _DEEP + ' "' + f"{'x ' * 30_000}\\\n" * 15 + " <<EOF\nEOF\n",
     "labels": "FROM a\n" + ("LABEL " + " ".join(f"k{j}=v" for j in range(10)) + "\n") * (MAX_INSTRUCTIONS - 1),
 }

@@ -112,6 +112,7 @@ AT_LIMIT_RUNS = [
     *((shape, "minid") for shape in ("instructions", "labels", "heredoc", "continuation", "words")),
     *((shape, tool) for shape in ("stages", "stages-copying") for tool in ("targd-graph", "targd-json")),
     *((shape, tool) for shape in ("instructions", "stages-copying") for tool in ("castage", "dignore")),
+    *((shape, tool) for shape in ("deep-json-continued", "deep-json-many-lines") for tool in BASIC[1:]),
 ]
 
 

@@ -68,6 +68,18 @@ CRAFTED = {
     "json-nested-past-the-limit": "RUN " + "[" * 10001 + "]" * 10001 + " <<EOF\nx\nEOF\n",
     "json-unclosed-and-deep": "RUN " + "[" * 3000 + " <<EOF\nx\nEOF\n",
     "json-deep-with-an-unclosed-long-string": "RUN " + "[" * 1001 + '"' + "a" * 20_000 + " <<EOF\nx\nEOF\n",
+    # past Python's recursion limit, the elements after the first are checked a run at a time: each run as Go would
+    "json-deep-with-many-elements": "RUN " + "[" * 1001 + "1, " * 3000 + "1 <<EOF\nx\nEOF\n",
+    "json-deep-float-overflow-in-a-run": "RUN " + "[" * 1001 + "1, " * 300 + "1e999" + "]" * 1001 + " <<EOF\nx\nEOF\n",
+    "json-deep-integer-overflow-in-a-run": "RUN " + "[" * 1001 + '"a", ' * 300 + "9" * 400 + "]" * 1001 + " <<EOF\nx\n"
+    "EOF\n",
+    "json-deep-escapes-and-literals-in-a-run": "RUN "
+    + "[" * 1001
+    + '1, "a\\"b\\u00e9", true, null, -0.5e3, '
+    + "01]"
+    + " <<EOF\nx\nEOF\n",
+    # the lexer takes plain words ended by blanks many at a time
+    "plain-words-then-quotes-and-a-marker": "RUN " + "a b  c\t" * 500 + "d'e' f\"g\" h$X i\\ j <<EOF\nx\nEOF\n",
     "json-nan": "RUN [NaN] <<EOF\nx\nEOF\n",
     "json-infinity": 'ADD ["a", -Infinity] <<EOF /x\nx\nEOF\n',
     "json-raw-tab-in-a-string": 'RUN ["a\tb"] <<EOF\nx\nEOF\n',
@@ -119,8 +131,9 @@ def test_an_empty_name_is_no_false_limit_error() -> None:
     assert len(list(model.parse(text).instructions())) == 1502
 
 
-def test_json_nested_as_deep_as_go_allows_is_the_parser_error_not_a_recursion_error() -> None:
-    text = "FROM a\nRUN " + "[" * 10000 + "]" * 10000 + " <<EOF\nx\nEOF\n"
+@pytest.mark.parametrize("elements", ["", '1, "a\\"", true, -2e3, ' * 1000 + "null"])
+def test_json_nested_as_deep_as_go_allows_is_the_parser_error_not_a_recursion_error(elements: str) -> None:
+    text = "FROM a\nRUN " + "[" * 10000 + elements + "]" * 10000 + " <<EOF\nx\nEOF\n"
     assert parser_starts(text) is None  # decoded: an array of arrays, refused by the parser
     with pytest.raises(DockerfileError, match="arrays must be comprised of strings only"):
         model.parse(text)

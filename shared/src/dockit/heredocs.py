@@ -44,7 +44,10 @@ _MARK = re.compile(r"([0-9]*)<<(-?)([^<]*)", re.DOTALL)  # reHeredoc, matched ag
 _GO_BLANKS = re.compile(r"[\t\v\f\r ]+")  # splitCommand's reWhitespace
 # characters that mean only themselves to the lexer (not $, a quote, the escape, a blank, or the } a nested scan
 # stops at), taken a run at a time: a 64 KiB line costs one regex pass, not 64 Ki steps
-_PLAIN_RUN = re.compile("[^$'\"\\\\}" + GO_SPACE + "]+")
+_PLAIN = "[^$'\"\\\\}" + GO_SPACE + "]+"
+_PLAIN_WORDS = re.compile(f"(?:{_PLAIN}+[{GO_SPACE}]++)++")  # plain words, each ended by blanks: one match for many
+_NON_BLANK = re.compile(f"[^{GO_SPACE}]+")
+_PLAIN_RUN = re.compile(_PLAIN)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,27 @@ class _LexError(Exception):
     pass
 
 
+_SEEN: dict[str, tuple[Marker, ...]] = {}
+_SEEN_MIN = 4096  # a shorter line costs less to scan again than to keep
+_SEEN_CHARS = 2 * 1024 * 1024  # the cache holds lines of at most this many characters in all (about 2 Dockerfiles)
+
+
 def opened(line: str) -> list[Marker]:
-    """The heredocs the logical ``line`` (continuations joined) opens, in the order their bodies follow it."""
+    """The heredocs the logical ``line`` (continuations joined) opens, in the order their bodies follow it.
+
+    A long line is scanned once: :func:`dockit.dockerfile.parse` asks about it twice (the line scan, then the
+    parser's heredocs), and a long line can cost a second (the shell lexer, a deep JSON walk).
+    """
+    if len(line) < _SEEN_MIN:
+        return _opened(line)
+    if (seen := _SEEN.get(line)) is None:
+        seen = _SEEN[line] = tuple(_opened(line))
+        while sum(map(len, _SEEN)) > _SEEN_CHARS and len(_SEEN) > 1:
+            del _SEEN[next(iter(_SEEN))]  # the oldest first: a dict keeps insertion order
+    return list(seen)
+
+
+def _opened(line: str) -> list[Marker]:
     if "<<" not in line or not _may_hold_heredocs(line):
         return []
     try:
@@ -70,7 +92,7 @@ def opened(line: str) -> list[Marker]:
     except _LexError:
         return []  # heredocsFromLine ignores the lexer's error: no heredoc
     docs = []
-    for word in words:
+    for word in [w for w in words if "<<" in w]:  # a long line has many words, few with a marker
         m = _MARK.fullmatch(word)
         if not m or not m.group(3):
             continue
@@ -128,6 +150,12 @@ _JSON_TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+# after an array's element: the ", scalar" pairs that follow, taken in one match (the walk is Python per token)
+_SCALAR_RUN = re.compile(
+    r"""(?:[ \t\n\r]*+,[ \t\n\r]*+(?>"(?:[^"\\\x00-\x1f]++|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*+"
+    |-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null))++""",
+    re.VERBOSE,
+)
 _GO_JSON_MAX_DEPTH = 10000  # encoding/json's maxNestingDepth
 _CLOSER = {"[": "]", "{": "}"}
 
@@ -144,6 +172,13 @@ def _no_constant(name: str) -> object:
 
 
 _GO_LIKE = json.JSONDecoder(parse_float=_finite, parse_int=_finite, parse_constant=_no_constant)
+# an integer of fewer digits than float64's largest (309) is finite: Python's own int() reads it, at C speed
+_GO_LIKE_SHORT_INTS = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
+_LONG_DIGITS = re.compile("[0-9]{309}")
+
+
+def _go_like(text: str) -> json.JSONDecoder:
+    return _GO_LIKE if _LONG_DIGITS.search(text) else _GO_LIKE_SHORT_INTS
 
 
 def _go_decodes(text: str) -> bool:
@@ -151,10 +186,11 @@ def _go_decodes(text: str) -> bool:
 
     It fails where Python's decoder does not: ``NaN``/``Infinity``, a number that overflows float64 (``1e999``, 400
     digits), nesting past 10,000. Python's decoder recurses (RecursionError at about 1,000 levels): deeper values
-    are walked with an explicit stack instead, slower (about 2.4 µs a token).
+    are walked with an explicit stack instead, a token at a time (about 2.4 µs) but for the runs of scalars in an
+    array, which the C decoder checks.
     """
     try:
-        _GO_LIKE.raw_decode(text)
+        _go_like(text).raw_decode(text)
     except RecursionError:
         return _go_decodes_deep(text)
     except ValueError:
@@ -203,6 +239,12 @@ def _go_decodes_deep(text: str) -> bool:
             if not stack:
                 return True
         expect = "next"
+        if stack and stack[-1] == "[" and (run := _SCALAR_RUN.match(text, pos)):
+            try:  # the C decoder checks the run's numbers (and strings) as Go's would, a thousand times faster
+                _go_like(run.group()).decode(f"[0{run.group()}]")
+            except ValueError:
+                return False
+            pos = run.end()
     return False  # a token Go's scanner rejects, or the end of the text inside the value
 
 
@@ -294,6 +336,17 @@ class _Lexer:
                 in_word = True
 
         while self.pos < len(self.text):
+            if many := _PLAIN_WORDS.match(self.text, self.pos):
+                chunk = many.group()
+                first, *rest = _NON_BLANK.findall(chunk)
+                word.append(first)  # the first run ends the word being built, the others are whole words
+                words.append("".join(word))
+                word.clear()
+                words.extend(rest)
+                in_word = False
+                result.append(chunk)
+                self.pos = many.end()
+                continue
             if plain := _PLAIN_RUN.match(self.text, self.pos):
                 word.append(plain.group())
                 in_word = True
