@@ -49,6 +49,8 @@ class Request:
     headers: dict[str, str]
     at: float = 0.0
     """time.monotonic() when its headers were read (the clock every process on this machine shares)."""
+    hosts: list[str] = field(default_factory=list)
+    """Every Host header, in order (``headers`` keeps only the last of repeated names)."""
 
 
 @dataclass
@@ -207,7 +209,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, method: str) -> None:
         with self.site.lock:
-            self.site.requests.append(Request(method, self.path, dict(self.headers.items()), time.monotonic()))
+            self.site.requests.append(
+                Request(
+                    method,
+                    self.path,
+                    dict(self.headers.items()),
+                    time.monotonic(),
+                    self.headers.get_all("Host") or [],
+                )
+            )
 
     def _status(self, code: int) -> None:
         self.send_response(code)

@@ -178,3 +178,23 @@ def test_no_early_request_when_requests_would_read_the_environment(monkeypatch: 
             assert Early.start(url, headers, 1.0) is None, url
     finally:
         sys.modules["requests"] = saved
+
+
+def test_one_host_header_on_the_early_and_the_ahead_requests(site: Site, tmp_path: Path) -> None:
+    """A ``-H Host:`` replaces the Host http.client would add, as it does in requests, instead of going out as a
+    second Host (which the server would then have to choose from)."""
+    site.files["host.bin"] = data = pattern(300_000, 11)
+    own = site.url("/").split("/")[2]
+    for extra, host in (([], own), (["-H", "Host: example.test"], "example.test")):
+        before = len(site.requests)
+        out = tmp_path / f"o{len(extra)}"
+        done = subprocess.run(
+            [str(RGET), "-v", "-P", "3", site.url("/f/host.bin"), "-o", str(out), *extra],
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+        assert b"(asked while Python was starting)\n" in done.stderr
+        asked = [r for r in site.requests[before:] if r.path == "/f/host.bin"]
+        assert len(asked) >= 2  # the first request and at least one sent ahead of the workers
+        assert [r.hosts for r in asked] == [[host]] * len(asked)

@@ -167,7 +167,11 @@ class Early:
             self._conn = conn
             conn.connect()
             self.connected = True
-            conn.putrequest("GET", self.target, skip_accept_encoding="accept-encoding" in map(str.lower, self.headers))
+            # a user's Host or Accept-Encoding replaces http.client's own, as urllib3 does: one of each on the wire
+            given = {name.lower() for name in self.headers}
+            conn.putrequest(
+                "GET", self.target, skip_host="host" in given, skip_accept_encoding="accept-encoding" in given
+            )
             for name, value in self.headers.items():
                 conn.putheader(name, value)
             conn.endheaders()
