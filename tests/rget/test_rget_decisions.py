@@ -441,3 +441,48 @@ def test_help_lists_every_option_and_is_plain(capsys: pytest.CaptureFixture[str]
         assert ", ".join(opt.names) in out
     assert "[default: 4; 1<=x<=64]" in out and "\x1b" not in out
     assert all(len(line) <= 78 for line in help_text(200).splitlines())
+
+
+def test_the_rates_of_the_connections_are_read_while_other_workers_change_them() -> None:
+    """Each worker sets and drops its own rate while reading the others' (a straggler check); without the lock the
+    read's iteration meets a resize ("dictionary changed size during iteration") within a second here."""
+    import sys
+    import threading
+
+    from rget.ranges import Rates
+
+    rates = Rates()
+    for me in range(200):
+        rates.set(me, float(me))
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def churn(first: int) -> None:
+        while not stop.is_set():
+            for me in range(first, first + 50):
+                rates.set(me, 1.0)
+            for me in range(first, first + 50):
+                rates.drop(me)
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                assert rates.fastest_but(-1) >= 199.0
+        except BaseException as e:
+            failures.append(e)
+            stop.set()
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=churn, args=(1000 * (i + 1),)) for i in range(2)]
+        threads += [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        stop.wait(1.0)
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not failures, failures[0]

@@ -45,6 +45,28 @@ WORTH = 2.0
 """...when what is left of its range would take it longer than this many seconds."""
 
 
+class Rates:
+    """Bytes/s of each connection on an answer older than MEASURE seconds, by its thread's ident; every worker
+    writes its own and reads the others', so under a lock (iterating a dict another thread resizes raises)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rates: dict[int, float] = {}
+
+    def set(self, me: int, rate: float) -> None:
+        with self._lock:
+            self._rates[me] = rate
+
+    def drop(self, me: int) -> None:
+        with self._lock:
+            self._rates.pop(me, None)
+
+    def fastest_but(self, me: int) -> float:
+        """The fastest rate of the other connections (0.0 when there is none)."""
+        with self._lock:
+            return max((r for t, r in self._rates.items() if t != me), default=0.0)
+
+
 class Ranges:
     """Fetches ``work`` over ``connections`` threads into ``sink``; the first answer's open body may start it."""
 
@@ -71,8 +93,7 @@ class Ranges:
         self._lock = threading.Lock()
         self._resolve_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
-        self._rates: dict[int, float] = {}
-        """Bytes/s of each connection on an answer older than MEASURE seconds, by its thread's ident."""
+        self._rates = Rates()
         self.replaced = 0
         """Connections dropped for being far slower than the others (at most one per connection asked for)."""
 
@@ -224,11 +245,11 @@ class Ranges:
                 if (now := time.monotonic()) >= check:
                     check = now + 0.25
                     rate = (block.pos - start) / (now - began)
-                    self._rates[me] = rate
+                    self._rates.set(me, rate)
                     if self._too_slow(me, rate, block):
                         return  # the caller closes the answer, and with it the slow connection
         finally:
-            self._rates.pop(me, None)
+            self._rates.drop(me)
 
     def _too_slow(self, me: int, rate: float, block: Block) -> bool:
         """Drop this connection (its range back to the queue, first in line) when it is SLOWER times slower than
@@ -236,7 +257,7 @@ class Ranges:
         behind a balancer) keeps its slowness for every range it is given, a new connection usually does not.
         Work stealing alone only shrinks what the straggler holds; this replaces it, at most once per connection
         asked for."""
-        fastest = max((r for t, r in self._rates.items() if t != me), default=0.0)
+        fastest = self._rates.fastest_but(me)
         if fastest < SLOWER * rate or block.left < WORTH * rate or rate <= 0:
             return False
         with self._lock:
