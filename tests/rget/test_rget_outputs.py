@@ -183,3 +183,18 @@ def test_stdout_appending_to_a_file_takes_the_copying_path(site: Site, tmp_path:
         )
     assert proc.returncode == 0, proc.stderr
     assert log.read_bytes() == b"kept\n" + data
+
+
+def test_help_and_version_bundled_with_other_flags_win_over_the_download(site: Site, tmp_path: Path) -> None:
+    """`rget -qh URL` shows the help and `rget -vV URL` the version, as click's expansion of bundled flags did: no
+    request, no output file."""
+    put(site, "bundled.bin", 10 * KIB, seed=12)
+    out = tmp_path / "out"
+    before = len(site.requests)
+    helped = rget("-qh", site.url("/f/bundled.bin"), "-o", out)
+    assert helped.returncode == 0 and helped.stdout.startswith("Usage: rget [OPTIONS] [URL]\n"), helped.stderr
+    version = rget("-fvV", site.url("/f/bundled.bin"), "-o", out)
+    assert version.returncode == 0 and version.stdout.startswith("rget "), version.stderr
+    assert len(site.requests) == before and not out.exists()
+    valued = rget("-Ph", site.url("/f/bundled.bin"), "-o", out)  # -P takes the rest of the word: h, not help
+    assert valued.returncode == 2 and "'h' is not a valid integer" in valued.stderr

@@ -163,7 +163,21 @@ def wants(argv: Sequence[str], names: tuple[str, ...]) -> bool:
     as click's eager options do, even on a command line that would not parse."""
     words = list(argv)
     words = words[: words.index("--")] if "--" in words else words
-    return any(w in names or (w.startswith("--") and w.partition("=")[0] in names) for w in words)
+    return any(w in names or (w.startswith("--") and w.partition("=")[0] in names) or _bundles(w, names) for w in words)
+
+
+def _bundles(word: str, names: tuple[str, ...]) -> bool:
+    """True when ``word`` bundles short flags one of which is in ``names`` (``-qh``, ``-vV``), as click expands
+    them; a short option that takes a value ends the bundle (``-Ph`` is -P with the value h)."""
+    if word.startswith("--") or not word.startswith("-"):
+        return False
+    for letter in word[1:]:
+        if f"-{letter}" in names:
+            return True
+        opt = _BY_NAME.get(f"-{letter}")
+        if opt is None or opt.kind != "flag":
+            return False
+    return False
 
 
 def parse(argv: Sequence[str]) -> Args:
