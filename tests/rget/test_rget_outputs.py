@@ -198,3 +198,12 @@ def test_help_and_version_bundled_with_other_flags_win_over_the_download(site: S
     assert len(site.requests) == before and not out.exists()
     valued = rget("-Ph", site.url("/f/bundled.bin"), "-o", out)  # -P takes the rest of the word: h, not help
     assert valued.returncode == 2 and "'h' is not a valid integer" in valued.stderr
+
+
+def test_a_non_finite_number_is_a_usage_error(tmp_path: Path) -> None:
+    """nan passes every range check and inf passes a minimum; both ended in a traceback from the socket."""
+    for option, text in (("--timeout", "nan"), ("--timeout", "inf"), ("--block-size", "inf"), ("-b", "NaN")):
+        done = rget(option, text, "http://127.0.0.1:9/x", "-o", tmp_path / "out")
+        assert done.returncode == 2, (option, text, done.stderr)
+        assert done.stderr.endswith(f"'{text}' is not a finite number. (see 'rget --help')\n")
+        assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()

@@ -17,6 +17,8 @@ rget.args.CommandLineError: Invalid value for '-P' / '--connections': 0 is not i
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
@@ -242,6 +244,8 @@ def _convert(opt: Opt, text: str) -> object:
     except ValueError:
         what = "integer" if opt.kind == "int" else "float"
         raise CommandLineError(f"Invalid value for {opt.label}: {text!r} is not a valid {what}.") from None
+    if not math.isfinite(number):  # nan passes every range check; nan and inf break socket timeouts and sizes
+        raise CommandLineError(f"Invalid value for {opt.label}: {text!r} is not a finite number.")
     if (opt.minimum is not None and number < opt.minimum) or (opt.maximum is not None and number > opt.maximum):
         raise CommandLineError(f"Invalid value for {opt.label}: {number} is not in the range {opt.bounds}.")
     return number
