@@ -18,7 +18,6 @@ rget.args.CommandLineError: Invalid value for '-P' / '--connections': 0 is not i
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
