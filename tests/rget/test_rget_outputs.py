@@ -207,3 +207,28 @@ def test_a_non_finite_number_is_a_usage_error(tmp_path: Path) -> None:
         assert done.returncode == 2, (option, text, done.stderr)
         assert done.stderr.endswith(f"'{text}' is not a finite number. (see 'rget --help')\n")
         assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_non_blocking_stdout_pipe_waits_for_the_reader(site: Site) -> None:
+    """`-o -` into a pipe its creator made O_NONBLOCK (as some event loops leave it), read slowly: a full pipe is
+    EAGAIN, not an error; the writer waits until the pipe takes more, by os.sendfile and by the copying path."""
+    import fcntl
+    import hashlib
+    import time
+
+    data = put(site, "nonblock.bin", 2 * 1024 * KIB, seed=13)
+    for extra in ([], ["--sha256", hashlib.sha256(data).hexdigest()]):
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(write_end, fcntl.F_SETFL, fcntl.fcntl(write_end, fcntl.F_GETFL) | os.O_NONBLOCK)
+        proc = subprocess.Popen(
+            [str(RGET), site.url("/f/nonblock.bin"), "-o", "-", *extra], stdout=write_end, stderr=subprocess.PIPE
+        )
+        os.close(write_end)
+        got = bytearray()
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(64 * KIB):
+                got += chunk
+                time.sleep(0.005)  # slower than the server: the pipe fills
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (extra, err)
+        assert bytes(got) == data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import select
 import tempfile
 import threading
 from pathlib import Path
@@ -232,7 +233,12 @@ class StreamSink:
         """Up to ``count`` spilled bytes at ``pos`` out by os.sendfile; 0 when this output cannot take it (then
         the writer copies, from now on)."""
         try:
-            n = os.sendfile(self.fd, self._spill_fd(), pos, count)
+            while True:
+                try:
+                    n = os.sendfile(self.fd, self._spill_fd(), pos, count)
+                    break
+                except BlockingIOError:
+                    _wait_writable(self.fd)
         except BrokenPipeError:
             raise ReaderGone(f"{self.path}: the reader closed the pipe") from None
         except OSError as e:
@@ -253,7 +259,11 @@ class StreamSink:
         view = chunk
         try:
             while view:
-                n = os.write(self.fd, view)
+                try:
+                    n = os.write(self.fd, view)
+                except BlockingIOError:
+                    _wait_writable(self.fd)
+                    continue
                 view = view[n:]
         except BrokenPipeError:
             raise ReaderGone(f"{self.path}: the reader closed the pipe") from None
@@ -269,3 +279,11 @@ class StreamSink:
         if self._spill is not None:
             os.close(self._spill)  # the caller owns the output descriptor (stdout stays open for the shell)
             self._spill = None
+
+
+def _wait_writable(fd: int) -> None:
+    """Until ``fd`` takes more: a stdout its creator made O_NONBLOCK (shared with the shell's other readers of the
+    open file, so not ours to change back) answers EAGAIN when the pipe is full, where a blocking one would wait."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll()
