@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 RGET = Path(sys.executable).parent / "rget"
 RGET_SH = Path(__file__).resolve().parents[2] / "packages" / "rget" / "rget.sh"
+
+
+def interruptible() -> None:
+    """Give a child SIGINT's default action, as a terminal's foreground job has it: a test started in the
+    background without job control inherits SIGINT ignored (POSIX shells do that), and an ignored SIGINT stays
+    ignored through exec, so a Ctrl-C test would see the download finish instead."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def rget(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rget.runners import RGET, rget
+from tests.rget.runners import RGET, interruptible, rget
 from tests.rget.servers import Site, pattern
 from tests.system.http_fixtures import Nginx, free_port
 
@@ -210,7 +210,9 @@ def test_ctrl_c_keeps_state_and_continue_finishes_without_refetching(site: Site,
     data = put(site, "resume.bin", 1024 * KIB)
     out = tmp_path / "o"
     url = site.url("/throttle/resume.bin")
-    proc = subprocess.Popen([str(RGET), url, "-o", str(out), "-P", "4"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(RGET), url, "-o", str(out), "-P", "4"], stderr=subprocess.PIPE, text=True, preexec_fn=interruptible
+    )
     deadline = time.monotonic() + 10
     while not (tmp_path / "o.part.state").exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # the state is first saved a second into the transfer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rget.runners import RGET_SH, rget_sh
+from tests.rget.runners import RGET_SH, interruptible, rget_sh
 from tests.rget.servers import Site, pattern
 from tests.system.http_fixtures import Nginx, free_port
 
@@ -101,6 +101,7 @@ def test_ctrl_c_exits_130_and_cleans_up(site: Site, busybox_path: Path, tmp_path
         env={"PATH": str(busybox_path)},
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=interruptible,
     )
     deadline = time.monotonic() + 10
     while not any(tmp_path.glob(".rget.*/0")) and time.monotonic() < deadline:
