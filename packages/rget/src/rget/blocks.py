@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from rget.remote import Remote
@@ -18,12 +19,20 @@ class Block:
     A plain class (a dataclass would import inspect: ~15 ms of start-up), compared by value.
     """
 
-    __slots__ = ("end", "pos", "start")
+    __slots__ = ("began", "end", "pos", "since", "start")
 
     def __init__(self, start: int, end: int, pos: int) -> None:
         self.start = start
         self.end = end
         self.pos = pos
+        self.began = 0.0
+        """time.monotonic() when the answer now being read began to arrive (0.0: none is), at byte ``since``."""
+        self.since = pos
+
+    def rate(self, now: float) -> float:
+        """Bytes/s of the answer being read (0.0 when none is, or it is too young to tell)."""
+        took = now - self.began
+        return (self.pos - self.since) / took if self.began and took >= 0.05 else 0.0
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Block) and (self.start, self.end, self.pos) == (other.start, other.end, other.pos)
@@ -161,23 +170,34 @@ class Work:
         self.splits = 0
         self.lock = threading.Lock()
 
-    def take(self) -> Block | None:
+    def take(self, lead: Callable[[Block], int] | None = None) -> Block | None:
         """The next block for a free connection, or None when nothing is left worth splitting.
+
+        ``lead`` (a range -> the bytes its connection will have read by the time the new request's first byte
+        arrives: its rate times the new request's latency) makes the split fair in time, not in bytes: the victim
+        keeps its lead plus half of the rest, and a range that its own connection would finish before a new
+        request could help is left alone.
 
         >>> w = Work([Block(0, 9 * MIB - 1, 0)], minimum=MIB)
         >>> a = w.take(); b = w.take()
         >>> (a.pos, a.end + 1, b.pos, b.end + 1) == (0, 4608 * 1024, 4608 * 1024, 9 * MIB)
         True
+        >>> w = Work([Block(0, 9 * MIB - 1, 0)], minimum=MIB)
+        >>> a = w.take(); b = w.take(lambda block: 3 * MIB)  # 3 MiB arrive meanwhile: 6 MiB halved after them
+        >>> (a.end + 1, b.pos) == (6 * MIB, 6 * MIB), w.take(lambda block: 5 * MIB) is None
+        (True, True)
         """
         with self.lock:
             if self.todo:
                 block = self.todo.pop(0)
             else:
-                victims = [b for b in self.active if b.left >= 2 * self.minimum]
+                worth = {id(b): b.left - (lead(b) if lead else 0) for b in self.active}
+                victims = [b for b in self.active if worth[id(b)] >= 2 * self.minimum]
                 if not victims:
                     return None
-                victim = min(victims, key=lambda b: b.pos) if self.ordered else max(victims, key=lambda b: b.left)
-                middle = victim.pos + victim.left // 2
+                first = min if self.ordered else max  # a stream waits for the range nearest its write point
+                victim = first(victims, key=lambda b: b.pos if self.ordered else worth[id(b)])
+                middle = victim.end + 1 - worth[id(victim)] // 2
                 block = Block(middle, victim.end, middle)
                 victim.end = middle - 1
                 self.blocks.append(block)

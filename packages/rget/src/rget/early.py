@@ -13,7 +13,14 @@ requests reports it instead of being waited out twice.
 
 When that first answer shows ranges and a validator, the requests of the next blocks (the ones the other
 connections will ask for first, each with its Range and If-Range) go out the same way, each on its own connection,
-and are matched the same way when the workers send them: all the first round trips then overlap the import.
+and are matched the same way when the workers send them: all the first round trips then overlap the import. The
+connections they need are opened beside the first one (:class:`Spare`), so that their handshakes overlap its round
+trip; those the first answer leaves unused are closed at once.
+
+The console script starts all this as soon as its command line is read (:func:`prestart`), before it imports the
+rest of rget, http.client included: the request is written to the socket as http.client would write it
+(:meth:`Early.request`), and its answer read with http.client's own parser. :meth:`Early.start`, called where the
+download makes its session, then takes over that start if it is for the same request, else starts anew.
 
 Used only when requests is not imported yet (else there is nothing to overlap): the console script, not a library
 caller or the tests that answer HTTP with ``responses``.
@@ -23,8 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,9 +42,14 @@ from rget.remote import Remote, merged_headers, parse_content_range
 
 if TYPE_CHECKING:
     import http.client
+    import ssl
 
     import requests
     from requests.adapters import HTTPAdapter
+
+SWITCH = 0.0005
+"""The GIL switch interval while the early requests go out: their threads then wait at most this long for the
+interpreter while the main thread imports (the default, 5 ms, is paid again at every answer and every send)."""
 
 _HEX = frozenset("0123456789ABCDEF")
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?")
@@ -99,7 +113,8 @@ class Early:
         target: str,
         *,
         ahead: Callable[[int], list[tuple[int, int]]] | None = None,
-        read_answer: bool = True,
+        spare: Spare | None = None,
+        tls: TLS | None = None,
     ) -> None:
         parts = urlsplit(url)
         self.url = url
@@ -112,12 +127,18 @@ class Early:
         self.timeout = timeout
         self.bundle = _ca_bundle()
         self.ahead = ahead
-        self.read_answer = read_answer
+        self.ahead_known = threading.Event()  # set once the download names its next ranges (or that there are none)
+        self.ahead_known.set()
+        self.spare = spare
+        self.spares: list[Spare] = []
+        self.tls = tls or TLS(self.bundle)
         self.connected = False
         self.answer: http.client.HTTPResponse | None = None
         self.error: BaseException | None = None
         self.followers: list[Early] = []
-        self._conn: http.client.HTTPConnection | None = None
+        self._sock: socket.socket | None = None
+        self.asked = self.answered = 0.0
+        self._switch = 0.0  # the interpreter's switch interval to restore once the early requests are out
         self._thread = threading.Thread(target=self._send, name="rget-early", daemon=True)
 
     @classmethod
@@ -127,9 +148,27 @@ class Early:
         base: dict[str, str],
         timeout: float,
         ahead: Callable[[int], list[tuple[int, int]]] | None = None,
+        connections: int = 1,
     ) -> Early | None:
         """Send the first request of ``url`` now (``base``: every header but Range), or None when it cannot be
-        known to be requests' own."""
+        known to be requests' own; with ``ahead``, ``connections - 1`` connections are opened for the requests it
+        names. The one :func:`prestart` began is taken over when it is that same request."""
+        global _prestarted
+        early, _prestarted = _prestarted, None
+        if early is not None:
+            if (early.url, early.base, early.timeout) == (url, base, timeout):
+                early.name_ahead(ahead)
+                return early
+            early.close()
+        early = cls.begin(url, base, timeout, connections if ahead is not None else 1)
+        if early is not None:
+            early.name_ahead(ahead)
+        return early
+
+    @classmethod
+    def begin(cls, url: str, base: dict[str, str], timeout: float, connections: int) -> Early | None:
+        """The first request on its way, and ``connections - 1`` spare connections opening; the next ranges wait
+        for :meth:`name_ahead`. None when the request cannot be known to be requests' own."""
         if "requests" in sys.modules or _environment_changes_requests():
             return None
         parts = urlsplit(url)
@@ -138,53 +177,92 @@ class Early:
             return None
         if not host.isascii() or host.endswith(".") or (target := plain_target(url)) is None:
             return None
-        early = cls(url, base, {"Range": "bytes=0-"}, timeout, target, ahead=ahead)
-        early._thread.start()
+        early = cls(url, base, {"Range": "bytes=0-"}, timeout, target)
+        early.ahead_known.clear()
+        # the import holds the GIL for 5 ms at a time by default: the answers would wait that long to be read
+        early._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(early._switch, SWITCH))
+        early.spares = [Spare(early.connect) for _ in range(connections - 1)]
+        early._thread.start()  # the first request before the spares
+        for spare in early.spares:
+            spare.start()
         return early
 
-    def _send(self) -> None:
-        import http.client
+    def name_ahead(self, ahead: Callable[[int], list[tuple[int, int]]] | None) -> None:
+        """The ranges the other connections will ask for first (None: none go ahead)."""
+        self.ahead = ahead
+        self.ahead_known.set()
 
+    def request(self) -> bytes:
+        """The request as http.client writes it (requests sends through urllib3, which sends through http.client):
+        the request line, then Host and Accept-Encoding unless given, then each header, in order.
+
+        >>> Early("http://H:8080/a", {"User-Agent": "u"}, {"Range": "bytes=0-"}, 1.0, "/a").request()
+        b'GET /a HTTP/1.1\r\nHost: h:8080\r\nAccept-Encoding: identity\r\nUser-Agent: u\r\nRange: bytes=0-\r\n\r\n'
+        >>> Early("https://[::1]/a", {"Host": "x"}, {}, 1.0, "/a").request()
+        b'GET /a HTTP/1.1\r\nAccept-Encoding: identity\r\nHost: x\r\n\r\n'
+        """
+        given = {name.lower() for name in self.headers}
+        lines = [f"GET {self.target} HTTP/1.1"]
+        if "host" not in given:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            default = 443 if self.scheme == "https" else 80
+            lines.append(f"Host: {host}" if self.port == default else f"Host: {host}:{self.port}")
+        if "accept-encoding" not in given:
+            lines.append("Accept-Encoding: identity")
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        return "\r\n".join([*lines, "", ""]).encode("latin-1")
+
+    def connect(self) -> socket.socket:
+        """A connection to the URL's host, as http.client makes it (TCP_NODELAY; TLS verified as requests would)."""
+        sock = socket.create_connection((self.host, self.port), self.timeout)
         try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.scheme == "https":
-                import ssl
+                sock = self.tls.context().wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
-                if self.bundle is None:
-                    import certifi  # requests' own CA bundle
-
-                    context = ssl.create_default_context(cafile=certifi.where())
-                elif os.path.isdir(self.bundle):
-                    context = ssl.create_default_context(capath=self.bundle)
-                else:
-                    context = ssl.create_default_context(cafile=self.bundle)
-                context.minimum_version = ssl.TLSVersion.TLSv1_2
-                context.set_alpn_protocols(["http/1.1"])
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=self.timeout, context=context
-                )
-            else:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            self._conn = conn
-            conn.connect()
+    def _send(self) -> None:
+        try:
+            sock = self.spare.take() if self.spare is not None else None
+            self.asked = time.monotonic()  # as requests' elapsed counts: a new connection's handshakes included
+            if sock is None:  # no spare, or its connect failed: this request meets the failure itself
+                sock = self.connect()
+            self._sock = sock
             self.connected = True
-            # a user's Host or Accept-Encoding replaces http.client's own, as urllib3 does: one of each on the wire
-            given = {name.lower() for name in self.headers}
-            conn.putrequest(
-                "GET", self.target, skip_host="host" in given, skip_accept_encoding="accept-encoding" in given
-            )
-            for name, value in self.headers.items():
-                conn.putheader(name, value)
-            conn.endheaders()
-            if self.read_answer:
-                self.answer = conn.getresponse()
+            sock.sendall(self.request())
+            import http.client
+
+            answer = http.client.HTTPResponse(sock, method="GET")
+            answer.begin()
+            self.answered = time.monotonic()
+            self.answer = answer
         except BaseException as e:  # reported by take(), or met again by the ordinary request
             self.error = e
-            if self._conn is not None:
-                self._conn.close()
+            if self._sock is not None:
+                self._sock.close()
+            self._close_spares()
+            self._restore_switch()
             return
-        if self.answer is not None:
+        if self.spares or self.ahead_known.is_set():
+            self.ahead_known.wait(self.timeout)
             with contextlib.suppress(Exception):  # only a speed-up: the workers then send their own requests
-                self._send_ahead(self.answer)
+                self._send_ahead(answer)
+        self._close_spares()
+        self._restore_switch()
+
+    def _restore_switch(self) -> None:
+        if self._switch:
+            sys.setswitchinterval(self._switch)
+            self._switch = 0.0
+
+    def _close_spares(self) -> None:
+        spares, self.spares = self.spares, []
+        for spare in spares:
+            spare.close()
 
     def _send_ahead(self, answer: http.client.HTTPResponse) -> None:
         """The next ranges' requests, when the first answer is the whole file from byte 0 with a validator (the
@@ -201,7 +279,8 @@ class Early:
             extra = {"Range": f"bytes={start}-{end}"}
             if remote.if_range:
                 extra["If-Range"] = remote.if_range
-            follower = Early(self.url, self.base, extra, self.timeout, self.target, read_answer=False)
+            spare = self.spares.pop() if self.spares else None
+            follower = Early(self.url, self.base, extra, self.timeout, self.target, spare=spare, tls=self.tls)
             follower._thread.start()
             self.followers.append(follower)
 
@@ -228,12 +307,6 @@ class Early:
         """The early answer as requests' Response to ``request`` (which :meth:`matches`), or None: send it the
         ordinary way."""
         self._thread.join()
-        if self.answer is None and self.error is None and self._conn is not None:
-            try:
-                self.answer = self._conn.getresponse()  # a follower's: read by the worker that asked for it
-            except BaseException as e:
-                self.error = e
-                self._conn.close()
         if self.answer is None:
             if isinstance(self.error, TimeoutError):
                 import requests
@@ -266,21 +339,107 @@ class Early:
 
             self.close()
             raise requests.exceptions.InvalidHeader(e, request=request) from None
-        if self._conn is not None:  # the answer owns the socket now (as http.client does when a server closes)
-            sock, self._conn.sock = self._conn.sock, None
-            if sock is not None:
-                sock.close()
+        if self._sock is not None:  # the answer's file holds the socket open now (as http.client leaves it)
+            sock, self._sock = self._sock, None
+            sock.close()
         response: requests.Response = adapter.build_response(request, raw_response)
+        # requests sets elapsed to the time send() took, here only the hand-over: the real wait goes beside it
+        response.early_elapsed = self.answered - self.asked  # type: ignore[attr-defined]
         response.sent_early = True  # type: ignore[attr-defined]  # for -v
         return response
 
     def close(self) -> None:
-        """Drop the early answer (not used)."""
+        """Drop the early answer (not used), and the requests sent after it."""
+        self.name_ahead(None)
         self._thread.join()
         if self.answer is not None:
             self.answer.close()
-        if self._conn is not None:
-            self._conn.close()
+        if self._sock is not None:
+            self._sock.close()
+        for follower in self.followers:
+            follower.close()
+        self.followers = []
+
+
+_prestarted: Early | None = None
+"""The first request the console script sent before importing the rest (:func:`prestart`)."""
+
+
+def prestart(url: str, headers: dict[str, str], timeout: float, connections: int) -> None:
+    """The console script's start: the first request of ``url`` (with the user's ``headers``) on its way, and
+    the other connections opening, as soon as the command line is read; :meth:`Early.start` takes it over."""
+    global _prestarted
+    from rget.remote import SESSION_HEADERS
+
+    _prestarted = Early.begin(url, merged_headers(SESSION_HEADERS, headers), timeout, connections)
+
+
+class TLS:
+    """One TLS context for all of a URL's early connections, made once (loading the CA bundle costs milliseconds)."""
+
+    def __init__(self, bundle: str | None) -> None:
+        self.bundle = bundle
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                import ssl
+
+                if self.bundle is None:
+                    import certifi  # requests' own CA bundle
+
+                    context = ssl.create_default_context(cafile=certifi.where())
+                elif os.path.isdir(self.bundle):
+                    context = ssl.create_default_context(capath=self.bundle)
+                else:
+                    context = ssl.create_default_context(cafile=self.bundle)
+                context.minimum_version = ssl.TLSVersion.TLSv1_2
+                context.set_alpn_protocols(["http/1.1"])
+                self._context = context
+            return self._context
+
+
+class Spare:
+    """A connection opened ahead for a request the first answer will name: its TCP and TLS handshakes overlap the
+    first request's round trip."""
+
+    def __init__(self, connect: Callable[[], socket.socket]) -> None:
+        self._connect = connect
+        self.sock: socket.socket | None = None
+        self.closed = False
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._open, name="rget-spare", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            if not self.closed:
+                sock = self._connect()
+                with self._lock:
+                    if self.closed:
+                        sock.close()
+                    else:
+                        self.sock = sock
+        except BaseException:  # the request that takes it then connects on its own, and meets the failure
+            pass
+        finally:
+            self._done.set()
+
+    def take(self) -> socket.socket | None:
+        """The connected socket, or None if connecting failed."""
+        self._done.wait()
+        return self.sock
+
+    def close(self) -> None:
+        """Not needed: closed now, or as soon as its handshake ends (not waited for)."""
+        with self._lock:
+            self.closed = True
+            if self.sock is not None:
+                self.sock.close()
 
 
 def early_adapter(early: Early | None, **kwargs: Any) -> HTTPAdapter:

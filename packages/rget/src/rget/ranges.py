@@ -94,6 +94,8 @@ class Ranges:
         self._resolve_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._rates = Rates()
+        self._latency = 0.0
+        """The shortest wait seen from a request to its answer's headers (0.0 until one is seen)."""
         self.replaced = 0
         """Connections dropped for being far slower than the others (at most one per connection asked for)."""
 
@@ -142,20 +144,44 @@ class Ranges:
     def _worker(self, first: bool) -> None:
         buf = memoryview(bytearray(CHUNK))
         opened = self.first if first else None
+        fresh = False  # whether this connection's next request needs a new connection (and so a longer wait)
+        rate = 0.0  # bytes/s of this connection's last range
         try:
             if opened is not None:
                 block, resp = opened
+                self._seen(resp)
+                began, before = time.monotonic(), block.pos
                 try:
                     self._fetch(block, buf, resp)
                 finally:
                     self.work.done(block)
-            while not self.stop.is_set() and (taken := self.work.take()) is not None:
+                fresh, rate = (
+                    True,
+                    (block.pos - before) / max(time.monotonic() - began, 1e-3),
+                )  # its answer was open-ended
+            while not self.stop.is_set() and (taken := self.work.take(self._lead(fresh, rate))) is not None:
+                began, before, end = time.monotonic(), taken.pos, taken.end
                 try:
                     self._fetch(taken, buf)
                 finally:
                     self.work.done(taken)
+                fresh, rate = taken.end != end, (taken.pos - before) / max(time.monotonic() - began, 1e-3)
         except BaseException as e:
             self._fail(e)
+
+    def _seen(self, resp: requests.Response) -> None:
+        """Note how long ``resp`` took to answer (from sending to the parsed headers: requests' ``elapsed``, or
+        the early request's own wait)."""
+        took = getattr(resp, "early_elapsed", None) or resp.elapsed.total_seconds()
+        if took > 0 and (not self._latency or took < self._latency):
+            self._latency = took
+
+    def _lead(self, fresh: bool, rate: float) -> Callable[[Block], int]:
+        """For a split now: how far a range's connection gets while a new request waits for its answer (one
+        latency, two when the connection must be made first), at the range's own rate, or else at ``rate``."""
+        now = time.monotonic()
+        wait = self._latency * (2 if fresh else 1)
+        return lambda block: int(wait * (block.rate(now) or rate))
 
     def _fetch(self, block: Block, buf: memoryview, resp: requests.Response | None = None) -> None:
         import requests
@@ -204,6 +230,7 @@ class Ranges:
             byte_range=(block.pos, block.end),
             if_range=remote.if_range,
         )
+        self._seen(resp)
         try:
             status = resp.status_code
             where = shown(answered, remote.url)
@@ -242,6 +269,8 @@ class Ranges:
                     return
                 self.sink.write(block.pos, buf[:n], self.stop)
                 self.work.advance(block, n)  # only after the write: the resume state never claims bytes not written
+                if not block.began:  # its rate counts from its first bytes (an early answer may have waited)
+                    block.began, block.since = time.monotonic(), block.pos
                 if (now := time.monotonic()) >= check:
                     check = now + 0.25
                     rate = (block.pos - start) / (now - began)
@@ -249,6 +278,7 @@ class Ranges:
                     if self._too_slow(me, rate, block):
                         return  # the caller closes the answer, and with it the slow connection
         finally:
+            block.began = 0.0
             self._rates.drop(me)
 
     def _too_slow(self, me: int, rate: float, block: Block) -> bool:

@@ -198,7 +198,7 @@ def new_session(
         from rget.early import Early
 
         url, headers, timeout = first
-        early = Early.start(url, merged_headers(SESSION_HEADERS, headers), timeout, ahead)
+        early = Early.start(url, merged_headers(SESSION_HEADERS, headers), timeout, ahead, connections)
     import requests
 
     from rget.early import early_adapter
