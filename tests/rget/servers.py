@@ -4,6 +4,7 @@ Each :class:`Site` runs a ThreadingHTTPServer in a thread and serves ``files`` (
 minimal Range support (so that we control every header), plus these prefixes:
 
 - ``/f/NAME``        well-behaved: 206 for a single range, If-Range against the ETag, 416 past the end
+- ``/late/NAME``     as /f/, but a request from byte 0 is answered only after ``late`` seconds
 - ``/ignore/NAME``   ignores Range: always 200 with the whole file
 - ``/chunked/NAME``  ignores Range, no Content-Length (chunked transfer encoding)
 - ``/cut/NAME``      honours Range but closes the connection after ``cut_after`` bytes of each of the first
@@ -51,6 +52,10 @@ class Request:
     """time.monotonic() when its headers were read (the clock every process on this machine shares)."""
     hosts: list[str] = field(default_factory=list)
     """Every Host header, in order (``headers`` keeps only the last of repeated names)."""
+    lines: list[str] = field(default_factory=list)
+    """The request line and every header line, in order, as sent."""
+    connected: float = 0.0
+    """time.monotonic() when its connection was accepted."""
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Site:
     change_after: int = 2
     rate: int = 1_000_000
     liar_size: int = 10**12
+    late: float = 0.5
+    """How long ``/late/NAME`` waits before answering a request for the file from byte 0."""
     other: Site | None = None
     requests: list[Request] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
@@ -124,6 +131,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # the test output stays readable
         pass
 
+    def setup(self) -> None:
+        self.connected = time.monotonic()
+        super().setup()
+
     def do_HEAD(self) -> None:
         self._record("HEAD")
         self._status(405)
@@ -136,6 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "status":
             self._status(int(name))
         elif kind == "f" or kind == "nohead":
+            self._serve(site.files[name], '"v1"')
+        elif kind == "late":
+            if self.headers.get("Range", "").startswith("bytes=0-"):
+                time.sleep(site.late)
             self._serve(site.files[name], '"v1"')
         elif kind == "ignore":
             self._whole(site.files[name])
@@ -216,6 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
                     dict(self.headers.items()),
                     time.monotonic(),
                     self.headers.get_all("Host") or [],
+                    [self.requestline] + [f"{k}: {v}" for k, v in self.headers.items()],
+                    self.connected,
                 )
             )
 

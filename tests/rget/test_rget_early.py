@@ -96,8 +96,64 @@ def test_the_early_request_is_the_one_requests_sends(site: Site, tmp_path: Path)
         assert (b"(asked while Python was starting)\n" in done.stderr) == (not extra)
         firsts = [r for r in site.requests[before:] if r.path == "/f/same.bin" and r.headers["Range"] == "bytes=0-"]
         assert len(firsts) == 1  # the early answer was used, not asked for again
-        seen.append({k.lower(): v for k, v in firsts[0].headers.items()})
-    assert seen[0] == seen[1] and seen[0]["x-token"] == "t1" and seen[0]["accept"] == "x/y"
+        seen.append(firsts[0].lines)
+    assert seen[0] == seen[1]  # the request line and every header line, in the same order
+    assert "X-Token: t1" in seen[0] and "accept: x/y" in seen[0]
+
+
+CONSOLE = """
+import os, sys, time
+class Watch:  # notes when the download's imports begin, as the console script runs
+    def find_spec(self, name, path=None, target=None):
+        if name in ("rget.download", "requests") and name not in seen:
+            seen[name] = time.monotonic()
+seen = {}
+sys.meta_path.insert(0, Watch())
+def report(code, _exit=os._exit):  # the console script leaves by os._exit once its output is flushed
+    print(seen["rget.download"], seen["requests"], sys.getswitchinterval(), file=sys.stderr, flush=True)
+    _exit(code)
+os._exit = report
+sys.argv = ["rget", *sys.argv[1:]]
+from rget.cli import main
+report(main())
+"""
+
+
+def test_the_console_script_asks_before_it_imports_the_download(site: Site, tmp_path: Path) -> None:
+    """``rget URL`` sends its first request as soon as it has read its command line: before the rest of rget
+    (rget.download) and requests are imported; the download then uses that answer, and the interpreter's switch
+    interval is back to its default afterwards."""
+    site.files["first.bin"] = data = pattern(300_000, 12)
+    out = tmp_path / "first.bin"
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE, "-v", site.url("/f/first.bin"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+    assert "(asked while Python was starting)" in done.stderr
+    download, requests_at, switch = map(float, done.stderr.splitlines()[-1].split())
+    [first] = [r for r in site.requests if r.path == "/f/first.bin" and r.headers["Range"] == "bytes=0-"]
+    assert first.at < requests_at and download < requests_at
+    assert switch == 0.005
+
+
+def test_the_next_ranges_ride_on_connections_opened_beside_the_first(site: Site, tmp_path: Path) -> None:
+    """With -P 4 the three other connections are opened with the first one, not after its answer: the server
+    holds that answer back half a second, and every range asked ahead comes on a connection accepted before."""
+    site.files["late.bin"] = data = pattern(400_000, 13)
+    out = tmp_path / "late.bin"
+    done = subprocess.run(
+        [str(RGET), "-v", "-P", "4", site.url("/late/late.bin"), "-o", str(out)], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+    asked = [r for r in site.requests if r.path == "/late/late.bin"]
+    [first] = [r for r in asked if r.headers["Range"] == "bytes=0-"]
+    ahead = [r for r in asked if r is not first and r.at < first.at + site.late + 0.2]
+    assert len(ahead) == 3, [(r.headers["Range"], r.at - first.at) for r in asked]
+    assert all(r.connected < first.at + site.late / 2 for r in ahead)  # opened while the first answer was held
+    assert len({r.connected for r in asked}) == 4  # four connections, each asked once before the workers began
 
 
 def test_https_early_with_the_ca_bundle_requests_would_use(tmp_path: Path) -> None:
