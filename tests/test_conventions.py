@@ -20,7 +20,6 @@ from tests.dlayer.archives import archives
 
 __all__ = ["archives"]  # the fixture: dlayer's real image archives (built once per machine)
 BIN = Path(sys.executable).parent
-RGET_14 = pytest.mark.xfail(strict=True, reason="rget: issue 14 (write-through -o, -o -)")
 
 DOCKERFILE = """\
 FROM busybox AS base
@@ -38,7 +37,6 @@ class Tool:
 
     name: str
     args: Callable[[Path], list[str]]
-    xfail: frozenset[str] = frozenset()  # the cases this tool does not pass yet (rget: issue 14)
     # --check: "output" compares with the -o file (a generator), "input" with the input (a rewriter), "" none
     check: str = ""
     broken: Callable[[Path], list[str]] | None = None  # a run whose input cannot be read
@@ -80,8 +78,8 @@ DOCKIT_TOOLS = [t for t in TOOLS if t.name != "rget"]
 
 
 def cases(case: str, tools: list[Tool] = TOOLS) -> list[object]:
-    """One parameter per tool, expected to fail where the tool says so."""
-    return [pytest.param(t, id=t.name, marks=[RGET_14] if case in t.xfail else []) for t in tools]
+    """One parameter per tool: every tool passes every case (rget's -o - and write-through came with issue 14)."""
+    return [pytest.param(t, id=t.name) for t in tools]
 
 
 @pytest.fixture(scope="module")
