@@ -105,24 +105,29 @@ CONSOLE = """
 import os, sys, time
 class Watch:  # notes when the download's imports begin, as the console script runs
     def find_spec(self, name, path=None, target=None):
-        if name in ("rget.download", "requests") and name not in seen:
+        if name == "requests" and name not in seen:
             seen[name] = time.monotonic()
 seen = {}
 sys.meta_path.insert(0, Watch())
 def report(code, _exit=os._exit):  # the console script leaves by os._exit once its output is flushed
-    print(seen["rget.download"], seen["requests"], sys.getswitchinterval(), file=sys.stderr, flush=True)
+    print(seen["requests"], seen["lowered"], sys.getswitchinterval(), file=sys.stderr, flush=True)
     _exit(code)
 os._exit = report
+import rget.early
+def prestart(*args, _prestart=rget.early.prestart):  # the interval while the early requests go out
+    _prestart(*args)
+    seen["lowered"] = sys.getswitchinterval()
+rget.early.prestart = prestart
 sys.argv = ["rget", *sys.argv[1:]]
 from rget.cli import main
 report(main())
 """
 
 
-def test_the_console_script_asks_before_it_imports_the_download(site: Site, tmp_path: Path) -> None:
-    """``rget URL`` sends its first request as soon as it has read its command line: before the rest of rget
-    (rget.download) and requests are imported; the download then uses that answer, and the interpreter's switch
-    interval is back to its default afterwards."""
+def test_the_console_script_asks_before_it_imports_requests(site: Site, tmp_path: Path) -> None:
+    """``rget URL`` sends its first request as soon as it has read its command line, before the rest of rget and
+    requests are imported (the session used to send it, once rget.download was imported: too late by then); the
+    download uses that answer; the interpreter's switch interval is lowered meanwhile and back afterwards."""
     site.files["first.bin"] = data = pattern(300_000, 12)
     out = tmp_path / "first.bin"
     done = subprocess.run(
@@ -133,16 +138,27 @@ def test_the_console_script_asks_before_it_imports_the_download(site: Site, tmp_
     )
     assert done.returncode == 0 and out.read_bytes() == data, done.stderr
     assert "(asked while Python was starting)" in done.stderr
-    download, requests_at, switch = map(float, done.stderr.splitlines()[-1].split())
+    requests_at, lowered, switch = map(float, done.stderr.splitlines()[-1].split())
     [first] = [r for r in site.requests if r.path == "/f/first.bin" and r.headers["Range"] == "bytes=0-"]
-    assert first.at < requests_at and download < requests_at
-    assert switch == 0.005
+    assert first.at < requests_at
+    assert lowered < 0.005 and switch == 0.005
+
+
+def test_a_usage_error_sends_nothing(site: Site, tmp_path: Path) -> None:
+    """A command line the download would refuse (-o naming a missing directory, a directory without its slash)
+    exits 2 before any request: the first request goes out early only for a download that will happen."""
+    site.files["never.bin"] = pattern(1000, 14)
+    for output in (f"{tmp_path}/missing/", str(tmp_path)):
+        done = subprocess.run([str(RGET), site.url("/f/never.bin"), "-o", output], capture_output=True, timeout=60)
+        assert done.returncode == 2 and done.stderr.count(b"\n") == 1, done.stderr
+    assert [r for r in site.requests if r.path == "/f/never.bin"] == []
 
 
 def test_the_next_ranges_ride_on_connections_opened_beside_the_first(site: Site, tmp_path: Path) -> None:
     """With -P 4 the three other connections are opened with the first one, not after its answer: the server
-    holds that answer back half a second, and every range asked ahead comes on a connection accepted before."""
+    holds that answer back a second, and every range asked ahead comes on a connection accepted before."""
     site.files["late.bin"] = data = pattern(400_000, 13)
+    site.late = 1.0
     out = tmp_path / "late.bin"
     done = subprocess.run(
         [str(RGET), "-v", "-P", "4", site.url("/late/late.bin"), "-o", str(out)], capture_output=True, timeout=60
@@ -150,7 +166,7 @@ def test_the_next_ranges_ride_on_connections_opened_beside_the_first(site: Site,
     assert done.returncode == 0 and out.read_bytes() == data, done.stderr
     asked = [r for r in site.requests if r.path == "/late/late.bin"]
     [first] = [r for r in asked if r.headers["Range"] == "bytes=0-"]
-    ahead = [r for r in asked if r is not first and r.at < first.at + site.late + 0.2]
+    ahead = [r for r in asked if r is not first and r.at < first.at + site.late + 0.4]
     assert len(ahead) == 3, [(r.headers["Range"], r.at - first.at) for r in asked]
     assert all(r.connected < first.at + site.late / 2 for r in ahead)  # opened while the first answer was held
     assert len({r.connected for r in asked}) == 4  # four connections, each asked once before the workers began
@@ -223,15 +239,23 @@ def test_no_early_request_when_requests_would_read_the_environment(monkeypatch: 
     saved = sys.modules.pop("requests")  # as in the console script: requests not imported yet
     try:
         headers = dict(SESSION_HEADERS)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        sent = Early.start("http://127.0.0.1:9/x", headers, 1.0)  # the control: this one does go early
+        assert sent is not None
+        sent.close()
         for name, value in (("HTTPS_PROXY", "http://p:1"), ("no_proxy", "h"), ("NETRC", "/n")):
             with monkeypatch.context() as m:
                 m.setenv(name, value)
                 assert Early.start("http://127.0.0.1:9/x", headers, 1.0) is None, name
-        monkeypatch.setenv("HOME", str(tmp_path))
-        (tmp_path / ".netrc").write_text("machine 127.0.0.1 login u password p\n")
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login u password p\n")
         assert Early.start("http://127.0.0.1:9/x", headers, 1.0) is None
-        for url in ("http://u:p@127.0.0.1:9/x", "http://127.0.0.1:9/a b", "ftp://h/x", "http://bücher.example/x"):
+        netrc.unlink()  # each case below on its own
+        urls = ("http://u:p@127.0.0.1:9/x", "http://127.0.0.1:9/a b", "ftp://h/x", "http://bücher.example/x")
+        for url in (*urls, "http://127.0.0.1:9/a/../x", "http://127.0.0.1:9/./x"):
             assert Early.start(url, headers, 1.0) is None, url
+        for name in ("Transfer-Encoding", "content-length", "Expect"):  # requests would send a body, or wait
+            assert Early.start("http://127.0.0.1:9/x", {**headers, name: "chunked"}, 1.0) is None, name
     finally:
         sys.modules["requests"] = saved
 

@@ -139,12 +139,18 @@ def _send_first_request(a: Args, headers: dict[str, str]) -> None:
         return
     if a.checksums is not None or a.resume or a.executable or a.strip_components or a.extract_dir is not None:
         return
+    from rget.output import destination
     from rget.remote import url_problem
 
-    if url_problem(target) is None:
-        from rget.early import prestart
+    if url_problem(target) is not None:
+        return
+    try:
+        destination(a.output)  # -o names a missing DIR/, a directory without its slash, a name too long...
+    except RgetError:
+        return  # ...the download says so, before any request
+    from rget.early import prestart
 
-        prestart(target, headers, a.timeout, a.connections)
+    prestart(target, headers, a.timeout, a.connections)
 
 
 def _many(

@@ -51,6 +51,8 @@ SWITCH = 0.0005
 """The GIL switch interval while the early requests go out: their threads then wait at most this long for the
 interpreter while the main thread imports (the default, 5 ms, is paid again at every answer and every send)."""
 
+_BODY_HEADERS = frozenset({"transfer-encoding", "content-length", "expect"})
+
 _HEX = frozenset("0123456789ABCDEF")
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?")
 """Characters that neither requests nor urllib3 re-quote in a request target."""
@@ -63,10 +65,14 @@ def plain_target(url: str) -> str | None:
     '/releases/download/v1/tool.tar.gz?X-Amz-Credential=AKIA%2F1&sig=a'
     >>> plain_target("http://h"), plain_target("http://h/a b"), plain_target("http://h/%2f"), plain_target("http://h/#x")
     ('/', None, None, None)
+    >>> plain_target("http://h/a/./b"), plain_target("http://h/a/../b"), plain_target("http://h/a..b/.c")
+    (None, None, '/a..b/.c')
     """
     parts = urlsplit(url)
     if parts.fragment or "#" in url:
         return None
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return None  # urllib3 removes dot segments from the path it sends
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     rest = target.split("%")
     if not set(rest[0]) <= _PLAIN:
@@ -89,6 +95,11 @@ def _environment_changes_requests() -> bool:
     """True when requests would take something else from the environment: a proxy, a netrc file."""
     if any(key.lower().endswith("_proxy") and value for key, value in os.environ.items()):
         return True
+    if sys.platform in ("darwin", "win32"):  # proxies from the system's settings too (elsewhere only variables)
+        import urllib.request
+
+        if urllib.request.getproxies():
+            return True
     if os.environ.get("NETRC"):
         return True
     home = os.path.expanduser("~")
@@ -177,6 +188,8 @@ class Early:
             return None
         if not host.isascii() or host.endswith(".") or (target := plain_target(url)) is None:
             return None
+        if {name.lower() for name in base} & _BODY_HEADERS:
+            return None  # a request with a body: urllib3 would send one (an empty chunked body), we send none
         early = cls(url, base, {"Range": "bytes=0-"}, timeout, target)
         early.ahead_known.clear()
         # the import holds the GIL for 5 ms at a time by default: the answers would wait that long to be read
