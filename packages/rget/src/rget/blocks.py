@@ -205,6 +205,11 @@ class Work:
             self.active.append(block)
             return block
 
+    def splittable(self) -> bool:
+        """True while a range in flight is big enough to split, were its connection to slow down."""
+        with self.lock:
+            return any(b.left >= 2 * self.minimum for b in self.active)
+
     def give_back(self, block: Block) -> Block | None:
         """The rest of ``block`` back to the queue, first in line (its connection is being replaced); ``block``
         itself ends where it got to. Returns the new block, or None when nothing was left.

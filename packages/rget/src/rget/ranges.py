@@ -159,7 +159,12 @@ class Ranges:
                     True,
                     (block.pos - before) / max(time.monotonic() - began, 1e-3),
                 )  # its answer was open-ended
-            while not self.stop.is_set() and (taken := self.work.take(self._lead(fresh, rate))) is not None:
+            while not self.stop.is_set():
+                if (taken := self.work.take(self._lead(fresh, rate))) is None:
+                    if not self.work.splittable():
+                        return
+                    self.stop.wait(max(self._latency, 0.02))  # not worth a request now: it may be if one stalls
+                    continue
                 began, before, end = time.monotonic(), taken.pos, taken.end
                 try:
                     self._fetch(taken, buf)
