@@ -206,7 +206,14 @@ class Work:
             return block
 
     def splittable(self) -> bool:
-        """True while a range in flight is big enough to split, were its connection to slow down."""
+        """True while a range in flight is big enough to split, were its connection to slow down.
+
+        >>> w = Work([Block(0, 2 * MIB - 1, 0)], minimum=MIB // 4)
+        >>> a = w.take(); w.take(lambda block: 2 * MIB) is None, w.splittable()  # not worth a request yet
+        (True, True)
+        >>> a.pos = 2 * MIB - 1000; w.splittable()  # a few reads left: nothing will ever be worth it
+        False
+        """
         with self.lock:
             return any(b.left >= 2 * self.minimum for b in self.active)
 
