@@ -87,7 +87,10 @@ def test_the_early_request_is_the_one_requests_sends(site: Site, tmp_path: Path)
         out = tmp_path / f"o{len(extra)}"
         env = {**os.environ, **extra}
         done = subprocess.run(
-            [str(RGET), "-v", site.url("/f/same.bin"), "-o", str(out), "-H", "X-Token: t1", "-H", "accept: x/y"],
+            [
+                *(str(RGET), "-v", site.url("/f/same.bin"), "-o", str(out)),
+                *("-H", "X-Token: t1", "-H", "accept: x/y", "-H", "Accept-Encoding: identity;q=1"),
+            ],
             capture_output=True,
             env=env,
             timeout=60,
@@ -99,6 +102,7 @@ def test_the_early_request_is_the_one_requests_sends(site: Site, tmp_path: Path)
         seen.append(firsts[0].lines)
     assert seen[0] == seen[1]  # the request line and every header line, in the same order
     assert "X-Token: t1" in seen[0] and "accept: x/y" in seen[0]
+    assert [line for line in seen[0] if line.lower().startswith("accept-encoding")] == ["Accept-Encoding: identity;q=1"]
 
 
 CONSOLE = """
