@@ -232,20 +232,3 @@ def test_a_non_blocking_stdout_pipe_waits_for_the_reader(site: Site) -> None:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, (extra, err)
         assert bytes(got) == data
-
-
-def test_a_stream_ends_in_small_blocks(site: Site) -> None:
-    """`-o -` plans its last two waves as 1 MiB blocks (the burst a slow reader is left with after the last byte);
-    the blocks before them are a quarter of size/connections."""
-    mib = 1024 * KIB
-    data = put(site, "taper.bin", 24 * mib, seed=16)
-    done = subprocess.run([str(RGET), "-P", "4", site.url("/f/taper.bin"), "-o", "-"], capture_output=True, timeout=60)
-    assert done.returncode == 0 and done.stdout == data, done.stderr
-    asked = []
-    for header in site.ranges_served("/f/taper.bin"):
-        start, _, end = header.removeprefix("bytes=").partition("-")
-        if end:  # not the first answer's open-ended 0-
-            asked.append((int(start), int(end) - int(start) + 1))
-    tail = [length for start, length in asked if start >= len(data) - 8 * mib]
-    assert len(tail) >= 8 and max(tail) <= mib, asked
-    assert max(length for start, length in asked if start < len(data) - 8 * mib) == 3 * mib // 2, asked

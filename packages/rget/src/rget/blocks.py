@@ -63,24 +63,6 @@ def plan(size: int, connections: int, block_size: int | None = None) -> list[Blo
     return [Block(s, min(s + step, size) - 1, s) for s in range(0, size, step)]
 
 
-def taper(blocks: list[Block], tail: int, piece: int) -> list[Block]:
-    """The plan with its last ``tail`` bytes (from a block boundary) cut into blocks of ``piece``.
-
-    For a stream: the bytes of a wave that finish ahead of the write point go out in one burst when it reaches
-    them, and after the last wave that burst is what the reader still has to take in once everything has arrived
-    (sha256sum or a decompressing tar take it at their own pace). Small last blocks make that burst small.
-
-    >>> [(b.start, b.end) for b in taper(plan(40, 2, block_size=10), tail=15, piece=4)]
-    [(0, 9), (10, 19), (20, 23), (24, 27), (28, 31), (32, 35), (36, 39)]
-    """
-    if not blocks:
-        return blocks
-    size = blocks[-1].end + 1
-    keep = [b for b in blocks if b.end < size - tail]
-    start = keep[-1].end + 1 if keep else 0
-    return keep + [Block(s, min(s + piece, size) - 1, s) for s in range(start, size, piece)]
-
-
 def spread(blocks: list[Block], connections: int, minimum: int = MIB) -> list[Block]:
     """The unfinished blocks, the biggest split in halves until each connection has one (pieces >= ``minimum``).
 

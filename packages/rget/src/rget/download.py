@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from rget.blocks import MIB, Block, State, Work, plan, spread, taper
+from rget.blocks import MIB, Block, State, Work, plan, spread
 from rget.errors import RemoteChanged, RgetError, UsageError
 from rget.options import Options
 from rget.output import Destination, destination, move_into_place, open_stream, part_paths
@@ -173,15 +173,10 @@ def fetch(
 
 def _plan(size: int, opts: Options, ordered: bool) -> list[Block]:
     """The blocks of a fresh download. A block smaller than one read is not worth a request of its own: a small file
-    is one answer; a stream goes out in order, so its blocks are a quarter as large (the write point then moves
-    with every wave), and its last two waves are 1 MiB blocks, so that the reader is not left with a burst to
-    take in after the last byte arrived (256 MiB at -P 16 into sha256sum: 1.71 -> 1.66 s; one request more per
-    connection)."""
+    is one answer; a stream goes out in order, so its blocks are a quarter as large: the write point then moves
+    with every wave."""
     per = -(-size // (opts.connections * (4 if ordered else 1)))
-    blocks = plan(size, opts.connections, opts.block_size or max(per, MIB if ordered else CHUNK))
-    if ordered and not opts.block_size:
-        blocks = taper(blocks, 2 * opts.connections * MIB, MIB)
-    return blocks
+    return plan(size, opts.connections, opts.block_size or max(per, MIB if ordered else CHUNK))
 
 
 def _session(url: str, opts: Options, ordered: bool) -> requests.Session:
