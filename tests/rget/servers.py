@@ -16,6 +16,7 @@ minimal Range support (so that we control every header), plus these prefixes:
 - ``/other/NAME``    302 to ``/f/NAME`` on ``other`` (another Site: another host:port)
 - ``/slow/NAME``     sends the headers then nothing
 - ``/throttle/NAME`` well-behaved, at ``rate`` bytes/s per connection
+- ``/delayed/NAME``  as /throttle/, each answer ``delay`` seconds late; ranges in the last quarter at half the rate
 - ``/swapped/NAME``  like ``/changing/`` but ignores If-Range (as S3 emulators do): after ``change_after``
                      requests every 206 carries the new version's bytes and its new ETag
 - ``/novalidator/NAME`` honours Range, sends neither ETag nor Last-Modified (lighttpd-like)
@@ -69,6 +70,8 @@ class Site:
     change_after: int = 2
     rate: int = 1_000_000
     liar_size: int = 10**12
+    delay: float = 0.4
+    """How long ``/delayed/NAME`` waits before every answer."""
     late: float = 0.5
     """How long ``/late/NAME`` waits before answering a request for the file from byte 0."""
     other: Site | None = None
@@ -219,6 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(30)
         elif kind == "throttle":
             self._serve(site.files[name], '"v1"', rate=site.rate)
+        elif kind == "delayed":
+            time.sleep(site.delay)
+            m = RANGE.match(self.headers.get("Range", ""))
+            last_quarter = m is not None and int(m.group(1)) >= len(site.files[name]) * 3 // 4
+            self._serve(site.files[name], '"v1"', rate=site.rate // 2 if last_quarter else site.rate)
         else:
             self._status(404)
 

@@ -291,3 +291,29 @@ def test_quiet_when_not_a_terminal_and_a_bar_on_one(site: Site, tmp_path: Path) 
     code, shown = on_terminal(url, "-o", tmp_path / "tty")
     assert code == 0 and b"300.0/300.0 KiB" in shown and b"tty" in shown
     assert on_terminal(url, "-o", tmp_path / "q", "-q") == (0, b"")
+
+
+def test_a_waiting_connection_ends_with_the_last_range(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection with nothing worth splitting waits while a big range is still in flight (it could stall); it
+    is woken when that range ends, so the download ends with its last byte, not a wait later. The server answers
+    0.8 s late (so a wait is 0.8 s) and serves the last quarter at half the rate."""
+    import rget.sinks
+    from rget.download import Options, download
+    from rget.progress import Reporter
+
+    site.rate, site.delay = 8_000_000, 0.8
+    data = put(site, "waiting.bin", 8 * 1024 * 1024, seed=17)
+    last = [0.0]
+    write = rget.sinks.FileSink.write
+
+    def noted(self: rget.sinks.FileSink, *args: object, **kwargs: object) -> None:
+        write(self, *args, **kwargs)  # type: ignore[arg-type]
+        last[0] = time.monotonic()
+
+    monkeypatch.setattr(rget.sinks.FileSink, "write", noted)
+    out = tmp_path / "waiting.bin"
+    download(site.url("/delayed/waiting.bin"), out, Options(connections=4), Reporter(quiet=True))
+    assert out.read_bytes() == data
+    assert time.monotonic() - last[0] < 0.15  # the rename and the report; a missed wake-up costs ~0.5 s

@@ -168,7 +168,8 @@ class Work:
         self.active: list[Block] = [started] if started is not None else []
         """Blocks being fetched; ``started`` is already on a connection (the first answer's)."""
         self.splits = 0
-        self.lock = threading.Lock()
+        self.lock = threading.Condition(threading.Lock())
+        """Guards every block's ``end`` and ``pos``; notified when a range ends or is given back."""
 
     def take(self, lead: Callable[[Block], int] | None = None) -> Block | None:
         """The next block for a free connection, or None when nothing is left worth splitting.
@@ -188,34 +189,52 @@ class Work:
         (True, True)
         """
         with self.lock:
-            if self.todo:
-                block = self.todo.pop(0)
-            else:
-                worth = {id(b): b.left - (lead(b) if lead else 0) for b in self.active}
-                victims = [b for b in self.active if worth[id(b)] >= 2 * self.minimum]
-                if not victims:
-                    return None
-                first = min if self.ordered else max  # a stream waits for the range nearest its write point
-                victim = first(victims, key=lambda b: b.pos if self.ordered else worth[id(b)])
-                middle = victim.end + 1 - worth[id(victim)] // 2
-                block = Block(middle, victim.end, middle)
-                victim.end = middle - 1
-                self.blocks.append(block)
-                self.splits += 1
-            self.active.append(block)
-            return block
+            return self._take(lead)
 
-    def splittable(self) -> bool:
-        """True while a range in flight is big enough to split, were its connection to slow down.
+    def wait_take(self, lead: Callable[[Block], int], wait: float, stop: threading.Event) -> Block | None:
+        """:meth:`take`; while nothing is worth a request yet but a range in flight could become so (its connection
+        stalls), wait until a range ends or is given back, or ``wait`` seconds, and ask again. None once nothing
+        is left to split, or ``stop`` is set (:meth:`wake` it then).
 
-        >>> w = Work([Block(0, 2 * MIB - 1, 0)], minimum=MIB // 4)
-        >>> a = w.take(); w.take(lambda block: 2 * MIB) is None, w.splittable()  # not worth a request yet
-        (True, True)
-        >>> a.pos = 2 * MIB - 1000; w.splittable()  # a few reads left: nothing will ever be worth it
-        False
+        >>> w = Work([Block(0, 2 * MIB - 1, 0)], minimum=MIB // 4); a = w.take(); stop = threading.Event()
+        >>> threading.Timer(0.05, lambda: (setattr(a, "pos", a.end + 1), w.done(a))).start()
+        >>> w.wait_take(lambda block: 2 * MIB, 10.0, stop) is None  # not worth it; then the range ends: no wait
+        True
+        >>> w = Work([Block(0, 2 * MIB - 1, 0)], minimum=MIB // 4); a = w.take(); leads = iter([2 * MIB, 0])
+        >>> w.wait_take(lambda block: next(leads), 0.01, stop).start == MIB  # it stalled: worth it on a second look
+        True
         """
         with self.lock:
-            return any(b.left >= 2 * self.minimum for b in self.active)
+            while not stop.is_set():
+                if (block := self._take(lead)) is not None:
+                    return block
+                if not any(b.left >= 2 * self.minimum for b in self.active):
+                    return None
+                self.lock.wait(wait)
+            return None
+
+    def wake(self) -> None:
+        """Wake the connections waiting in :meth:`wait_take` (the download is stopping)."""
+        with self.lock:
+            self.lock.notify_all()
+
+    def _take(self, lead: Callable[[Block], int] | None) -> Block | None:
+        if self.todo:
+            block = self.todo.pop(0)
+        else:
+            worth = {id(b): b.left - (lead(b) if lead else 0) for b in self.active}
+            victims = [b for b in self.active if worth[id(b)] >= 2 * self.minimum]
+            if not victims:
+                return None
+            first = min if self.ordered else max  # a stream waits for the range nearest its write point
+            victim = first(victims, key=lambda b: b.pos if self.ordered else worth[id(b)])
+            middle = victim.end + 1 - worth[id(victim)] // 2
+            block = Block(middle, victim.end, middle)
+            victim.end = middle - 1
+            self.blocks.append(block)
+            self.splits += 1
+        self.active.append(block)
+        return block
 
     def give_back(self, block: Block) -> Block | None:
         """The rest of ``block`` back to the queue, first in line (its connection is being replaced); ``block``
@@ -232,6 +251,7 @@ class Work:
             block.end = block.pos - 1
             self.blocks.append(rest)
             self.todo.insert(0, rest)
+            self.lock.notify_all()
             return rest
 
     def done(self, block: Block) -> None:
@@ -239,6 +259,7 @@ class Work:
         with self.lock:
             if block in self.active:
                 self.active.remove(block)
+            self.lock.notify_all()
 
     def claim(self, block: Block, n: int) -> int:
         """How many of ``n`` bytes just read at ``block.pos`` are still the block's (a split may have cut it)."""

@@ -122,6 +122,7 @@ class Ranges:
                     last = time.monotonic()
         except BaseException:
             self.stop.set()
+            self.work.wake()
             raise
         self.reporter.update(size - self.work.remaining())
         if self.error is not None:
@@ -140,6 +141,7 @@ class Ranges:
             if self.error is None:
                 self.error = exc
         self.stop.set()
+        self.work.wake()
 
     def _worker(self, first: bool) -> None:
         buf = memoryview(bytearray(CHUNK))
@@ -160,11 +162,10 @@ class Ranges:
                     (block.pos - before) / max(time.monotonic() - began, 1e-3),
                 )  # its answer was open-ended
             while not self.stop.is_set():
-                if (taken := self.work.take(self._lead(fresh, rate))) is None:
-                    if not self.work.splittable():
-                        return
-                    self.stop.wait(max(self._latency, 0.02))  # not worth a request now: it may be if one stalls
-                    continue
+                # nothing worth a request now: it may become so if a range stalls, so wait and look again
+                taken = self.work.wait_take(self._lead(fresh, rate), max(self._latency, 0.02), self.stop)
+                if taken is None:
+                    return
                 began, before, end = time.monotonic(), taken.pos, taken.end
                 try:
                     self._fetch(taken, buf)
@@ -184,9 +185,8 @@ class Ranges:
     def _lead(self, fresh: bool, rate: float) -> Callable[[Block], int]:
         """For a split now: how far a range's connection gets while a new request waits for its answer (one
         latency, two when the connection must be made first), at the range's own rate, or else at ``rate``."""
-        now = time.monotonic()
         wait = self._latency * (2 if fresh else 1)
-        return lambda block: int(wait * (block.rate(now) or rate))
+        return lambda block: int(wait * (block.rate(time.monotonic()) or rate))
 
     def _fetch(self, block: Block, buf: memoryview, resp: requests.Response | None = None) -> None:
         import requests
