@@ -149,12 +149,13 @@ def test_the_console_script_asks_before_it_imports_requests(site: Site, tmp_path
 
 
 def test_a_usage_error_sends_nothing(site: Site, tmp_path: Path) -> None:
-    """A command line the download would refuse (-o naming a missing directory, a directory without its slash)
-    exits 2 before any request: the first request goes out early only for a download that will happen."""
+    """A command line the download would refuse (-o naming a missing directory, a directory without its slash, a
+    file in a missing directory) exits before any request: the first request goes out early only for a download
+    that will happen."""
     site.files["never.bin"] = pattern(1000, 14)
-    for output in (f"{tmp_path}/missing/", str(tmp_path)):
+    for output, code in ((f"{tmp_path}/missing/", 2), (str(tmp_path), 2), (f"{tmp_path}/missing/file", 1)):
         done = subprocess.run([str(RGET), site.url("/f/never.bin"), "-o", output], capture_output=True, timeout=60)
-        assert done.returncode == 2 and done.stderr.count(b"\n") == 1, done.stderr
+        assert done.returncode == code and done.stderr.count(b"\n") == 1, done.stderr
     assert [r for r in site.requests if r.path == "/f/never.bin"] == []
 
 
@@ -282,3 +283,33 @@ def test_one_host_header_on_the_early_and_the_ahead_requests(site: Site, tmp_pat
         asked = [r for r in site.requests[before:] if r.path == "/f/host.bin"]
         assert len(asked) >= 2  # the first request and at least one sent ahead of the workers
         assert [r.hosts for r in asked] == [[host]] * len(asked)
+
+
+def test_extract_and_executable_downloads_ask_early_too(site: Site, tmp_path: Path) -> None:
+    """-X DIR (the line a Dockerfile copies) and -x to a file are downloads for certain once their usage is
+    checked: their first request goes out before requests is imported, as a plain download's does."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        member = tarfile.TarInfo("tool-1.0/tool")
+        member.size, member.mode = 300_000, 0o755
+        tar.addfile(member, io.BytesIO(pattern(300_000, 18)))
+    site.files["tool.tar.gz"] = buf.getvalue()
+    site.files["tool"] = pattern(200_000, 19)
+    into = tmp_path / "bin"
+    runs = (
+        ["-X", str(into), "--strip-components", "1", site.url("/f/tool.tar.gz")],
+        ["-x", site.url("/f/tool"), "-o", str(tmp_path / "tool")],
+    )
+    for args in runs:
+        before = len(site.requests)
+        done = subprocess.run([sys.executable, "-c", CONSOLE, "-v", *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "(asked while Python was starting)" in done.stderr, args
+        requests_at = float(done.stderr.splitlines()[-1].split()[0])
+        [first] = [r for r in site.requests[before:] if r.headers["Range"] == "bytes=0-"]
+        assert first.at < requests_at, args  # sent by the console script, not once the session was made
+    assert (into / "tool").read_bytes() == pattern(300_000, 18)
+    assert (tmp_path / "tool").stat().st_mode & 0o111

@@ -232,3 +232,25 @@ def test_a_non_blocking_stdout_pipe_waits_for_the_reader(site: Site) -> None:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, (extra, err)
         assert bytes(got) == data
+
+
+def test_print_sh_follows_the_output_rule(tmp_path: Path) -> None:
+    """`--print-sh -o` writes rget.sh as every output is written: through a FIFO (it used to replace it with a
+    regular file, and /dev/null with it, as root), into a symlink's target (the link stays), into DIR/rget.sh."""
+    script = rget("--print-sh").stdout
+    assert script.startswith("#!/bin/sh")
+    fifo, target, link, folder = tmp_path / "fifo", tmp_path / "target", tmp_path / "link", tmp_path / "dir"
+    os.mkfifo(fifo)
+    target.write_text("old\n")
+    link.symlink_to(target.name)
+    folder.mkdir()
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert rget("--print-sh", "-o", fifo).returncode == 0
+    reader.join(10)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and got == [script.encode()]
+    assert rget("--print-sh", "-o", link).returncode == 0
+    assert link.is_symlink() and target.read_text() == script and target.stat().st_mode & 0o111
+    assert rget("--print-sh", "-o", f"{folder}/").returncode == 0
+    assert (folder / "rget.sh").read_text() == script

@@ -132,22 +132,32 @@ def _run(a: Args) -> int:
 
 def _send_first_request(a: Args, headers: dict[str, str]) -> None:
     """The download's first request on its way before the rest of rget and requests are imported (their ~0.1 s
-    then overlaps its round trip: :func:`rget.early.prestart`), for a command line that is one plain download
-    for certain: one that may yet be a usage error, or that reads something else first, starts as usual."""
+    then overlaps its round trip: :func:`rget.early.prestart`), for a command line that is one download or
+    extraction for certain: one that may yet be a usage error, or that reads something else first (-i,
+    --checksums, -c's state), starts as usual."""
     target = a.url or a.url_arg
     if not target or a.input_file is not None or (a.url and a.url_arg and a.url != a.url_arg):
         return
-    if a.checksums is not None or a.resume or a.executable or a.strip_components or a.extract_dir is not None:
+    if a.checksums is not None or a.resume:
         return
-    from rget.output import destination
     from rget.remote import url_problem
 
     if url_problem(target) is not None:
         return
-    try:
-        destination(a.output)  # -o names a missing DIR/, a directory without its slash, a name too long...
-    except RgetError:
-        return  # ...the download says so, before any request
+    if a.extract_dir is not None:
+        if a.output is not None or a.executable:  # -X with -o or -x: usage errors
+            return
+    else:
+        if a.strip_components:  # without -X: a usage error
+            return
+        from rget.output import destination
+
+        try:
+            dest = destination(a.output)  # -o names a missing DIR/, a directory without its slash, ...
+        except RgetError:
+            return  # ...the download says so, before any request
+        if a.executable and dest.kind == "stream":  # -x needs a file
+            return
     from rget.early import prestart
 
     prestart(target, headers, a.timeout, a.connections)
@@ -180,23 +190,39 @@ def _many(
 
 
 def _print_sh(output_arg: str | None) -> None:
-    from pathlib import Path
-
+    """rget.sh on stdout, or at ``-o`` by the rule every output follows: a FIFO, device or socket written
+    through, a symlink's target replaced (the link stays), a regular file or a new path replaced atomically,
+    ``DIR/`` gets ``DIR/rget.sh``."""
     from rget.script import script_text
 
-    text = script_text()
+    text = script_text().encode()
     if output_arg is None or output_arg == "-":
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(text)
         return
-    output = Path(output_arg)
+    from rget.output import destination, open_stream
+
+    dest = destination(output_arg)
+    if dest.kind == "stream":
+        fd = open_stream(dest)
+        try:
+            view = memoryview(text)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as e:
+            raise RgetError(f"{dest.shown}: cannot write: {e.strerror or e}") from None
+        finally:
+            os.close(fd)
+        return
+    assert dest.path is not None
+    output = dest.path if dest.kind == "file" else dest.path / "rget.sh"
     tmp = output.with_name(f".{output.name}.tmp")
     try:
-        tmp.write_text(text)
+        tmp.write_bytes(text)
         tmp.chmod(0o755)
         os.replace(tmp, output)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise RgetError(f"{output}: cannot write: {e.strerror or e}") from None
+        raise RgetError(f"{dest.shown}: cannot write: {e.strerror or e}") from None
 
 
 def fail(message: object, code: int) -> NoReturn:

@@ -68,6 +68,8 @@ def destination(arg: str | None) -> Destination:
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
+        if not real.parent.is_dir():  # said now, before any request, not as "cannot write" after the download
+            raise RgetError(f"{arg}: no such directory: {real.parent}") from None
         _check_room(real, arg)
         return Destination("file", real, arg)
     except OSError as e:
