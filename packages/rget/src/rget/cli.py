@@ -65,7 +65,10 @@ def _run(a: Args) -> int:
     if a.sha256 is not None and not (len(a.sha256) == 64 and set(a.sha256) <= _HEX):
         raise UsageError("--sha256 wants 64 hex digits")
     headers = parse_headers(a.header)
-    _send_first_request(a, headers)
+    target = None
+    if a.input_file is None:
+        target = _target(a)
+        _send_first_request(a, target, headers)
     from rget.options import Options  # here, not at the top: --help and --version stay quick
 
     opts = Options(
@@ -93,15 +96,7 @@ def _run(a: Args) -> int:
             opts,
             a.verbose and not a.quiet,
         )
-    if a.url and a.url_arg and a.url != a.url_arg:
-        raise UsageError("give the URL once: -u URL or URL")
-    target = a.url or a.url_arg
-    if not target:
-        raise UsageError("missing URL (rget URL [-o PATH], or rget -u URL)")
-    from rget.remote import url_problem
-
-    if problem := url_problem(target):
-        raise UsageError(f"{target}: {problem}")
+    assert target is not None
     if a.checksums is not None:
         if a.sha256 is not None:
             raise UsageError("give --sha256 or --checksums, not both")
@@ -116,47 +111,52 @@ def _run(a: Args) -> int:
 
     reporter = Reporter(verbose=a.verbose, quiet=a.quiet)
     if extract_dir is not None:
-        if a.output is not None:
-            raise UsageError("give -o or -X, not both")
         from rget.download import extract
 
         extract(target, extract_dir, opts, reporter, strip=a.strip_components)
         return 0
-    if a.strip_components:
-        raise UsageError("--strip-components goes with -X DIR")
     from rget.download import download
 
     download(target, a.output, opts, reporter)
     return 0
 
 
-def _send_first_request(a: Args, headers: dict[str, str]) -> None:
-    """The download's first request on its way before the rest of rget and requests are imported (their ~0.1 s
-    then overlaps its round trip: :func:`rget.early.prestart`), for a command line that is one download or
-    extraction for certain: one that may yet be a usage error, or that reads something else first (-i,
-    --checksums, -c's state), starts as usual."""
+def _target(a: Args) -> str:
+    """The URL of a single download, and the usage errors its command line can have on its own."""
+    if a.url and a.url_arg and a.url != a.url_arg:
+        raise UsageError("give the URL once: -u URL or URL")
     target = a.url or a.url_arg
-    if not target or a.input_file is not None or (a.url and a.url_arg and a.url != a.url_arg):
-        return
-    if a.checksums is not None or a.resume:
-        return
+    if not target:
+        raise UsageError("missing URL (rget URL [-o PATH], or rget -u URL)")
     from rget.remote import url_problem
 
-    if url_problem(target) is not None:
+    if problem := url_problem(target):
+        raise UsageError(f"{target}: {problem}")
+    if a.extract_dir is not None and a.output is not None:
+        raise UsageError("give -o or -X, not both")
+    if a.extract_dir is None and a.strip_components:
+        raise UsageError("--strip-components goes with -X DIR")
+    return target
+
+
+def _send_first_request(a: Args, target: str, headers: dict[str, str]) -> None:
+    """The download's first request on its way before the rest of rget and requests are imported (their ~0.1 s
+    then overlaps its round trip: :func:`rget.early.prestart`), for a command line that is one download or
+    extraction for certain: one that reads something else first (--checksums, -c's state) or that the download
+    will still refuse starts as usual."""
+    if a.checksums is not None or a.resume:
         return
     if a.extract_dir is not None:
-        if a.output is not None or a.executable:  # -X with -o or -x: usage errors
+        if a.executable:  # refused by the extraction: an archive keeps its own modes
             return
     else:
-        if a.strip_components:  # without -X: a usage error
-            return
         from rget.output import destination
 
         try:
             dest = destination(a.output)  # -o names a missing DIR/, a directory without its slash, ...
         except RgetError:
             return  # ...the download says so, before any request
-        if a.executable and dest.kind == "stream":  # -x needs a file
+        if a.executable and dest.kind == "stream":  # refused by the download: -x needs a file
             return
     from rget.early import prestart
 
