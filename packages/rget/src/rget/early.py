@@ -260,7 +260,7 @@ class Early:
             self._close_spares()
             self._restore_switch()
             return
-        if self.spares or self.ahead_known.is_set():
+        if self.spares:  # connections for the next ranges: send them once the download names them
             self.ahead_known.wait(self.timeout)
             with contextlib.suppress(Exception):  # only a speed-up: the workers then send their own requests
                 self._send_ahead(answer)

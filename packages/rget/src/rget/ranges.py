@@ -146,34 +146,31 @@ class Ranges:
     def _worker(self, first: bool) -> None:
         buf = memoryview(bytearray(CHUNK))
         opened = self.first if first else None
-        fresh = False  # whether this connection's next request needs a new connection (and so a longer wait)
-        rate = 0.0  # bytes/s of this connection's last range
         try:
+            fresh, rate = False, 0.0  # whether the next request needs a new connection; bytes/s of the last range
             if opened is not None:
                 block, resp = opened
                 self._seen(resp)
-                began, before = time.monotonic(), block.pos
-                try:
-                    self._fetch(block, buf, resp)
-                finally:
-                    self.work.done(block)
-                fresh, rate = (
-                    True,
-                    (block.pos - before) / max(time.monotonic() - began, 1e-3),
-                )  # its answer was open-ended
+                fresh, rate = True, self._fetch_done(block, buf, resp)  # its answer was open-ended
             while not self.stop.is_set():
                 # nothing worth a request now: it may become so if a range stalls, so wait and look again
                 taken = self.work.wait_take(self._lead(fresh, rate), max(self._latency, 0.02), self.stop)
                 if taken is None:
                     return
-                began, before, end = time.monotonic(), taken.pos, taken.end
-                try:
-                    self._fetch(taken, buf)
-                finally:
-                    self.work.done(taken)
-                fresh, rate = taken.end != end, (taken.pos - before) / max(time.monotonic() - began, 1e-3)
+                end = taken.end
+                rate = self._fetch_done(taken, buf)
+                fresh = taken.end != end  # split while it ran: the answer was cut short, its connection closed
         except BaseException as e:
             self._fail(e)
+
+    def _fetch_done(self, block: Block, buf: memoryview, resp: requests.Response | None = None) -> float:
+        """:meth:`_fetch` ``block``, then hand it back to the work; the bytes/s this connection got on it."""
+        began, before = time.monotonic(), block.pos
+        try:
+            self._fetch(block, buf, resp)
+        finally:
+            self.work.done(block)
+        return (block.pos - before) / max(time.monotonic() - began, 1e-3)
 
     def _seen(self, resp: requests.Response) -> None:
         """Note how long ``resp`` took to answer (from sending to the parsed headers: requests' ``elapsed``, or
