@@ -6,6 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+
+def fresh(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run in a new interpreter (the stand-ins exist only before rich.markdown is imported)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
 USED_LATER = """\
 import sys
 from dockit.typer_command import _defer_rich_modules_our_help_never_uses
@@ -27,7 +33,7 @@ print("ok")
 
 
 def test_the_stand_ins_import_the_real_classes_when_used() -> None:
-    done = subprocess.run([sys.executable, "-c", USED_LATER], capture_output=True, text=True, check=False)
+    done = fresh(USED_LATER)
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
 
 
@@ -40,7 +46,7 @@ def test_nothing_stands_in_for_a_module_already_imported() -> None:
         "assert rich_utils.Markdown is rich.markdown.Markdown\n"
         "assert type(rich_utils.Traceback).__name__ == '_Deferred'\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = fresh(code)
     assert (done.returncode, done.stderr) == (0, "")
 
 
@@ -73,7 +79,7 @@ print(pickle.dumps(rich_utils.Markdown).hex())
 
 
 def test_after_help_the_finder_is_gone_and_the_stand_ins_subclass_and_pickle_as_the_real_classes() -> None:
-    done = subprocess.run([sys.executable, "-c", AFTER_HELP], capture_output=True, text=True, check=False)
+    done = fresh(AFTER_HELP)
     assert (done.returncode, done.stderr) == (0, "")
     # the pickle loads where dockit was never imported: it names only rich's class (and the standard library)
     load = (
@@ -82,7 +88,7 @@ def test_after_help_the_finder_is_gone_and_the_stand_ins_subclass_and_pickle_as_
         "import rich.markdown\n"
         "assert cls is rich.markdown.Markdown and not [m for m in sys.modules if m.startswith(('dockit', 'typer'))]\n"
     )
-    loaded = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, check=False)
+    loaded = fresh(load)
     assert (loaded.returncode, loaded.stderr) == (0, "")
 
 
@@ -97,5 +103,5 @@ def test_the_finder_is_inserted_once() -> None:
         "_defer_rich_modules_our_help_never_uses()\n"
         "assert not [f for f in sys.meta_path if isinstance(f, _RichUtilsFinder)]\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = fresh(code)
     assert (done.returncode, done.stderr) == (0, "")
