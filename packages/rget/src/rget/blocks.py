@@ -48,19 +48,33 @@ class Block:
         return self.end + 1 - self.pos
 
 
-def plan(size: int, connections: int, block_size: int | None = None) -> list[Block]:
+def plan(size: int, connections: int, block_size: int | None = None, *, ramp: bool = False) -> list[Block]:
     """Split ``size`` bytes into blocks of ``block_size`` (default: one block per connection).
+
+    With ``ramp`` (a stream), the first ``connections`` blocks grow from ``1/connections`` of a block to a whole
+    one. Blocks of one size, started together at one rate, all end together: the write point then waits for a
+    whole wave and jumps over it at once, and the last wave lands on the reader as one burst that it works off
+    after the download is over. Ramped, they end one after another and the write point moves with each.
 
     >>> [(b.start, b.end) for b in plan(10, 3)]
     [(0, 3), (4, 7), (8, 9)]
     >>> [(b.start, b.end) for b in plan(10, 2, block_size=4)]
     [(0, 3), (4, 7), (8, 9)]
+    >>> [b.end + 1 - b.start for b in plan(40, 4, block_size=8, ramp=True)]
+    [2, 4, 6, 8, 8, 8, 4]
     """
     if size <= 0:
         return []
     step = block_size or -(-size // max(connections, 1))
     step = max(step, 1)
-    return [Block(s, min(s + step, size) - 1, s) for s in range(0, size, step)]
+    sizes = [max(step * (i + 1) // connections, 1) for i in range(connections)] if ramp else []
+    blocks, pos = [], 0
+    for n in sizes:
+        if pos >= size:
+            break
+        blocks.append(Block(pos, min(pos + n, size) - 1, pos))
+        pos += n
+    return blocks + [Block(s, min(s + step, size) - 1, s) for s in range(pos, size, step)]
 
 
 def spread(blocks: list[Block], connections: int, minimum: int = MIB) -> list[Block]:
