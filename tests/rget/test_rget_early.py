@@ -19,6 +19,8 @@ from rget.remote import SESSION_HEADERS
 from tests.rget.runners import RGET
 from tests.rget.servers import Site, pattern
 
+MIB = 1024 * 1024
+
 SNIPPET = """
 import sys, time
 from rget.remote import first_answer, new_session
@@ -313,3 +315,24 @@ def test_extract_and_executable_downloads_ask_early_too(site: Site, tmp_path: Pa
         assert first.at < requests_at, args  # sent by the console script, not once the session was made
     assert (into / "tool").read_bytes() == pattern(300_000, 18)
     assert (tmp_path / "tool").stat().st_mode & 0o111
+
+
+def test_a_stream_asks_its_ramped_first_wave_ahead(site: Site) -> None:
+    """``-o -`` plans its first wave ramped (1/4, 2/4, 3/4 and 4/4 of a 1 MiB block at -P 4: they end one after
+    another, so the write point moves with each); the three ranges after the first are the ones asked ahead, each
+    once: the early requests and the workers agree on the ramped plan."""
+    site.files["ramp.bin"] = data = pattern(3 * MIB, 20)
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE, "-v", "-P", "4", site.url("/f/ramp.bin"), "-o", "-"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout == data, done.stderr
+    requests_at = float(done.stderr.splitlines()[-1].split()[0])
+    asked = sorted((r for r in site.requests if r.path == "/f/ramp.bin"), key=lambda r: r.at)
+    k = 1024
+    ahead = [f"bytes={256 * k}-{768 * k - 1}", f"bytes={768 * k}-{1536 * k - 1}", f"bytes={1536 * k}-{2560 * k - 1}"]
+    assert [r.headers["Range"] for r in asked[:4]] == ["bytes=0-", *ahead]
+    assert asked[0].at < requests_at
+    # each once: the workers took the answers to the ranges sent ahead (a plan of their own would ask again)
+    assert all([r.headers["Range"] for r in asked].count(wanted) == 1 for wanted in ahead)
