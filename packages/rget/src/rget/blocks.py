@@ -48,28 +48,31 @@ class Block:
         return self.end + 1 - self.pos
 
 
-def plan(size: int, connections: int, block_size: int | None = None, *, ramp: bool = False) -> list[Block]:
+def plan(size: int, connections: int, block_size: int | None = None, *, ramp_from: int = 0) -> list[Block]:
     """Split ``size`` bytes into blocks of ``block_size`` (default: one block per connection).
 
-    With ``ramp`` (a stream), the first ``connections`` blocks grow from ``1/connections`` of a block to a whole
-    one. Blocks of one size, started together at one rate, all end together: the write point then waits for a
-    whole wave and jumps over it at once, and the last wave lands on the reader as one burst that it works off
-    after the download is over. Ramped, they end one after another and the write point moves with each.
+    With ``ramp_from`` (a stream), a file of more than one block starts with ``connections`` blocks that grow from
+    ``1/connections`` of a block (but not below ``ramp_from`` bytes) to a whole one. Blocks of one size, started
+    together at one rate, all end together: the write point then waits for a whole wave and jumps over it at
+    once, and the last wave lands on the reader as one burst that it works off after the download is over.
+    Ramped, they end one after another and the write point moves with each.
 
     >>> [(b.start, b.end) for b in plan(10, 3)]
     [(0, 3), (4, 7), (8, 9)]
     >>> [(b.start, b.end) for b in plan(10, 2, block_size=4)]
     [(0, 3), (4, 7), (8, 9)]
-    >>> [b.end + 1 - b.start for b in plan(40, 4, block_size=8, ramp=True)]
+    >>> [b.end + 1 - b.start for b in plan(40, 4, block_size=8, ramp_from=1)]
     [2, 4, 6, 8, 8, 8, 4]
+    >>> [b.end + 1 - b.start for b in plan(40, 4, block_size=8, ramp_from=5)], len(plan(8, 4, 8, ramp_from=1))
+    ([5, 5, 6, 8, 8, 8], 1)
     """
     if size <= 0:
         return []
     step = block_size or -(-size // max(connections, 1))
     step = max(step, 1)
-    sizes = [max(step * (i + 1) // connections, 1) for i in range(connections)] if ramp else []
+    ramp = [max(step * (i + 1) // connections, min(ramp_from, step)) for i in range(connections)]
     blocks, pos = [], 0
-    for n in sizes:
+    for n in ramp if ramp_from and size > step else []:
         if pos >= size:
             break
         blocks.append(Block(pos, min(pos + n, size) - 1, pos))

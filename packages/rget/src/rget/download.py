@@ -174,9 +174,10 @@ def fetch(
 def _plan(size: int, opts: Options, ordered: bool) -> list[Block]:
     """The blocks of a fresh download. A block smaller than one read is not worth a request of its own: a small file
     is one answer; a stream goes out in order, so its blocks are a quarter as large and its first wave ramps up
-    (:func:`rget.blocks.plan`): the write point then moves with every block."""
+    from one read (:func:`rget.blocks.plan`, ``-b`` blocks too): the write point then moves with every block."""
     per = -(-size // (opts.connections * (4 if ordered else 1)))
-    return plan(size, opts.connections, opts.block_size or max(per, MIB if ordered else CHUNK), ramp=ordered)
+    step = opts.block_size or max(per, MIB if ordered else CHUNK)
+    return plan(size, opts.connections, step, ramp_from=CHUNK if ordered else 0)
 
 
 def _session(url: str, opts: Options, ordered: bool) -> requests.Session:
