@@ -109,14 +109,22 @@ def test_the_early_request_is_the_one_requests_sends(site: Site, tmp_path: Path)
 
 CONSOLE = """
 import os, sys, time
-class Watch:  # notes when the download's imports begin, as the console script runs
+import importlib.machinery
+class Watch:  # notes when the download's import of requests begins and ends, as the console script runs
     def find_spec(self, name, path=None, target=None):
         if name == "requests" and name not in seen:
             seen[name] = time.monotonic()
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            run = spec.loader.exec_module
+            def exec_module(module):
+                run(module)
+                seen["imported"] = time.monotonic()
+            spec.loader.exec_module = exec_module
+            return spec
 seen = {}
 sys.meta_path.insert(0, Watch())
 def report(code, _exit=os._exit):  # the console script leaves by os._exit once its output is flushed
-    print(seen["requests"], seen["lowered"], sys.getswitchinterval(), file=sys.stderr, flush=True)
+    print(seen["requests"], seen["lowered"], sys.getswitchinterval(), seen["imported"], file=sys.stderr, flush=True)
     _exit(code)
 os._exit = report
 import rget.early
@@ -144,7 +152,7 @@ def test_the_console_script_asks_before_it_imports_requests(site: Site, tmp_path
     )
     assert done.returncode == 0 and out.read_bytes() == data, done.stderr
     assert "(asked while Python was starting)" in done.stderr
-    requests_at, lowered, switch = map(float, done.stderr.splitlines()[-1].split())
+    requests_at, lowered, switch, _ = map(float, done.stderr.splitlines()[-1].split())
     [first] = [r for r in site.requests if r.path == "/f/first.bin" and r.headers["Range"] == "bytes=0-"]
     assert first.at < requests_at
     assert lowered < 0.005 and switch == 0.005
@@ -337,3 +345,71 @@ def test_a_stream_asks_its_ramped_first_wave_ahead(site: Site) -> None:
     assert asked[0].at < requests_at
     assert b"rget: 5 ranges over 4 connections\n" in done.stderr  # the workers' plan: the same ramp (3 unramped)
     assert all([r.headers["Range"] for r in asked].count(wanted) == 1 for wanted in ahead)  # answered early: once
+
+
+def test_a_redirect_is_followed_early_with_the_headers_requests_would_send(
+    site: Site, other_site: Site, tmp_path: Path
+) -> None:
+    """A release asset's URL answers with a redirect to its CDN: the target's request goes out as soon as that
+    answer is in, while requests is still being imported, with connections opened to the target's host for the
+    next ranges; the user's headers go only to the URL's own origin, as rget.remote.send sends them. Compared,
+    line for line, with the same download without the early path (a proxy variable turns it off)."""
+    other_site.files["hop.bin"] = data = pattern(400_000, 21)
+    seen = []
+    for extra in ({}, {"no_proxy": "example.invalid"}):
+        before = len(other_site.requests)
+        out = tmp_path / f"hop{len(extra)}.bin"
+        done = subprocess.run(
+            [
+                *(sys.executable, "-c", CONSOLE, "-v", "-P", "4", "-H", "X-Token: t1"),
+                site.url("/other/hop.bin"),
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            env={**os.environ, **extra},
+            timeout=60,
+        )
+        assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+        imported = float(done.stderr.splitlines()[-1].split()[3])
+        asked = sorted((r for r in other_site.requests[before:] if r.path == "/f/hop.bin"), key=lambda r: r.at)
+        ranges = [r.headers["Range"] for r in asked]
+        assert ranges[0] == "bytes=0-" and ranges.count("bytes=0-") == 1, ranges  # the early answer was used
+        assert all(ranges.count(r) == 1 for r in ranges[1:4]), ranges  # so were the three sent ahead
+        if not extra:
+            assert asked[0].at < imported  # the redirect's target asked while requests was being imported
+            assert len({r.connected for r in asked[:4]}) == 4
+        seen.append([r.lines for r in asked[:4]])
+    assert sorted(seen[0]) == sorted(seen[1])  # the same requests, each line for line
+    assert not any("X-Token" in line for lines in seen[0] for line in lines)  # not to another origin
+    first = [r for r in site.requests if r.path == "/other/hop.bin"]
+    assert len(first) == 2 and all(r.headers.get("X-Token") == "t1" for r in first)
+
+
+def test_a_same_origin_redirect_keeps_the_user_headers_early(site: Site) -> None:
+    """A redirect within the URL's own origin (a signed URL on the same host) carries the user's headers, early
+    as in rget.remote.send; the signed target is asked once for the first answer."""
+    site.files["samehop.bin"] = data = pattern(300_000, 22)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CONSOLE,
+            "-v",
+            "-P",
+            "2",
+            "-H",
+            "X-Token: t2",
+            site.url("/signed/samehop.bin"),
+            "-o",
+            "-",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout == data, done.stderr
+    imported = float(done.stderr.splitlines()[-1].split()[3])
+    asked = sorted((r for r in site.requests if r.path.startswith("/s/samehop.bin")), key=lambda r: r.at)
+    assert asked[0].headers["Range"] == "bytes=0-" and asked[0].at < imported
+    assert [r.headers["Range"] for r in asked].count("bytes=0-") == 1
+    assert all(r.headers.get("X-Token") == "t2" for r in asked)

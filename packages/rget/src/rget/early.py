@@ -15,7 +15,9 @@ When that first answer shows ranges and a validator, the requests of the next bl
 connections will ask for first, each with its Range and If-Range) go out the same way, each on its own connection,
 and are matched the same way when the workers send them: all the first round trips then overlap the import. The
 connections they need are opened beside the first one (:class:`Spare`), so that their handshakes overlap its round
-trip; those the first answer leaves unused are closed at once.
+trip; those the first answer leaves unused are closed at once. A redirect is followed from the thread too
+(:meth:`Early._follow`): the target's request, with the headers rget.remote.send gives a redirect target, goes out
+as soon as the redirect is in, with spare connections to the target's host, and is matched the same way.
 
 The console script starts all this as soon as its command line is read (:func:`prestart`), before it imports the
 rest of rget, http.client included: the request is written to the socket as http.client would write it
@@ -36,9 +38,18 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from rget.remote import Remote, merged_headers, parse_content_range
+from rget.remote import (
+    MAX_REDIRECTS,
+    REDIRECTS,
+    SESSION_HEADERS,
+    Remote,
+    merged_headers,
+    origin,
+    parse_content_range,
+    url_problem,
+)
 
 if TYPE_CHECKING:
     import http.client
@@ -106,6 +117,20 @@ def _environment_changes_requests() -> bool:
     return any(os.path.exists(os.path.join(home, name)) for name in (".netrc", "_netrc"))
 
 
+def _own_target(url: str, base: dict[str, str]) -> str | None:
+    """The request target of ``url`` when a request of ours with headers ``base`` is the one requests would send
+    (http or https, no user info, an ASCII host without a trailing dot, no body, a target no library rewrites)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or parts.username is not None or parts.password is not None:
+        return None
+    if not host.isascii() or host.endswith("."):
+        return None
+    if {name.lower() for name in base} & _BODY_HEADERS:
+        return None  # a request with a body: urllib3 would send one (an empty chunked body), we send none
+    return plain_target(url)
+
+
 class Early:
     """One request sent ahead by a thread; :meth:`take` hands its answer over if it is the request requests makes.
 
@@ -126,6 +151,7 @@ class Early:
         ahead: Callable[[int], list[tuple[int, int]]] | None = None,
         spare: Spare | None = None,
         tls: TLS | None = None,
+        connections: int = 1,
     ) -> None:
         parts = urlsplit(url)
         self.url = url
@@ -147,6 +173,13 @@ class Early:
         self.answer: http.client.HTTPResponse | None = None
         self.error: BaseException | None = None
         self.followers: list[Early] = []
+        """Requests sent after this one's answer: the next ranges', or the request of the URL it redirects to."""
+        self.connections = connections
+        self.given = url
+        """The URL the user gave (this one, unless this request follows a redirect of it)."""
+        self.hops = 0
+        """Redirects followed to get here."""
+        self.redirect: Early | None = None
         self._sock: socket.socket | None = None
         self.asked = self.answered = 0.0
         self._switch = 0.0  # the interpreter's switch interval to restore once the early requests are out
@@ -182,29 +215,30 @@ class Early:
         for :meth:`name_ahead`. None when the request cannot be known to be requests' own."""
         if "requests" in sys.modules or _environment_changes_requests():
             return None
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme.lower() not in ("http", "https") or parts.username is not None or parts.password is not None:
+        if (target := _own_target(url, base)) is None:
             return None
-        if not host.isascii() or host.endswith(".") or (target := plain_target(url)) is None:
-            return None
-        if {name.lower() for name in base} & _BODY_HEADERS:
-            return None  # a request with a body: urllib3 would send one (an empty chunked body), we send none
-        early = cls(url, base, {"Range": "bytes=0-"}, timeout, target)
-        early.ahead_known.clear()
+        early = cls(url, base, {"Range": "bytes=0-"}, timeout, target, connections=connections)
         # the import holds the GIL for 5 ms at a time by default: the answers would wait that long to be read
         early._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(early._switch, SWITCH))
-        early.spares = [Spare(early.connect) for _ in range(connections - 1)]
-        early._thread.start()  # the first request before the spares
-        for spare in early.spares:
-            spare.start()
+        early._go()
         return early
+
+    def _go(self) -> None:
+        """Send the first request, and open the spare connections beside it (it asks before they connect)."""
+        self.ahead_known.clear()
+        spares = [Spare(self.connect) for _ in range(self.connections - 1)]
+        self.spares = list(spares)  # the thread pops what it uses: those must still be started, by this loop
+        self._thread.start()
+        for spare in spares:
+            spare.start()
 
     def name_ahead(self, ahead: Callable[[int], list[tuple[int, int]]] | None) -> None:
         """The ranges the other connections will ask for first (None: none go ahead)."""
         self.ahead = ahead
         self.ahead_known.set()
+        if self.redirect is not None:
+            self.redirect.name_ahead(ahead)
 
     def request(self) -> bytes:
         """The request as http.client writes it (requests sends through urllib3, which sends through http.client):
@@ -260,12 +294,42 @@ class Early:
             self._close_spares()
             self._restore_switch()
             return
+        if self._follow(answer):
+            return
         if self.spares:  # connections for the next ranges: send them once the download names them
             self.ahead_known.wait(self.timeout)
             with contextlib.suppress(Exception):  # only a speed-up: the workers then send their own requests
                 self._send_ahead(answer)
         self._close_spares()
         self._restore_switch()
+
+    def _follow(self, answer: http.client.HTTPResponse) -> bool:
+        """A redirect (a GitHub release asset's, to its CDN): send its target's request now, as
+        :func:`rget.remote.send` will once requests is imported (the user's headers only to the original URL's
+        origin), with spare connections to the target's host; those to this host are closed unused. True when
+        the target's request went out."""
+        location = answer.getheader("Location")
+        if answer.status not in REDIRECTS or not location or self.hops >= MAX_REDIRECTS:
+            return False
+        try:
+            url = urljoin(self.url, location)
+            if url_problem(url):
+                return False  # the ordinary request meets it and says what is wrong
+        except ValueError:
+            return False
+        base = self.base if origin(url) == origin(self.given) else dict(SESSION_HEADERS)
+        if (target := _own_target(url, base)) is None:
+            return False
+        hop = Early(url, base, {"Range": "bytes=0-"}, self.timeout, target, tls=self.tls, connections=self.connections)
+        hop.given, hop.hops = self.given, self.hops + 1
+        hop._switch, self._switch = self._switch, 0.0  # restored once the target's own early requests are out
+        self._close_spares()
+        self.redirect = hop
+        self.followers.append(hop)
+        hop._go()
+        if self.ahead_known.is_set():  # named before the target's request existed: pass it on
+            hop.name_ahead(self.ahead)
+        return True
 
     def _restore_switch(self) -> None:
         if self._switch:
@@ -382,8 +446,6 @@ def prestart(url: str, headers: dict[str, str], timeout: float, connections: int
     """The console script's start: the first request of ``url`` (with the user's ``headers``) on its way, and
     the other connections opening, as soon as the command line is read; :meth:`Early.start` takes it over."""
     global _prestarted
-    from rget.remote import SESSION_HEADERS
-
     _prestarted = Early.begin(url, merged_headers(SESSION_HEADERS, headers), timeout, connections)
 
 
