@@ -14,6 +14,8 @@ minimal Range support (so that we control every header), plus these prefixes:
 - ``/changing/NAME`` serves ``files[NAME]`` with ETag "v1" for ``change_after`` requests, then
                      ``files[NAME + ".v2"]`` with ETag "v2"
 - ``/other/NAME``    302 to ``/f/NAME`` on ``other`` (another Site: another host:port)
+- ``/moved/NAME``    as /f/ for a request from byte 0; every other range: 302 to ``/f/NAME`` on ``other``
+- ``/away/NAME``     302 to ``/home/NAME`` on ``other``, which sends it back: 302 to ``/f/NAME`` on its ``other``
 - ``/slow/NAME``     sends the headers then nothing
 - ``/throttle/NAME`` well-behaved, at ``rate`` bytes/s per connection
 - ``/delayed/NAME``  as /throttle/, each answer ``delay`` seconds late; ranges in the last quarter at half the rate
@@ -214,6 +216,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "other":
             assert site.other is not None
             self._redirect(site.other.url(f"/f/{name}"))
+        elif kind == "moved":
+            if self.headers.get("Range", "").startswith("bytes=0-"):
+                self._serve(site.files[name], '"v1"')
+            else:
+                assert site.other is not None
+                self._redirect(site.other.url(f"/f/{name}"))
+        elif kind in ("away", "home"):
+            assert site.other is not None
+            self._redirect(site.other.url(f"/{'home' if kind == 'away' else 'f'}/{name}"))
         elif kind == "slow":
             self.send_response(200)
             self.send_header("Content-Length", str(len(site.files[name])))

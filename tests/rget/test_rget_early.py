@@ -118,6 +118,7 @@ class Watch:  # notes when the download's import of requests begins and ends, as
             run = spec.loader.exec_module
             def exec_module(module):
                 run(module)
+                time.sleep(float(os.environ.get("SLOW_IMPORT", "0")))  # a slower machine's import
                 seen["imported"] = time.monotonic()
             spec.loader.exec_module = exec_module
             return spec
@@ -367,7 +368,7 @@ def test_a_redirect_is_followed_early_with_the_headers_requests_would_send(
                 str(out),
             ],
             capture_output=True,
-            env={**os.environ, **extra},
+            env={**os.environ, **extra, "SLOW_IMPORT": "0.3"},
             timeout=60,
         )
         assert done.returncode == 0 and out.read_bytes() == data, done.stderr
@@ -386,30 +387,64 @@ def test_a_redirect_is_followed_early_with_the_headers_requests_would_send(
     assert len(first) == 2 and all(r.headers.get("X-Token") == "t1" for r in first)
 
 
-def test_a_same_origin_redirect_keeps_the_user_headers_early(site: Site) -> None:
+def test_a_same_origin_redirect_keeps_the_user_headers_early(site: Site, tmp_path: Path) -> None:
     """A redirect within the URL's own origin (a signed URL on the same host) carries the user's headers, early
-    as in rget.remote.send; the signed target is asked once for the first answer."""
+    as in rget.remote.send, and so does the range asked ahead on the target; each is asked once."""
     site.files["samehop.bin"] = data = pattern(300_000, 22)
+    out = tmp_path / "samehop.bin"
     done = subprocess.run(
         [
-            sys.executable,
-            "-c",
-            CONSOLE,
-            "-v",
-            "-P",
-            "2",
-            "-H",
-            "X-Token: t2",
-            site.url("/signed/samehop.bin"),
+            *(sys.executable, "-c", CONSOLE, "-v", "-P", "2", "-H", "X-Token: t2", site.url("/signed/samehop.bin")),
             "-o",
-            "-",
+            str(out),
         ],
         capture_output=True,
+        env={**os.environ, "SLOW_IMPORT": "0.3"},
         timeout=60,
     )
-    assert done.returncode == 0 and done.stdout == data, done.stderr
+    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
     imported = float(done.stderr.splitlines()[-1].split()[3])
     asked = sorted((r for r in site.requests if r.path.startswith("/s/samehop.bin")), key=lambda r: r.at)
-    assert asked[0].headers["Range"] == "bytes=0-" and asked[0].at < imported
-    assert [r.headers["Range"] for r in asked].count("bytes=0-") == 1
+    assert [r.headers["Range"] for r in asked] == ["bytes=0-", "bytes=150000-299999"], done.stderr
+    assert all(r.at < imported for r in asked)  # both sent early, on the target
     assert all(r.headers.get("X-Token") == "t2" for r in asked)
+
+
+def test_a_redirect_back_to_the_given_origin_carries_the_user_headers_again(
+    site: Site, other_site: Site, tmp_path: Path
+) -> None:
+    """URL -> another origin -> the URL's own origin again: rget.remote.send gives the user's headers to the last
+    hop again, so the early requests do too (else they would not be requests' own, and be asked again)."""
+    site.files["back.bin"] = data = pattern(300_000, 23)
+    other_site.other = site
+    try:
+        out = tmp_path / "back.bin"
+        done = subprocess.run(
+            [*(str(RGET), "-v", "-P", "2", "-H", "X-Token: t3"), site.url("/away/back.bin"), "-o", str(out)],
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        other_site.other = None
+    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+    [away] = [r for r in other_site.requests if r.path == "/home/back.bin"]
+    assert "X-Token" not in away.headers
+    back = [r for r in site.requests if r.path == "/f/back.bin"]
+    assert sorted(r.headers["Range"] for r in back) == ["bytes=0-", "bytes=150000-299999"]  # each once: early
+    assert all(r.headers.get("X-Token") == "t3" for r in back)
+
+
+def test_a_range_sent_ahead_that_is_redirected_is_not_followed_from_byte_0(
+    site: Site, other_site: Site, tmp_path: Path
+) -> None:
+    """Only a first request's redirect is followed early: a range's would be asked with that range's own Range,
+    so a request from byte 0 there would never be used (and hold a whole-file answer open until the end)."""
+    data = pattern(400_000, 24)
+    site.files["moved.bin"] = other_site.files["moved.bin"] = data
+    out = tmp_path / "moved.bin"
+    done = subprocess.run(
+        [str(RGET), "-P", "4", site.url("/moved/moved.bin"), "-o", str(out)], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
+    there = [r.headers["Range"] for r in other_site.requests if r.path == "/f/moved.bin"]
+    assert len(there) == 3 and "bytes=0-" not in there, there

@@ -177,8 +177,14 @@ class Early:
         self.connections = connections
         self.given = url
         """The URL the user gave (this one, unless this request follows a redirect of it)."""
+        self.given_base = base
+        """The headers of a request to the given URL's origin (the user's among them)."""
         self.hops = 0
         """Redirects followed to get here."""
+        self.opening = False
+        """A first request (``Range: bytes=0-``, the given URL's or a redirect target's): only its redirect is
+        followed here (a range's redirect would be asked with that range's own headers)."""
+        self.closed = False
         self.redirect: Early | None = None
         self._sock: socket.socket | None = None
         self.asked = self.answered = 0.0
@@ -218,6 +224,7 @@ class Early:
         if (target := _own_target(url, base)) is None:
             return None
         early = cls(url, base, {"Range": "bytes=0-"}, timeout, target, connections=connections)
+        early.opening = True
         # the import holds the GIL for 5 ms at a time by default: the answers would wait that long to be read
         early._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(early._switch, SWITCH))
@@ -294,7 +301,12 @@ class Early:
             self._close_spares()
             self._restore_switch()
             return
-        if self._follow(answer):
+        try:
+            followed = self.opening and not self.closed and self._follow(answer)
+        except BaseException:  # only a speed-up: the ordinary request follows the redirect
+            followed = False
+            self._close_spares()
+        if followed:
             return
         if self.spares:  # connections for the next ranges: send them once the download names them
             self.ahead_known.wait(self.timeout)
@@ -317,11 +329,11 @@ class Early:
                 return False  # the ordinary request meets it and says what is wrong
         except ValueError:
             return False
-        base = self.base if origin(url) == origin(self.given) else dict(SESSION_HEADERS)
+        base = self.given_base if origin(url) == origin(self.given) else dict(SESSION_HEADERS)
         if (target := _own_target(url, base)) is None:
             return False
         hop = Early(url, base, {"Range": "bytes=0-"}, self.timeout, target, tls=self.tls, connections=self.connections)
-        hop.given, hop.hops = self.given, self.hops + 1
+        hop.given, hop.given_base, hop.hops, hop.opening = self.given, self.given_base, self.hops + 1, True
         hop._switch, self._switch = self._switch, 0.0  # restored once the target's own early requests are out
         self._close_spares()
         self.redirect = hop
@@ -427,6 +439,7 @@ class Early:
 
     def close(self) -> None:
         """Drop the early answer (not used), and the requests sent after it."""
+        self.closed = True
         self.name_ahead(None)
         self._thread.join()
         if self.answer is not None:
