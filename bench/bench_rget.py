@@ -3,7 +3,8 @@
 Sections (the targets of issue 14):
 
 1. start-up: ``python -c pass``, the imports a download needs, and a 1-byte download (rget, curl), as their own line
-2. 16 MiB through the shaper (40 ms RTT, 8 MiB/s per connection): latency and start-up dominate
+2. 16 MiB through the shaper (40 ms RTT, 8 MiB/s per connection): latency and start-up dominate; the same behind
+   a redirect (a release URL's 302 to its CDN, each host behind a shaper of its own)
 3. uniform caps: 256 MiB through the shaper (40 ms RTT, 8 MiB/s per connection) at -P 4, 8, 16
 4. stragglers: the same, one connection in four at an eighth of the cap
 5. ``-o -`` at -P 16 from nginx ``limit_rate 10m``: MiB/s against the ideal and peak RSS, the reader ``sha256sum``
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.rget.runners import RGET, RGET_SH  # noqa: E402
 from tests.system.http_fixtures import install_busybox, start_nginx  # noqa: E402
-from tests.system.web_fixtures import start_shaper  # noqa: E402
+from tests.system.web_fixtures import start_redirector, start_shaper  # noqa: E402
 
 MIB = 1024 * 1024
 TIME = shutil.which("time") or "/usr/bin/time"  # GNU time (Debian package "time")
@@ -196,6 +197,20 @@ def main() -> int:
                     busybox,
                     3,
                 )
+                with (
+                    start_redirector(port) as redirector,
+                    start_shaper(redirector, rtt=RTT, rate=f"{CAP_MIB}m") as front,
+                ):
+                    side_by_side(
+                        f"16 MiB behind a redirect: a 302 to another host, each {RTT * 1000:.0f} ms RTT away,"
+                        f" {CAP_MIB} MiB/s per connection (median of 3)",
+                        f"http://127.0.0.1:{front}/small.bin",
+                        small,
+                        (4, 16),
+                        out,
+                        busybox,
+                        3,
+                    )
                 side_by_side(
                     f"uniform: 256 MiB, {RTT * 1000:.0f} ms RTT, {CAP_MIB} MiB/s per connection (one run each)",
                     f"http://127.0.0.1:{port}/asset.bin",

@@ -15,7 +15,8 @@ presigned one (expiring after ``s3.expires`` seconds). moto ignores If-Range, as
 object mid-download makes every later 206 carry the new ETag.
 
 :func:`start_shaper`: the userland network shaper (tests/system/shaper.py) in front of any port: latency, a cap per
-connection, 1-in-N stragglers.
+connection, 1-in-N stragglers. :func:`start_redirector`: a host that answers every GET with a 302 to the same path
+on another port (a release page in front of its CDN), to put behind a shaper of its own.
 
 Every process gets SIGTERM when the process that started it dies (PR_SET_PDEATHSIG), and the fixtures stop them.
 """
@@ -377,3 +378,30 @@ def start_shaper(
         if proc.stdin is not None:
             proc.stdin.close()
         stop_process(proc, timeout=5)
+
+
+@contextmanager
+def start_redirector(target: int) -> Iterator[int]:
+    """A server on 127.0.0.1 answering every GET with ``302`` to the same path on 127.0.0.1:``target`` (keep-alive,
+    as GitHub's release URLs answer); yields its port."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
