@@ -228,10 +228,10 @@ class Early:
         # the import holds the GIL for 5 ms at a time by default: the answers would wait that long to be read
         early._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(early._switch, SWITCH))
-        early._go()
+        early._send_and_open_spares()
         return early
 
-    def _go(self) -> None:
+    def _send_and_open_spares(self) -> None:
         """Send the first request, and open the spare connections beside it (it asks before they connect)."""
         self.ahead_known.clear()
         spares = [Spare(self.connect) for _ in range(self.connections - 1)]
@@ -248,7 +248,7 @@ class Early:
             self.redirect.name_ahead(ahead)
 
     def request(self) -> bytes:
-        """The request as http.client writes it (requests sends through urllib3, which sends through http.client):
+        r"""The request as http.client writes it (requests sends through urllib3, which sends through http.client):
         the request line, then Host and Accept-Encoding unless given, then each header, in order.
 
         >>> Early("http://H:8080/a", {"User-Agent": "u"}, {"Range": "bytes=0-"}, 1.0, "/a").request()
@@ -334,12 +334,16 @@ class Early:
             return False
         hop = Early(url, base, {"Range": "bytes=0-"}, self.timeout, target, tls=self.tls, connections=self.connections)
         hop.given, hop.given_base, hop.hops, hop.opening = self.given, self.given_base, self.hops + 1, True
-        hop._switch, self._switch = self._switch, 0.0  # restored once the target's own early requests are out
         self._close_spares()
+        hop._switch, self._switch = self._switch, 0.0  # restored once the target's own early requests are out
+        try:
+            hop._send_and_open_spares()
+        except BaseException:
+            self._switch, hop._switch = hop._switch, 0.0
+            raise
         self.redirect = hop
         self.followers.append(hop)
-        hop._go()
-        if self.ahead_known.is_set():  # named before the target's request existed: pass it on
+        if self.ahead_known.is_set():  # named before the target's request was known here: pass it on
             hop.name_ahead(self.ahead)
         return True
 
