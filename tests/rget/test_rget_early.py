@@ -350,6 +350,21 @@ def test_a_stream_asks_its_ramped_first_wave_ahead(site: Site) -> None:
     assert all([r.headers["Range"] for r in asked].count(wanted) == 1 for wanted in ahead)  # answered early: once
 
 
+def slow_import_download(
+    args: list[str], out: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """The console script ``rget -v ARGS -o OUT`` with requests' import made 0.3 s slower (a slower machine: what
+    goes early then leaves a margin that does not rest on this one's speed); the run, and when the import ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE, "-v", *args, "-o", str(out)],
+        capture_output=True,
+        env={**os.environ, **(env or {}), "SLOW_IMPORT": "0.3"},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done, float(done.stderr.splitlines()[-1].split()[3])
+
+
 def test_a_redirect_is_followed_early_with_the_headers_requests_would_send(
     site: Site, other_site: Site, tmp_path: Path
 ) -> None:
@@ -362,19 +377,8 @@ def test_a_redirect_is_followed_early_with_the_headers_requests_would_send(
     for extra in ({}, {"no_proxy": "example.invalid"}):
         before = len(other_site.requests)
         out = tmp_path / f"hop{len(extra)}.bin"
-        done = subprocess.run(
-            [
-                *(sys.executable, "-c", CONSOLE, "-v", "-P", "4", "-H", "X-Token: t1"),
-                site.url("/other/hop.bin"),
-                "-o",
-                str(out),
-            ],
-            capture_output=True,
-            env={**os.environ, **extra, "SLOW_IMPORT": "0.3"},
-            timeout=60,
-        )
-        assert done.returncode == 0 and out.read_bytes() == data, done.stderr
-        imported = float(done.stderr.splitlines()[-1].split()[3])
+        done, imported = slow_import_download(["-P", "4", "-H", "X-Token: t1", site.url("/other/hop.bin")], out, extra)
+        assert out.read_bytes() == data, done.stderr
         asked = sorted((r for r in other_site.requests[before:] if r.path == "/f/hop.bin"), key=lambda r: r.at)
         ranges = [r.headers["Range"] for r in asked]
         assert ranges[0] == "bytes=0-" and ranges.count("bytes=0-") == 1, ranges  # the early answer was used
@@ -394,18 +398,8 @@ def test_a_same_origin_redirect_keeps_the_user_headers_early(site: Site, tmp_pat
     as in rget.remote.send, and so does the range asked ahead on the target; each is asked once."""
     site.files["samehop.bin"] = data = pattern(300_000, 22)
     out = tmp_path / "samehop.bin"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-c", CONSOLE, "-v", "-P", "2", "-H", "X-Token: t2", site.url("/signed/samehop.bin")),
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        env={**os.environ, "SLOW_IMPORT": "0.3"},
-        timeout=60,
-    )
-    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
-    imported = float(done.stderr.splitlines()[-1].split()[3])
+    done, imported = slow_import_download(["-P", "2", "-H", "X-Token: t2", site.url("/signed/samehop.bin")], out)
+    assert out.read_bytes() == data, done.stderr
     asked = sorted((r for r in site.requests if r.path.startswith("/s/samehop.bin")), key=lambda r: r.at)
     assert [r.headers["Range"] for r in asked] == ["bytes=0-", "bytes=150000-299999"], done.stderr
     assert all(r.at < imported for r in asked)  # both sent early, on the target
@@ -421,20 +415,10 @@ def test_a_redirect_back_to_the_given_origin_carries_the_user_headers_again(
     other_site.other = site
     try:
         out = tmp_path / "back.bin"
-        done = subprocess.run(
-            [
-                *(sys.executable, "-c", CONSOLE, "-v", "-P", "2", "-H", "X-Token: t3", site.url("/away/back.bin")),
-                "-o",
-                str(out),
-            ],
-            capture_output=True,
-            env={**os.environ, "SLOW_IMPORT": "0.3"},
-            timeout=60,
-        )
+        done, imported = slow_import_download(["-P", "2", "-H", "X-Token: t3", site.url("/away/back.bin")], out)
     finally:
         other_site.other = None
-    assert done.returncode == 0 and out.read_bytes() == data, done.stderr
-    imported = float(done.stderr.splitlines()[-1].split()[3])
+    assert out.read_bytes() == data, done.stderr
     [away] = [r for r in other_site.requests if r.path == "/home/back.bin"]
     assert "X-Token" not in away.headers
     back = [r for r in site.requests if r.path == "/f/back.bin"]
