@@ -70,9 +70,10 @@ def plan(size: int, connections: int, block_size: int | None = None, *, ramp_fro
         return []
     step = block_size or -(-size // max(connections, 1))
     step = max(step, 1)
-    ramp = [max(step * (i + 1) // connections, min(ramp_from, step)) for i in range(connections)]
+    ramped = ramp_from and size > step
+    ramp = [max(step * (i + 1) // connections, min(ramp_from, step)) for i in range(connections)] if ramped else []
     blocks, pos = [], 0
-    for n in ramp if ramp_from and size > step else []:
+    for n in ramp:
         if pos >= size:
             break
         blocks.append(Block(pos, min(pos + n, size) - 1, pos))
